@@ -1,0 +1,61 @@
+/**
+ * The one interface every LLM backend implements (one file each under engines/). The kernel only
+ * talks to this; an engine knows nothing about workers, comlink or the page.
+ */
+export type Device = "webgpu" | "wasm" | "cpu" | "remote";
+export type EngineName = "transformers" | "web-llm" | "remote";
+export type Role = "system" | "user" | "assistant" | "tool";
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+}
+
+export interface LoadProgress {
+  modelId: string;
+  /** 0..1 over the whole load (download + initialisation). */
+  progress: number;
+  /** Bytes so far and in all, where the engine knows them. */
+  loaded?: number;
+  total?: number;
+  text: string;
+}
+
+export interface GenerateParams {
+  messages: ChatMessage[];
+  maxTokens: number;
+  /** 0 means greedy. */
+  temperature: number;
+  topP: number;
+  seed?: number;
+  stop: string[];
+  signal: AbortSignal;
+  /** Called with each new piece of text as it is decoded; pieces joined equal the final text. */
+  onText?: (delta: string) => void;
+}
+
+export type FinishReason = "stop" | "length" | "abort";
+
+export interface GenerateResult {
+  text: string;
+  finishReason: FinishReason;
+  promptTokens: number;
+  completionTokens: number;
+  /** Token ids of the completion, when the engine exposes them. */
+  tokenIds?: number[];
+  /** Milliseconds from start to first token and for the whole call. */
+  timeToFirstTokenMs: number;
+  totalMs: number;
+}
+
+export interface Engine {
+  readonly name: EngineName;
+  readonly modelId: string;
+  readonly device: Device;
+  generate(params: GenerateParams): Promise<GenerateResult>;
+  countTokens(messages: ChatMessage[]): Promise<number>;
+  unload(): Promise<void>;
+}
+
+/** Loads a model into a fresh engine instance; progress reaches the caller while it downloads. */
+export type EngineLoader = (modelId: string, onProgress: (p: LoadProgress) => void) => Promise<Engine>;

@@ -1,0 +1,160 @@
+/**
+ * web-llm engine: MLCEngine runs inside the kernel worker (no second worker), on WebGPU only.
+ * Its prebuilt catalog is filtered to what this adapter can run: without `shader-f16`, only the
+ * f32 variants (q4f32, q0f32). Weights are downloaded on demand with progress and kept in the
+ * browser's cache, where they can be listed and deleted.
+ */
+import {
+  MLCEngine,
+  deleteModelAllInfoInCache,
+  hasModelInCache,
+  prebuiltAppConfig,
+  type AppConfig,
+  type ModelRecord,
+} from "@mlc-ai/web-llm";
+import type { ChatMessage, Engine, GenerateParams, GenerateResult, LoadProgress } from "../engine.ts";
+import { KernelError } from "../errors.ts";
+import type { GpuCapabilities, ModelEntry, ModelSource } from "../models.ts";
+
+/** A model needs shader-f16 if the catalog says so or its quantisation computes in f16. */
+export function needsShaderF16(record: ModelRecord): boolean {
+  return (record.required_features ?? []).includes("shader-f16") || /-q\d+f16/.test(record.model_id);
+}
+
+/** Chat models (not embedding or vision-language) that this adapter can run. */
+export function runnableRecords(records: readonly ModelRecord[], gpu: GpuCapabilities): ModelRecord[] {
+  if (!gpu.webgpu) return [];
+  return records.filter((r) => (r.model_type === undefined || r.model_type === 0) && (gpu.shaderF16 || !needsShaderF16(r)));
+}
+
+export class WebLLMSource implements ModelSource {
+  readonly engine = "web-llm" as const;
+  private readonly records: ModelRecord[];
+
+  constructor(
+    private readonly gpu: GpuCapabilities,
+    private readonly appConfig: AppConfig = prebuiltAppConfig,
+  ) {
+    this.records = runnableRecords(appConfig.model_list, gpu);
+  }
+
+  has(id: string): boolean {
+    return this.records.some((r) => r.model_id === id);
+  }
+
+  async list(): Promise<ModelEntry[]> {
+    return Promise.all(
+      this.records.map(async (r) => ({
+        id: r.model_id,
+        engine: this.engine,
+        label: r.model_id.replace(/-MLC(-1k)?$/, (_, k) => (k ? " (1k context)" : "")),
+        embedded: false,
+        vramMB: r.vram_required_MB,
+        cached: await hasModelInCache(r.model_id, this.appConfig).catch(() => false),
+      })),
+    );
+  }
+
+  private record(id: string): ModelRecord {
+    const record = this.records.find((r) => r.model_id === id);
+    if (!record) throw new KernelError("ENOENT", `model ${id} is not in the web-llm catalog for this GPU${this.gpu.shaderF16 ? "" : " (no shader-f16: f32 variants only)"}`);
+    return record;
+  }
+
+  async load(id: string, onProgress: (p: LoadProgress) => void): Promise<Engine> {
+    this.record(id);
+    const engine = new MLCEngine({
+      appConfig: this.appConfig,
+      initProgressCallback: (report) => onProgress({ modelId: id, progress: report.progress, text: report.text }),
+      logLevel: "WARN",
+    });
+    try {
+      await engine.reload(id);
+    } catch (error) {
+      await engine.unload().catch(() => undefined);
+      throw new KernelError("ELOAD", `could not load ${id} with web-llm: ${describeLoadError(error)}`, { cause: error });
+    }
+    return new WebLLMEngine(id, engine);
+  }
+
+  async remove(id: string): Promise<void> {
+    this.record(id);
+    await deleteModelAllInfoInCache(id, this.appConfig);
+  }
+}
+
+function describeLoadError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/404|not found/i.test(message)) return `a model file was not found on the server (HTTP 404): ${message}`;
+  if (/fetch|network/i.test(message)) return `the download failed (offline or blocked?): ${message}`;
+  return message;
+}
+
+export class WebLLMEngine implements Engine {
+  readonly name = "web-llm" as const;
+  readonly device = "webgpu" as const;
+
+  constructor(
+    readonly modelId: string,
+    private readonly engine: MLCEngine,
+  ) {}
+
+  async generate(params: GenerateParams): Promise<GenerateResult> {
+    const started = performance.now();
+    let firstTokenAt = 0;
+    const onAbort = () => this.engine.interruptGenerate();
+    params.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const chunks = await this.engine.chat.completions.create({
+        messages: params.messages.map((m) => ({ role: m.role, content: m.content })) as never,
+        max_tokens: params.maxTokens,
+        temperature: params.temperature,
+        top_p: params.topP,
+        seed: params.seed,
+        stop: params.stop.length ? params.stop : undefined,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      let text = "";
+      let finishReason: GenerateResult["finishReason"] = "stop";
+      let usage = { prompt_tokens: 0, completion_tokens: 0 };
+      for await (const chunk of chunks) {
+        const delta = chunk.choices[0]?.delta?.content ?? "";
+        if (delta) {
+          if (!firstTokenAt) firstTokenAt = performance.now();
+          text += delta;
+          params.onText?.(delta);
+        }
+        const reason = chunk.choices[0]?.finish_reason;
+        if (reason) finishReason = reason === "length" ? "length" : reason === "abort" ? "abort" : "stop";
+        if (chunk.usage) usage = chunk.usage;
+      }
+      if (params.signal.aborted) finishReason = "abort";
+      const finished = performance.now();
+      return {
+        text,
+        finishReason,
+        promptTokens: usage.prompt_tokens,
+        completionTokens: usage.completion_tokens,
+        timeToFirstTokenMs: (firstTokenAt || finished) - started,
+        totalMs: finished - started,
+      };
+    } finally {
+      params.signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async countTokens(messages: ChatMessage[]): Promise<number> {
+    // web-llm keeps its tokenizer private; a one-token completion reports the prompt's size.
+    const reply = await this.engine.chat.completions.create({
+      messages: messages as never,
+      max_tokens: 1,
+      temperature: 0,
+    });
+    return reply.usage?.prompt_tokens ?? 0;
+  }
+
+  async unload(): Promise<void> {
+    await this.engine.unload();
+  }
+}

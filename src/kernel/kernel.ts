@@ -1,0 +1,215 @@
+/**
+ * The kernel: owns the loaded engine, serves OpenAI-shaped chat requests one at a time (FIFO),
+ * swaps models, and interrupts generations. Pure TypeScript; workers/ exposes it over comlink.
+ *
+ * Invariants:
+ * - `engine` is always a fully loaded engine or null (before boot); a failed load never replaces it.
+ * - At most one generation runs at a time; the rest wait in `queue` order.
+ * - Every public method either succeeds or throws a KernelError; none leaves the kernel wedged.
+ */
+import {
+  newCompletionId,
+  usageOf,
+  validateChatRequest,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ValidatedChatRequest,
+} from "./chat.ts";
+import type { Device, Engine, EngineName, LoadProgress } from "./engine.ts";
+import { KernelError, toKernelError } from "./errors.ts";
+import type { ModelInfo, ModelSource } from "./models.ts";
+
+export interface KernelInfo {
+  engine: EngineName;
+  model: string;
+  device: Device;
+}
+
+export interface KernelStats {
+  /** Models loaded since the kernel started (a second tab attaching adds none). */
+  loads: number;
+  requests: number;
+  last?: GenerationStats;
+}
+
+export interface GenerationStats {
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  timeToFirstTokenMs: number;
+  totalMs: number;
+  /** Completion tokens after the first, per second of decoding. */
+  decodeTokensPerSecond: number;
+}
+
+export interface ChatCallOptions {
+  /** Names this request for interrupt(id). */
+  requestId?: string;
+  /** Receives chunks when the request has stream: true. */
+  onChunk?: (chunk: ChatCompletionChunk) => void;
+}
+
+const DEFAULT_MAX_TOKENS = 256;
+
+export class Kernel {
+  private engine: Engine | null = null;
+  private loading: string | null = null;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly running = new Map<string, AbortController>();
+  private readonly stats: KernelStats = { loads: 0, requests: 0 };
+  private requestCounter = 0;
+
+  constructor(private readonly sources: readonly ModelSource[]) {}
+
+  info(): KernelInfo {
+    const engine = this.requireEngine();
+    return { engine: engine.name, model: engine.modelId, device: engine.device };
+  }
+
+  getStats(): KernelStats {
+    return structuredClone(this.stats);
+  }
+
+  async listModels(): Promise<ModelInfo[]> {
+    const lists = await Promise.all(this.sources.map((s) => s.list().catch(() => [])));
+    return lists.flat().map((m) => ({ ...m, loaded: m.id === this.engine?.modelId }));
+  }
+
+  /** Loads `id` into a new engine and swaps it in once no generation is running. */
+  async loadModel(id: unknown, onProgress: (p: LoadProgress) => void = () => {}): Promise<KernelInfo> {
+    if (typeof id !== "string" || id.length === 0 || id.length > 256) throw new KernelError("EINVAL", "id: must be a model id string");
+    const source = this.sourceOf(id);
+    if (this.engine?.modelId === id) return this.info();
+    if (this.loading) throw new KernelError("EBUSY", `a load of ${this.loading} is already running`);
+    this.loading = id;
+    try {
+      onProgress({ modelId: id, progress: 0, text: `Loading ${id}` });
+      const next = await source.load(id, onProgress).catch((e) => {
+        throw toKernelError(e, "ELOAD");
+      });
+      await this.exclusive(async () => {
+        const previous = this.engine;
+        this.engine = next;
+        this.stats.loads++;
+        await previous?.unload().catch(() => undefined);
+      });
+      onProgress({ modelId: id, progress: 1, text: `${id} ready` });
+      return this.info();
+    } finally {
+      this.loading = null;
+    }
+  }
+
+  async deleteModel(id: unknown): Promise<void> {
+    if (typeof id !== "string") throw new KernelError("EINVAL", "id: must be a model id string");
+    const source = this.sourceOf(id);
+    if (!source.remove) throw new KernelError("ENOTSUP", `${id} is embedded in the app and cannot be deleted`);
+    if (this.engine?.modelId === id) throw new KernelError("EBUSY", `${id} is loaded; load another model first`);
+    await source.remove(id);
+  }
+
+  /**
+   * One Chat Completions request. Non-streaming: resolves to a `chat.completion`. Streaming:
+   * chunks go to `onChunk` as tokens decode, and it resolves to the same completion at the end.
+   */
+  async chat(request: unknown, options: ChatCallOptions = {}): Promise<ChatCompletion> {
+    const req = validateChatRequest(request);
+    const requestId = options.requestId ?? `req-${++this.requestCounter}`;
+    if (typeof requestId !== "string") throw new KernelError("EINVAL", "requestId: must be a string");
+    if (this.running.has(requestId)) throw new KernelError("EBUSY", `request ${requestId} is already running`);
+    const controller = new AbortController();
+    this.running.set(requestId, controller);
+    try {
+      return await this.exclusive(() => this.generate(req, controller.signal, options.onChunk));
+    } finally {
+      this.running.delete(requestId);
+    }
+  }
+
+  /** Stops one request (or all): a running generation ends at the next token with finish_reason "abort". */
+  interrupt(requestId?: unknown): number {
+    if (requestId !== undefined && typeof requestId !== "string") throw new KernelError("EINVAL", "requestId: must be a string");
+    let stopped = 0;
+    for (const [id, controller] of this.running) {
+      if (requestId === undefined || id === requestId) {
+        controller.abort();
+        stopped++;
+      }
+    }
+    return stopped;
+  }
+
+  private async generate(req: ValidatedChatRequest, signal: AbortSignal, onChunk?: (c: ChatCompletionChunk) => void): Promise<ChatCompletion> {
+    const engine = this.requireEngine();
+    if (req.model !== undefined && req.model !== engine.modelId) {
+      throw new KernelError("ENOENT", `model: ${req.model} is not loaded (loaded: ${engine.modelId}); call aios.models.load first`);
+    }
+    const id = newCompletionId();
+    const created = Math.floor(Date.now() / 1000);
+    const chunk = (delta: ChatCompletionChunk["choices"][0]["delta"], finish: ChatCompletionChunk["choices"][0]["finish_reason"]): ChatCompletionChunk => ({
+      id,
+      object: "chat.completion.chunk",
+      created,
+      model: engine.modelId,
+      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+    });
+    const stream = req.stream && onChunk ? onChunk : undefined;
+    stream?.(chunk({ role: "assistant", content: "" }, null));
+    this.stats.requests++;
+    const result = await engine
+      .generate({
+        messages: req.messages,
+        maxTokens: req.maxTokens ?? DEFAULT_MAX_TOKENS,
+        temperature: req.temperature,
+        topP: req.topP,
+        seed: req.seed,
+        stop: req.stop,
+        signal,
+        onText: stream ? (text) => stream(chunk({ content: text }, null)) : undefined,
+      })
+      .catch((e) => {
+        throw toKernelError(e);
+      });
+    const usage = usageOf(result.promptTokens, result.completionTokens);
+    stream?.(chunk({}, result.finishReason));
+    if (stream && req.includeUsage) stream({ ...chunk({}, null), choices: [], usage });
+    const decodeMs = result.totalMs - result.timeToFirstTokenMs;
+    this.stats.last = {
+      model: engine.modelId,
+      promptTokens: result.promptTokens,
+      completionTokens: result.completionTokens,
+      timeToFirstTokenMs: result.timeToFirstTokenMs,
+      totalMs: result.totalMs,
+      decodeTokensPerSecond: decodeMs > 0 ? ((result.completionTokens - 1) * 1000) / decodeMs : 0,
+    };
+    return {
+      id,
+      object: "chat.completion",
+      created,
+      model: engine.modelId,
+      choices: [{ index: 0, message: { role: "assistant", content: result.text }, finish_reason: result.finishReason, logprobs: null }],
+      usage,
+    };
+  }
+
+  private requireEngine(): Engine {
+    if (!this.engine) throw new KernelError("ENOTREADY", "no model is loaded yet");
+    return this.engine;
+  }
+
+  private sourceOf(id: string): ModelSource {
+    const source = this.sources.find((s) => s.has(id));
+    if (source) return source;
+    throw new KernelError("ENOENT", `id: no model ${id} in the catalog (see aios.models.list())`);
+  }
+
+  /** Runs `fn` after everything queued before it; a failure does not block what comes next. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+}

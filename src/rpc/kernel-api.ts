@@ -1,0 +1,76 @@
+/**
+ * What the kernel worker exposes to pages over comlink. The transport-free Kernel does the work;
+ * this adds boot (engine choice from the browser's capabilities) and nothing else.
+ */
+import * as Comlink from "comlink";
+// ONNX Runtime Web's runtime, emitted by Vite into our own build (never fetched from a CDN).
+import ortMjsUrl from "onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url";
+import ortWasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url";
+import type { ChatCompletionChunk } from "../kernel/chat.ts";
+import type { LoadProgress } from "../kernel/engine.ts";
+import { TransformersSource } from "../kernel/engines/transformers-source.ts";
+import { WebLLMSource } from "../kernel/engines/webllm.ts";
+import { KernelError } from "../kernel/errors.ts";
+import { Kernel, type KernelInfo } from "../kernel/kernel.ts";
+import { detectGpu, type GpuCapabilities } from "../kernel/models.ts";
+
+export interface BootOptions {
+  /** Page origin + base path, where /models/ is served. */
+  baseUrl: string;
+  /** Force a device for the embedded model; default: webgpu when an adapter exists, else wasm. */
+  device?: "webgpu" | "wasm";
+  model?: string;
+}
+
+export interface BootInfo extends KernelInfo {
+  gpu: GpuCapabilities;
+}
+
+export const DEFAULT_MODEL = "aios-tiny";
+
+export function createKernelApi() {
+  let kernel: Kernel | null = null;
+  let booting: Promise<BootInfo> | null = null;
+  let gpu: GpuCapabilities = { webgpu: false, shaderF16: false };
+
+  const need = (): Kernel => {
+    if (!kernel) throw new KernelError("ENOTREADY", "the kernel has not booted");
+    return kernel;
+  };
+
+  async function boot(options: BootOptions): Promise<BootInfo> {
+    gpu = await detectGpu();
+    const device = options.device ?? (gpu.webgpu ? "webgpu" : "wasm");
+    if (device === "webgpu" && !gpu.webgpu) throw new KernelError("ENOTSUP", "device: this browser has no WebGPU adapter");
+    const base = new URL(options.baseUrl);
+    const transformers = new TransformersSource({
+      modelBaseUrl: new URL("models/", base).href,
+      device,
+      wasmPaths: { mjs: new URL(ortMjsUrl, base).href, wasm: new URL(ortWasmUrl, base).href },
+    });
+    kernel = new Kernel([transformers, new WebLLMSource(gpu)]);
+    await kernel.loadModel(options.model ?? DEFAULT_MODEL);
+    return { ...kernel.info(), gpu };
+  }
+
+  return {
+    /** Idempotent: every caller gets the same boot. */
+    boot(options: BootOptions): Promise<BootInfo> {
+      booting ??= boot(options).catch((e) => {
+        booting = null;
+        throw e;
+      });
+      return booting;
+    },
+    info: () => ({ ...need().info(), gpu }),
+    stats: () => need().getStats(),
+    listModels: () => need().listModels(),
+    loadModel: (id: string, onProgress?: (p: LoadProgress) => void) => need().loadModel(id, onProgress),
+    deleteModel: (id: string) => need().deleteModel(id),
+    chat: (request: unknown, requestId?: string, onChunk?: (c: ChatCompletionChunk) => void) => need().chat(request, { requestId, onChunk }),
+    interrupt: (requestId?: string) => need().interrupt(requestId),
+  };
+}
+
+export type KernelApi = ReturnType<typeof createKernelApi>;
+export { Comlink };

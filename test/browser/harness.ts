@@ -1,0 +1,58 @@
+/**
+ * Browser-test harness: real headless Chromium (Debian's), pages from the app on 127.0.0.1, and a
+ * request guard that blocks every non-loopback request and fails the test if any was attempted.
+ */
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { expect, inject } from "vitest";
+import { CHROMIUM_ARGS, chromiumPath } from "./chromium.ts";
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+}
+
+export function isLoopback(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  if (protocol === "data:" || protocol === "blob:") return true;
+  return hostname === "127.0.0.1" || hostname === "localhost" || hostname === "[::1]";
+}
+
+export interface GuardedPage {
+  page: Page;
+  context: BrowserContext;
+  /** Non-loopback requests that were attempted (and blocked). */
+  offsite: string[];
+  /** Page and worker errors and console errors. */
+  errors: string[];
+  /** Fails the test if anything left (or tried to leave) the machine. */
+  assertOffline(): void;
+  close(): Promise<void>;
+}
+
+export async function openApp(browser: Browser, query = "", options: { waitReady?: boolean } = {}): Promise<GuardedPage> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const offsite: string[] = [];
+  const errors: string[] = [];
+  // Runs last among routes: a test's own page.route() (e.g. a 404 for a model hub) answers first.
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    if (isLoopback(url)) return route.continue();
+    offsite.push(url);
+    return route.abort("blockedbyclient");
+  });
+  context.on("request", (request) => {
+    if (!isLoopback(request.url()) && !offsite.includes(request.url())) offsite.push(request.url());
+  });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => m.type() === "error" && errors.push(`console: ${m.text()}`));
+  await page.goto(new URL(query, inject("baseUrl")).href);
+  if (options.waitReady !== false) await page.evaluate(() => window.aios.ready);
+  return {
+    page,
+    context,
+    offsite,
+    errors,
+    assertOffline: () => expect(offsite, "requests that tried to leave the machine").toEqual([]),
+    close: () => context.close(),
+  };
+}

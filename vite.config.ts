@@ -1,0 +1,29 @@
+import { defineConfig } from "vitest/config";
+import { svelte } from "@sveltejs/vite-plugin-svelte";
+
+export default defineConfig({
+  plugins: [svelte()],
+  worker: { format: "es" },
+  build: { target: "es2022", chunkSizeWarningLimit: 4096 },
+  server: { host: "127.0.0.1" },
+  preview: { host: "127.0.0.1" },
+  optimizeDeps: { exclude: ["@huggingface/transformers", "onnxruntime-web"] },
+  test: {
+    projects: [
+      {
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node", testTimeout: 60_000 },
+      },
+      {
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/browser/global-setup.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
