@@ -3,9 +3,6 @@
  * this adds boot (engine choice from the browser's capabilities) and nothing else.
  */
 import * as Comlink from "comlink";
-// ONNX Runtime Web's runtime, emitted by Vite into our own build (never fetched from a CDN).
-import ortMjsUrl from "onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url";
-import ortWasmUrl from "onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url";
 import type { ChatCompletionChunk } from "../kernel/chat.ts";
 import type { LoadProgress } from "../kernel/engine.ts";
 import { TransformersSource } from "../kernel/engines/transformers-source.ts";
@@ -13,6 +10,7 @@ import { WebLLMSource } from "../kernel/engines/webllm.ts";
 import { KernelError } from "../kernel/errors.ts";
 import { Kernel, type KernelInfo } from "../kernel/kernel.ts";
 import { detectGpu, type GpuCapabilities } from "../kernel/models.ts";
+import { ortWasmPaths } from "../platform/ort-assets.ts";
 
 export interface BootOptions {
   /** Page origin + base path, where /models/ is served. */
@@ -46,7 +44,7 @@ export function createKernelApi() {
     const transformers = new TransformersSource({
       modelBaseUrl: new URL("models/", base).href,
       device,
-      wasmPaths: { mjs: new URL(ortMjsUrl, base).href, wasm: new URL(ortWasmUrl, base).href },
+      wasmPaths: ortWasmPaths(base),
     });
     kernel = new Kernel([transformers, new WebLLMSource(gpu)]);
     await kernel.loadModel(options.model ?? DEFAULT_MODEL);

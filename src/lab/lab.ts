@@ -1,0 +1,55 @@
+/**
+ * The lab page (lab.html): runs the Transformers.js engine directly in the page, with no kernel,
+ * worker or comlink between — the baseline that benchmarks compare window.aios against, and the
+ * place browser tests read raw token ids from. It also boots the OS worker as window.aios.
+ */
+import type { ChatMessage } from "../kernel/engine.ts";
+import { EMBEDDED_MODELS } from "../kernel/engines/transformers-source.ts";
+import { loadTransformersEngine, type TransformersEngine } from "../kernel/engines/transformers.ts";
+import { createAios } from "../client/aios.ts";
+import { ortWasmPaths } from "../platform/ort-assets.ts";
+
+export interface LabGenerateOptions {
+  maxTokens: number;
+  temperature?: number;
+  seed?: number;
+}
+
+let engine: TransformersEngine | null = null;
+
+const lab = {
+  async load(device: "webgpu" | "wasm", modelId = "aios-tiny") {
+    await engine?.unload();
+    const spec = EMBEDDED_MODELS.find((m) => m.id === modelId)!;
+    const base = new URL(import.meta.env.BASE_URL, location.href);
+    engine = await loadTransformersEngine(modelId, spec, { modelBaseUrl: new URL("models/", base).href, device, wasmPaths: ortWasmPaths(base) }, () => {});
+    return { model: engine.modelId, device: engine.device };
+  },
+  encodeChat(messages: ChatMessage[]): number[] {
+    return engine!.encodeChat(messages);
+  },
+  async generate(messages: ChatMessage[], options: LabGenerateOptions) {
+    const r = await engine!.generate({
+      messages,
+      maxTokens: options.maxTokens,
+      temperature: options.temperature ?? 0,
+      topP: 1,
+      seed: options.seed,
+      stop: [],
+      signal: new AbortController().signal,
+    });
+    return r;
+  },
+  bootOS(device?: "webgpu" | "wasm") {
+    const worker = new Worker(new URL("../../workers/kernel.worker.ts", import.meta.url), { type: "module", name: "aios-kernel" });
+    window.aios = createAios(worker, { device });
+    return window.aios.ready;
+  },
+};
+
+declare global {
+  interface Window {
+    lab: typeof lab;
+  }
+}
+window.lab = lab;
