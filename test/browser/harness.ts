@@ -25,6 +25,11 @@ export interface GuardedPage {
   errors: string[];
   /** Fails the test if anything left (or tried to leave) the machine. */
   assertOffline(): void;
+  /**
+   * Answers requests to `host` from this machine with `status` (e.g. a model hub answering 404),
+   * so the app's real download path runs without any traffic leaving; returns the URLs served.
+   */
+  answerLocally(host: string, status: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -32,6 +37,7 @@ export async function openApp(browser: Browser, query = "", options: { waitReady
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
   const offsite: string[] = [];
   const errors: string[] = [];
+  const localHosts = new Set<string>();
   // Runs last among routes: a test's own page.route() (e.g. a 404 for a model hub) answers first.
   await context.route("**/*", (route) => {
     const url = route.request().url();
@@ -40,7 +46,8 @@ export async function openApp(browser: Browser, query = "", options: { waitReady
     return route.abort("blockedbyclient");
   });
   context.on("request", (request) => {
-    if (!isLoopback(request.url()) && !offsite.includes(request.url())) offsite.push(request.url());
+    const url = request.url();
+    if (!isLoopback(url) && !localHosts.has(new URL(url).hostname) && !offsite.includes(url)) offsite.push(url);
   });
   const page = await context.newPage();
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
@@ -53,6 +60,18 @@ export async function openApp(browser: Browser, query = "", options: { waitReady
     offsite,
     errors,
     assertOffline: () => expect(offsite, "requests that tried to leave the machine").toEqual([]),
+    answerLocally: async (host, status) => {
+      const served: string[] = [];
+      localHosts.add(host);
+      await context.route(
+        (url) => url.hostname === host,
+        (route) => {
+          served.push(route.request().url());
+          return route.fulfill({ status, contentType: "text/plain", body: `answered locally with ${status}` });
+        },
+      );
+      return served;
+    },
     close: () => context.close(),
   };
 }

@@ -1,0 +1,45 @@
+// web-llm's weights cannot be fetched in this world: test what can be. Capability detection and
+// catalog filtering are covered in aios-api.test.ts; here a download whose every file answers 404
+// (served locally, nothing leaves the machine) must fail clearly and leave the kernel running.
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { launch, openApp } from "./harness.ts";
+
+let browser: Browser;
+beforeAll(async () => (browser = await launch()));
+afterAll(async () => browser?.close());
+
+it("a web-llm download answering 404 gives a clear ELOAD error and the embedded model keeps serving", async () => {
+  const app = await openApp(browser, "?device=wasm");
+  try {
+    const served = [
+      ...(await app.answerLocally("huggingface.co", 404)),
+      ...(await app.answerLocally("raw.githubusercontent.com", 404)),
+    ];
+    const out = await app.page.evaluate(async () => {
+      const models = await window.aios.models.list();
+      const target = models.filter((m) => m.engine === "web-llm").sort((a, b) => (a.vramMB ?? 1e9) - (b.vramMB ?? 1e9))[0]!;
+      const events: number[] = [];
+      window.aios.models.addEventListener("progress", (e) => events.push((e as CustomEvent<{ progress: number }>).detail.progress));
+      let error: { code?: string; message: string } | null = null;
+      try {
+        await window.aios.models.load(target.id);
+      } catch (e) {
+        error = { code: (e as { code?: string }).code, message: (e as Error).message };
+      }
+      const info = await window.aios.kernel.info();
+      const reply = await window.aios.llm.chat.completions.create({ messages: [{ role: "user", content: "Hello" }], temperature: 0, max_tokens: 16 });
+      return { target: target.id, error, events, model: info.model, reply: reply.choices[0]!.finish_reason };
+    });
+    expect(out.error?.code).toBe("ELOAD");
+    expect(out.error?.message).toContain(out.target);
+    expect(out.error?.message).toMatch(/404/);
+    expect(out.events[0]).toBe(0);
+    expect(out.model).toBe("aios-tiny");
+    expect(out.reply).toBe("stop");
+    expect(served.length).toBeGreaterThan(0);
+    app.assertOffline();
+  } finally {
+    await app.close();
+  }
+});
