@@ -42,7 +42,7 @@ export function createKernelApi() {
     if (device === "webgpu" && !gpu.webgpu) throw new KernelError("ENOTSUP", "device: this browser has no WebGPU adapter");
     const base = new URL(options.baseUrl);
     const transformers = new TransformersSource({
-      modelBaseUrl: new URL("models/", base).href,
+      modelBaseUrl: new URL("models/", base).pathname,
       device,
       wasmPaths: ortWasmPaths(base),
     });

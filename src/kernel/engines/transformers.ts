@@ -29,7 +29,11 @@ export interface TransformersModelSpec {
 }
 
 export interface TransformersEngineOptions {
-  /** Where model folders live: `${origin}/models/` in a browser, a directory in Node. */
+  /**
+   * Where model folders live: a root-relative path such as "/models/" in a browser (Transformers.js
+   * 4.3's file-existence check skips local paths that are absolute http URLs, so the tokenizer
+   * would not be found), a directory in Node.
+   */
   modelBaseUrl: string;
   device: Exclude<Device, "remote">;
   /** ONNX Runtime Web's runtime on our own origin (never the library's CDN default). */
@@ -95,12 +99,13 @@ export class TransformersEngine implements Engine {
 
   /** Prompt token ids exactly as the model's chat template renders them. */
   encodeChat(messages: ChatMessage[]): number[] {
-    const ids = this.tokenizer.apply_chat_template(messages as never, {
+    const encoded = this.tokenizer.apply_chat_template(messages as never, {
       add_generation_prompt: true,
       tokenize: true,
       return_tensor: false,
-    });
-    return Array.from(ids as unknown as number[], Number);
+      return_dict: false,
+    }) as unknown as number[] | { input_ids: number[] };
+    return Array.from(Array.isArray(encoded) ? encoded : encoded.input_ids, Number);
   }
 
   async countTokens(messages: ChatMessage[]): Promise<number> {
@@ -108,7 +113,7 @@ export class TransformersEngine implements Engine {
   }
 
   decode(ids: number[]): string {
-    return this.tokenizer.decode(ids, { skip_special_tokens: true });
+    return ids.length === 0 ? "" : this.tokenizer.decode(ids, { skip_special_tokens: true });
   }
 
   async generate(params: GenerateParams): Promise<GenerateResult> {

@@ -1,0 +1,82 @@
+// The real Transformers.js engine on the embedded model, in Node (onnxruntime-node, cpu):
+// it must reproduce the torch reference greedy ids exactly and honour streaming, seeds, abort.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChatMessage } from "../../../../src/kernel/engine.ts";
+import { EMBEDDED_MODELS } from "../../../../src/kernel/engines/transformers-source.ts";
+import { loadTransformersEngine, type TransformersEngine } from "../../../../src/kernel/engines/transformers.ts";
+
+const reference = JSON.parse(readFileSync("test/fixtures/reference-greedy.json", "utf8")) as {
+  max_new_tokens: number;
+  eos_token_id: number;
+  cases: Array<{ name: string; messages: ChatMessage[]; prompt_ids: number[]; output_ids: number[]; text: string }>;
+};
+
+let engine: TransformersEngine;
+const modelBaseUrl = resolve("public/models") + "/";
+
+function params(messages: ChatMessage[], overrides: Partial<Parameters<TransformersEngine["generate"]>[0]> = {}) {
+  return { messages, maxTokens: 32, temperature: 0, topP: 1, stop: [], signal: new AbortController().signal, ...overrides };
+}
+
+beforeAll(async () => {
+  engine = await loadTransformersEngine("aios-tiny", EMBEDDED_MODELS[0]!, { modelBaseUrl, device: "cpu" }, () => {});
+});
+afterAll(async () => engine?.unload());
+
+describe("TransformersEngine on aios-tiny (fp32, Node)", () => {
+  it.each(reference.cases.map((c) => [c.name, c] as const))("reproduces the reference for %s", async (_, c) => {
+    expect(engine.encodeChat(c.messages)).toEqual(c.prompt_ids);
+    const r = await engine.generate(params(c.messages, { maxTokens: reference.max_new_tokens }));
+    const endsWithEos = c.output_ids.at(-1) === reference.eos_token_id;
+    expect(r.tokenIds).toEqual(endsWithEos ? c.output_ids.slice(0, -1) : c.output_ids);
+    expect(r.finishReason).toBe(endsWithEos ? "stop" : "length");
+    expect(r.text).toBe(c.text);
+  });
+
+  it("streams text pieces that join to the final text", async () => {
+    const pieces: string[] = [];
+    const r = await engine.generate(params([{ role: "user", content: "Tell me a short story about a cat." }], { maxTokens: 40, onText: (t) => pieces.push(t) }));
+    expect(pieces.length).toBeGreaterThan(3);
+    expect(pieces.join("")).toBe(r.text);
+  });
+
+  it("same seed, same sample; different seeds differ", async () => {
+    const run = async (seed: number) => (await engine.generate(params([{ role: "user", content: "Tell me a short story about a cat." }], { temperature: 1.5, seed, maxTokens: 20 }))).text;
+    const a = await run(1);
+    expect(await run(1)).toBe(a);
+    expect(new Set([a, await run(2), await run(3)]).size).toBeGreaterThan(1);
+  });
+
+  it("aborts at a token boundary", async () => {
+    const controller = new AbortController();
+    let n = 0;
+    const r = await engine.generate(params([{ role: "user", content: "Tell me about operating systems." }], {
+      maxTokens: 200,
+      temperature: 1,
+      seed: 9,
+      signal: controller.signal,
+      onText: () => ++n === 2 && controller.abort(),
+    }));
+    expect(r.finishReason).toBe("abort");
+    expect(r.completionTokens).toBeLessThan(10);
+  });
+
+  it("the int8 variant loads and answers", async () => {
+    const q8 = await loadTransformersEngine("aios-tiny-q8", EMBEDDED_MODELS[1]!, { modelBaseUrl, device: "cpu" }, () => {});
+    try {
+      const r = await q8.generate(params([{ role: "user", content: "Hello" }]));
+      expect(r.text.length).toBeGreaterThan(0);
+    } finally {
+      await q8.unload();
+    }
+  });
+
+  it("a missing model folder is a clear ELOAD", async () => {
+    await expect(loadTransformersEngine("ghost", { path: "no-such-model", dtype: "fp32" }, { modelBaseUrl, device: "cpu" }, () => {})).rejects.toMatchObject({
+      code: "ELOAD",
+      message: expect.stringContaining("ghost"),
+    });
+  });
+});
