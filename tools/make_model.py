@@ -181,6 +181,26 @@ def eval_loss(model, data, pad_id):
     return tot / max(1, n)
 
 
+@torch.no_grad()
+def task_accuracy(model, tok, n=40, seed=SEED + 7):
+    """Exact-match rate of greedy assistant turns on fresh synthetic conversations, per category."""
+    eos = tok.special_ids["<|im_end|>"]
+    r = random.Random(seed)
+    res = {}
+    for fn, _ in D.SINGLE:
+        ok = tot = 0
+        for _ in range(n):
+            conv = fn(r)
+            for k, m in enumerate(conv):
+                if m["role"] != "assistant":
+                    continue
+                out = model.greedy(tok.encode(D.render(conv[:k], True)), 160, eos)
+                ok += int(out and out[-1] == eos and tok.decode(out[:-1]) == m["content"])
+                tot += 1
+        res[fn.__name__.replace("_sample", "")] = round(ok / tot, 3)
+    return res
+
+
 def write_json(path, obj):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(obj, f, ensure_ascii=False, indent=2)
@@ -213,7 +233,6 @@ def write_configs(tok, cfg):
         "torch_dtype": "float32",
         "hidden_act": "silu",
         "use_cache": True,
-        "transformers.js_config": {"dtype": "q8", "kv_cache_dtype": "float32"},
     })
     write_json(os.path.join(OUT, "generation_config.json"), {
         "bos_token_id": bos,
@@ -290,6 +309,10 @@ def main():
     held = eval_loss(model, heldout, pad_id)
     log(f"training: {steps} steps in {train_s:.0f}s, final train loss (ema) {final_ema:.4f}, held-out loss {held:.4f}")
 
+    t0 = time.time()
+    acc = task_accuracy(model, tok, n=8 if args.quick else 40)
+    log(f"task exact-match accuracy ({time.time() - t0:.0f}s): {json.dumps(acc)}")
+
     # 4. export ------------------------------------------------------------------
     write_configs(tok, cfg)
     fp32 = os.path.join(OUT, "onnx", "model.onnx")
@@ -333,7 +356,7 @@ def main():
         f"; total {sum(sizes.values()) / 1e6:.2f} MB")
     log(f"done in {time.time() - t_all:.0f}s")
     with open(os.path.join(ROOT, "tools", "work", "last_run.json") if os.path.isdir(os.path.join(ROOT, "tools", "work")) else os.devnull, "w") as f:
-        json.dump({"steps": steps, "train_s": train_s, "final_ema": final_ema, "heldout": held, "sizes": sizes}, f)
+        json.dump({"steps": steps, "train_s": train_s, "final_ema": final_ema, "heldout": held, "accuracy": acc, "sizes": sizes}, f)
 
 
 if __name__ == "__main__":

@@ -63,11 +63,29 @@ export function createKernelApi() {
     info: () => ({ ...need().info(), gpu }),
     stats: () => need().getStats(),
     listModels: () => need().listModels(),
-    loadModel: (id: string, onProgress?: (p: LoadProgress) => void) => need().loadModel(id, onProgress),
+    loadModel: (id: string, onProgress?: (p: LoadProgress) => void) => withDelivery(onProgress, (report) => need().loadModel(id, report)),
     deleteModel: (id: string) => need().deleteModel(id),
-    chat: (request: unknown, requestId?: string, onChunk?: (c: ChatCompletionChunk) => void) => need().chat(request, { requestId, onChunk }),
+    chat: (request: unknown, requestId?: string, onChunk?: (c: ChatCompletionChunk) => void) =>
+      withDelivery(onChunk, (send) => need().chat(request, { requestId, onChunk: send })),
     interrupt: (requestId?: string) => need().interrupt(requestId),
   };
+}
+
+/**
+ * A callback from the page is a comlink proxy on its own MessagePort, so its calls are not ordered
+ * with the reply to the call that carried it. Settle only after the page has taken the last one:
+ * then every chunk (or progress report) arrives before the result.
+ */
+async function withDelivery<T, R>(callback: ((value: T) => unknown) | undefined, run: (send?: (value: T) => void) => Promise<R>): Promise<R> {
+  if (!callback) return run(undefined);
+  let last: Promise<unknown> = Promise.resolve();
+  try {
+    return await run((value) => {
+      last = Promise.resolve(callback(value)).catch(() => undefined);
+    });
+  } finally {
+    await last;
+  }
 }
 
 export type KernelApi = ReturnType<typeof createKernelApi>;

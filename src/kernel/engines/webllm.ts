@@ -72,7 +72,8 @@ export class WebLLMSource implements ModelSource {
       await engine.reload(id);
     } catch (error) {
       await engine.unload().catch(() => undefined);
-      throw new KernelError("ELOAD", `could not load ${id} with web-llm: ${describeLoadError(error)}`, { cause: error });
+      const reason = (await diagnoseDownload(this.record(id))) ?? describeLoadError(error);
+      throw new KernelError("ELOAD", `could not load ${id} with web-llm: ${reason}`, { cause: error });
     }
     return new WebLLMEngine(id, engine);
   }
@@ -81,6 +82,29 @@ export class WebLLMSource implements ModelSource {
     this.record(id);
     await deleteModelAllInfoInCache(id, this.appConfig);
   }
+}
+
+/** The model's files, as web-llm resolves them (its cleanModelUrl). */
+export function modelFileUrls(record: ModelRecord): string[] {
+  let base = record.model.endsWith("/") ? record.model : record.model + "/";
+  if (!/.+\/resolve\/.+\//.test(base)) base += "resolve/main/";
+  return [new URL("mlc-chat-config.json", base).href, record.model_lib];
+}
+
+/**
+ * web-llm stores downloads with Cache.add(), whose error ("Request failed") hides the HTTP status.
+ * After a failure, ask the same URLs again to say which file failed and how.
+ */
+async function diagnoseDownload(record: ModelRecord): Promise<string | null> {
+  for (const url of modelFileUrls(record)) {
+    try {
+      const response = await fetch(url, { method: "HEAD", cache: "no-store" });
+      if (!response.ok) return `HTTP ${response.status} ${response.statusText || ""} for ${url}`.replace("  ", " ");
+    } catch {
+      return `could not reach ${new URL(url).host} (offline, or blocked) for ${url}`;
+    }
+  }
+  return null;
 }
 
 function describeLoadError(error: unknown): string {
