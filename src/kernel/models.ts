@@ -32,22 +32,26 @@ export interface ModelSource {
 export interface GpuCapabilities {
   webgpu: boolean;
   shaderF16: boolean;
+  /** A CPU-emulated adapter (e.g. SwiftShader): correct, but far slower than wasm for small models. */
+  software: boolean;
   adapter?: string;
 }
 
 export async function detectGpu(): Promise<GpuCapabilities> {
   const gpu = (globalThis.navigator as Navigator & { gpu?: GPU } | undefined)?.gpu;
-  if (!gpu) return { webgpu: false, shaderF16: false };
+  const none: GpuCapabilities = { webgpu: false, shaderF16: false, software: false };
+  if (!gpu) return none;
   try {
     const adapter = await gpu.requestAdapter();
-    if (!adapter) return { webgpu: false, shaderF16: false };
-    const info = adapter.info;
+    if (!adapter) return none;
+    const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
     return {
       webgpu: true,
       shaderF16: adapter.features.has("shader-f16"),
+      software: info?.isFallbackAdapter === true || /swiftshader/i.test(`${info?.architecture} ${info?.description}`),
       adapter: [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(" ") || "unknown",
     };
   } catch {
-    return { webgpu: false, shaderF16: false };
+    return none;
   }
 }

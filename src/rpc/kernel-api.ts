@@ -15,7 +15,10 @@ import { ortWasmPaths } from "../platform/ort-assets.ts";
 export interface BootOptions {
   /** Page origin + base path, where /models/ is served. */
   baseUrl: string;
-  /** Force a device for the embedded model; default: webgpu when an adapter exists, else wasm. */
+  /**
+   * Force a device for the embedded model. Default: webgpu on a hardware adapter, else wasm — a
+   * software adapter (SwiftShader) decodes the embedded model ~18x slower than wasm (npm run bench).
+   */
   device?: "webgpu" | "wasm";
   model?: string;
 }
@@ -29,7 +32,7 @@ export const DEFAULT_MODEL = "aios-tiny";
 export function createKernelApi() {
   let kernel: Kernel | null = null;
   let booting: Promise<BootInfo> | null = null;
-  let gpu: GpuCapabilities = { webgpu: false, shaderF16: false };
+  let gpu: GpuCapabilities = { webgpu: false, shaderF16: false, software: false };
 
   const need = (): Kernel => {
     if (!kernel) throw new KernelError("ENOTREADY", "the kernel has not booted");
@@ -38,7 +41,7 @@ export function createKernelApi() {
 
   async function boot(options: BootOptions): Promise<BootInfo> {
     gpu = await detectGpu();
-    const device = options.device ?? (gpu.webgpu ? "webgpu" : "wasm");
+    const device = options.device ?? (gpu.webgpu && !gpu.software ? "webgpu" : "wasm");
     if (device === "webgpu" && !gpu.webgpu) throw new KernelError("ENOTSUP", "device: this browser has no WebGPU adapter");
     const base = new URL(options.baseUrl);
     const transformers = new TransformersSource({

@@ -15,6 +15,18 @@ let browser: Browser;
 beforeAll(async () => (browser = await launch()));
 afterAll(async () => browser?.close());
 
+it("by default picks wasm over a software WebGPU adapter (SwiftShader), and says so", async () => {
+  const app = await openApp(browser, "");
+  try {
+    const info = await app.page.evaluate(() => window.aios.kernel.info());
+    expect(info.gpu).toMatchObject({ webgpu: true, software: true, shaderF16: false });
+    expect(info.device).toBe("wasm");
+    app.assertOffline();
+  } finally {
+    await app.close();
+  }
+});
+
 describe.each(["webgpu", "wasm"] as const)("on %s", (device) => {
   it("boots the kernel on the embedded model without any download", async () => {
     const app = await openApp(browser, `?device=${device}`);
