@@ -39,6 +39,8 @@ export interface Aios {
     /** Progress also fires as "progress" events (CustomEvent<LoadProgress>) on aios.models. */
     load(id: string, options?: { onProgress?: (p: LoadProgress) => void }): Promise<ReadyInfo>;
     delete(id: string): Promise<void>;
+    /** Adds an OpenAI-compatible server's models as "<host>/<id>" (asks it for /models; chats go there once one is loaded). */
+    connect(endpoint: { baseUrl: string; apiKey?: string }): Promise<ModelInfo[]>;
   };
   kernel: {
     info(): Promise<BootInfo>;
@@ -86,6 +88,7 @@ export function createAios(worker: Worker, options: Omit<BootOptions, "baseUrl">
     return { engine: info.engine, model: info.model, device: info.device };
   };
   models.delete = (id) => kernel.deleteModel(id);
+  models.connect = async (endpoint) => (await kernel.connectRemote(endpoint)).map((m) => ({ ...m, loaded: false }));
 
   return {
     ready,

@@ -59,7 +59,12 @@ export class Kernel {
   private readonly stats: KernelStats = { loads: 0, requests: 0 };
   private requestCounter = 0;
 
-  constructor(private readonly sources: readonly ModelSource[]) {}
+  constructor(private readonly sources: ModelSource[]) {}
+
+  /** Adds a source of models, e.g. a remote endpoint the user connected; earlier sources win on equal ids. */
+  addSource(source: ModelSource): void {
+    this.sources.push(source);
+  }
 
   info(): KernelInfo {
     const engine = this.requireEngine();

@@ -6,6 +6,7 @@ import * as Comlink from "comlink";
 import type { ChatCompletionChunk } from "../kernel/chat.ts";
 import type { LoadProgress } from "../kernel/engine.ts";
 import { TransformersSource } from "../kernel/engines/transformers-source.ts";
+import { RemoteSource, type RemoteEndpoint } from "../kernel/engines/remote.ts";
 import { WebLLMSource } from "../kernel/engines/webllm.ts";
 import { KernelError } from "../kernel/errors.ts";
 import { Kernel, type KernelInfo } from "../kernel/kernel.ts";
@@ -68,6 +69,16 @@ export function createKernelApi() {
     listModels: () => need().listModels(),
     loadModel: (id: string, onProgress?: (p: LoadProgress) => void) => withDelivery(onProgress, (report) => need().loadModel(id, report)),
     deleteModel: (id: string) => need().deleteModel(id),
+    /** Connects an OpenAI-compatible server the user chose; its models join the catalog. */
+    connectRemote: async (endpoint: RemoteEndpoint) => {
+      if (typeof endpoint !== "object" || endpoint === null || typeof endpoint.baseUrl !== "string") {
+        throw new KernelError("EINVAL", "baseUrl: must be a string");
+      }
+      if (endpoint.apiKey !== undefined && typeof endpoint.apiKey !== "string") throw new KernelError("EINVAL", "apiKey: must be a string");
+      const source = await RemoteSource.connect({ baseUrl: endpoint.baseUrl, apiKey: endpoint.apiKey });
+      need().addSource(source);
+      return source.list();
+    },
     chat: (request: unknown, requestId?: string, onChunk?: (c: ChatCompletionChunk) => void) =>
       withDelivery(onChunk, (send) => need().chat(request, { requestId, onChunk: send })),
     interrupt: (requestId?: string) => need().interrupt(requestId),

@@ -1,0 +1,152 @@
+/**
+ * Remote engine: any OpenAI-compatible server (`/models`, `/chat/completions` with SSE streaming).
+ * Used only when the user adds an endpoint — nothing leaves the machine otherwise.
+ */
+import { EventSourceParserStream } from "eventsource-parser/stream";
+import type { ChatCompletionChunk } from "../chat.ts";
+import type { ChatMessage, Engine, GenerateParams, GenerateResult, LoadProgress } from "../engine.ts";
+import { KernelError } from "../errors.ts";
+import type { ModelEntry, ModelSource } from "../models.ts";
+
+export interface RemoteEndpoint {
+  /** e.g. "http://127.0.0.1:8000/v1" */
+  baseUrl: string;
+  apiKey?: string;
+}
+
+function endpointUrl(endpoint: RemoteEndpoint, path: string): string {
+  return new URL(path, endpoint.baseUrl.endsWith("/") ? endpoint.baseUrl : endpoint.baseUrl + "/").href;
+}
+
+function headers(endpoint: RemoteEndpoint): Record<string, string> {
+  return { "content-type": "application/json", ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) };
+}
+
+async function failure(response: Response, what: string): Promise<KernelError> {
+  const body = await response.text().catch(() => "");
+  const code = response.status === 404 ? "ENOENT" : response.status === 400 ? "EINVAL" : "ELOAD";
+  return new KernelError(code, `${what}: HTTP ${response.status} ${body.slice(0, 300)}`.trim());
+}
+
+/** Remote models join the catalog as "<host>/<server's id>", so they never shadow local ones. */
+export class RemoteSource implements ModelSource {
+  readonly engine = "remote" as const;
+  private ids: string[] = [];
+  private readonly prefix: string;
+
+  private constructor(readonly endpoint: RemoteEndpoint) {
+    this.prefix = `${new URL(endpoint.baseUrl).host}/`;
+  }
+
+  /** Validates the endpoint and reads its model list. */
+  static async connect(endpoint: RemoteEndpoint): Promise<RemoteSource> {
+    let url: URL;
+    try {
+      url = new URL(endpoint.baseUrl);
+    } catch {
+      throw new KernelError("EINVAL", `baseUrl: not a URL: ${String(endpoint.baseUrl).slice(0, 200)}`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new KernelError("EINVAL", "baseUrl: must be http(s)");
+    const source = new RemoteSource(endpoint);
+    await source.refresh();
+    return source;
+  }
+
+  async refresh(): Promise<void> {
+    const url = endpointUrl(this.endpoint, "models");
+    const response = await fetch(url, { headers: headers(this.endpoint) }).catch((e: Error) => {
+      throw new KernelError("ELOAD", `could not reach ${url}: ${e.message}`);
+    });
+    if (!response.ok) throw await failure(response, `GET ${url}`);
+    const body = (await response.json()) as { data?: Array<{ id?: unknown }> };
+    this.ids = (body.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === "string").map((id) => this.prefix + id);
+  }
+
+  has(id: string): boolean {
+    return this.ids.includes(id);
+  }
+
+  async list(): Promise<ModelEntry[]> {
+    return this.ids.map((id) => ({ id, engine: this.engine, label: `${id} (remote)`, embedded: false, cached: true }));
+  }
+
+  async load(id: string, onProgress: (p: LoadProgress) => void): Promise<Engine> {
+    if (!this.has(id)) throw new KernelError("ENOENT", `${this.endpoint.baseUrl} serves no model ${id}`);
+    onProgress({ modelId: id, progress: 1, text: `${id} on ${this.endpoint.baseUrl}` });
+    return new RemoteEngine(id, id.slice(this.prefix.length), this.endpoint);
+  }
+}
+
+export class RemoteEngine implements Engine {
+  readonly name = "remote" as const;
+  readonly device = "remote" as const;
+
+  constructor(
+    readonly modelId: string,
+    /** The model's id on the server. */
+    private readonly remoteId: string,
+    private readonly endpoint: RemoteEndpoint,
+  ) {}
+
+  async generate(params: GenerateParams): Promise<GenerateResult> {
+    const started = performance.now();
+    let firstTokenAt = 0;
+    let text = "";
+    let finishReason: GenerateResult["finishReason"] = "stop";
+    let usage = { prompt_tokens: 0, completion_tokens: 0 };
+    const url = endpointUrl(this.endpoint, "chat/completions");
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: headers(this.endpoint),
+        signal: params.signal,
+        body: JSON.stringify({
+          model: this.remoteId,
+          messages: params.messages,
+          max_tokens: params.maxTokens,
+          temperature: params.temperature,
+          top_p: params.topP,
+          seed: params.seed,
+          stop: params.stop.length ? params.stop : undefined,
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      });
+      if (!response.ok || !response.body) throw await failure(response, `POST ${url}`);
+      const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+      for await (const event of events as unknown as AsyncIterable<{ data: string }>) {
+        if (event.data === "[DONE]") break;
+        const chunk = JSON.parse(event.data) as ChatCompletionChunk;
+        const delta = chunk.choices?.[0]?.delta?.content;
+        if (delta) {
+          firstTokenAt ||= performance.now();
+          text += delta;
+          params.onText?.(delta);
+        }
+        const reason = chunk.choices?.[0]?.finish_reason;
+        if (reason) finishReason = reason === "length" || reason === "abort" ? reason : "stop";
+        if (chunk.usage) usage = chunk.usage;
+      }
+    } catch (error) {
+      if (!params.signal.aborted) throw error instanceof KernelError ? error : new KernelError("ELOAD", `${url}: ${(error as Error).message}`);
+    }
+    if (params.signal.aborted) finishReason = "abort";
+    const finished = performance.now();
+    return {
+      text,
+      finishReason,
+      promptTokens: usage.prompt_tokens,
+      completionTokens: usage.completion_tokens,
+      timeToFirstTokenMs: (firstTokenAt || finished) - started,
+      totalMs: finished - started,
+    };
+  }
+
+  async countTokens(messages: ChatMessage[]): Promise<number> {
+    // The API has no tokenizer endpoint; a one-token completion reports the prompt's size.
+    const r = await this.generate({ messages, maxTokens: 1, temperature: 0, topP: 1, stop: [], signal: new AbortController().signal });
+    return r.promptTokens;
+  }
+
+  async unload(): Promise<void> {}
+}
