@@ -3,10 +3,10 @@
  * Used only when the user adds an endpoint — nothing leaves the machine otherwise.
  */
 import { EventSourceParserStream } from "eventsource-parser/stream";
-import type { ChatCompletionChunk } from "../chat.ts";
 import type { ChatMessage, Engine, GenerateParams, GenerateResult, LoadProgress } from "../engine.ts";
 import { KernelError } from "../errors.ts";
 import type { ModelEntry, ModelSource } from "../models.ts";
+import { ChunkFold, openAIRequest, type OpenAIChunkLike } from "./openai-stream.ts";
 
 export interface RemoteEndpoint {
   /** e.g. "http://127.0.0.1:8000/v1" */
@@ -89,57 +89,25 @@ export class RemoteEngine implements Engine {
   ) {}
 
   async generate(params: GenerateParams): Promise<GenerateResult> {
-    const started = performance.now();
-    let firstTokenAt = 0;
-    let text = "";
-    let finishReason: GenerateResult["finishReason"] = "stop";
-    let usage = { prompt_tokens: 0, completion_tokens: 0 };
+    const fold = new ChunkFold(params);
     const url = endpointUrl(this.endpoint, "chat/completions");
     try {
       const response = await fetch(url, {
         method: "POST",
         headers: headers(this.endpoint),
         signal: params.signal,
-        body: JSON.stringify({
-          model: this.remoteId,
-          messages: params.messages,
-          max_tokens: params.maxTokens,
-          temperature: params.temperature,
-          top_p: params.topP,
-          seed: params.seed,
-          stop: params.stop.length ? params.stop : undefined,
-          stream: true,
-          stream_options: { include_usage: true },
-        }),
+        body: JSON.stringify({ model: this.remoteId, ...openAIRequest(params) }),
       });
       if (!response.ok || !response.body) throw await failure(response, `POST ${url}`);
       const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
       for await (const event of events as unknown as AsyncIterable<{ data: string }>) {
         if (event.data === "[DONE]") break;
-        const chunk = JSON.parse(event.data) as ChatCompletionChunk;
-        const delta = chunk.choices?.[0]?.delta?.content;
-        if (delta) {
-          firstTokenAt ||= performance.now();
-          text += delta;
-          params.onText?.(delta);
-        }
-        const reason = chunk.choices?.[0]?.finish_reason;
-        if (reason) finishReason = reason === "length" || reason === "abort" ? reason : "stop";
-        if (chunk.usage) usage = chunk.usage;
+        fold.add(JSON.parse(event.data) as OpenAIChunkLike);
       }
     } catch (error) {
       if (!params.signal.aborted) throw error instanceof KernelError ? error : new KernelError("ELOAD", `${url}: ${(error as Error).message}`);
     }
-    if (params.signal.aborted) finishReason = "abort";
-    const finished = performance.now();
-    return {
-      text,
-      finishReason,
-      promptTokens: usage.prompt_tokens,
-      completionTokens: usage.completion_tokens,
-      timeToFirstTokenMs: (firstTokenAt || finished) - started,
-      totalMs: finished - started,
-    };
+    return fold.result();
   }
 
   async countTokens(messages: ChatMessage[]): Promise<number> {

@@ -15,6 +15,7 @@ import {
 import type { ChatMessage, Engine, GenerateParams, GenerateResult, LoadProgress } from "../engine.ts";
 import { KernelError } from "../errors.ts";
 import type { GpuCapabilities, ModelEntry, ModelSource } from "../models.ts";
+import { ChunkFold, openAIRequest, type OpenAIChunkLike } from "./openai-stream.ts";
 
 /** A model needs shader-f16 if the catalog says so or its quantisation computes in f16. */
 export function needsShaderF16(record: ModelRecord): boolean {
@@ -124,45 +125,13 @@ export class WebLLMEngine implements Engine {
   ) {}
 
   async generate(params: GenerateParams): Promise<GenerateResult> {
-    const started = performance.now();
-    let firstTokenAt = 0;
+    const fold = new ChunkFold(params);
     const onAbort = () => this.engine.interruptGenerate();
     params.signal.addEventListener("abort", onAbort, { once: true });
     try {
-      const chunks = await this.engine.chat.completions.create({
-        messages: params.messages.map((m) => ({ role: m.role, content: m.content })) as never,
-        max_tokens: params.maxTokens,
-        temperature: params.temperature,
-        top_p: params.topP,
-        seed: params.seed,
-        stop: params.stop.length ? params.stop : undefined,
-        stream: true,
-        stream_options: { include_usage: true },
-      });
-      let text = "";
-      let finishReason: GenerateResult["finishReason"] = "stop";
-      let usage = { prompt_tokens: 0, completion_tokens: 0 };
-      for await (const chunk of chunks) {
-        const delta = chunk.choices[0]?.delta?.content ?? "";
-        if (delta) {
-          if (!firstTokenAt) firstTokenAt = performance.now();
-          text += delta;
-          params.onText?.(delta);
-        }
-        const reason = chunk.choices[0]?.finish_reason;
-        if (reason) finishReason = reason === "length" ? "length" : reason === "abort" ? "abort" : "stop";
-        if (chunk.usage) usage = chunk.usage;
-      }
-      if (params.signal.aborted) finishReason = "abort";
-      const finished = performance.now();
-      return {
-        text,
-        finishReason,
-        promptTokens: usage.prompt_tokens,
-        completionTokens: usage.completion_tokens,
-        timeToFirstTokenMs: (firstTokenAt || finished) - started,
-        totalMs: finished - started,
-      };
+      const chunks = await this.engine.chat.completions.create(openAIRequest(params) as never);
+      for await (const chunk of chunks as unknown as AsyncIterable<OpenAIChunkLike>) fold.add(chunk);
+      return fold.result();
     } finally {
       params.signal.removeEventListener("abort", onAbort);
     }
