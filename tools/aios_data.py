@@ -566,9 +566,9 @@ def name_sample(r):
 # sampling
 # ----------------------------------------------------------------------------
 SINGLE = [
-    (calc_sample, 22), (calc3_sample, 4), (geo_sample, 8), (clock_sample, 8),
-    (greet_sample, 7), (who_sample, 4), (capital_sample, 9), (color_sample, 7),
-    (echo_sample, 8), (count_sample, 6), (define_sample, 6), (facts_sample, 5),
+    (calc_sample, 20), (calc3_sample, 4), (geo_sample, 7), (clock_sample, 7),
+    (greet_sample, 6), (who_sample, 3), (capital_sample, 7), (color_sample, 6),
+    (echo_sample, 15), (count_sample, 9), (define_sample, 5), (facts_sample, 4),
     (story_sample, 3), (long_sample, 4), (name_sample, 3),
 ]
 _FUNCS = [f for f, _ in SINGLE]

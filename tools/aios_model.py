@@ -138,9 +138,10 @@ class TinyLlama(nn.Module):
         # causal + padding mask as an additive bias [B,1,S,T]
         kidx = torch.arange(total, device=input_ids.device).unsqueeze(0)  # [1,T]
         qidx = torch.arange(s, device=input_ids.device).unsqueeze(1) + past_len  # [S,1]
-        causal = kidx <= qidx  # [S,T]
-        allowed = causal.unsqueeze(0).unsqueeze(0) & (attention_mask.unsqueeze(1).unsqueeze(1) > 0)
-        bias = (1.0 - allowed.to(torch.float32)) * NEG
+        causal = (kidx <= qidx).to(torch.float32)  # [S,T]
+        # float math only (no And/Greater/Where): friendlier to every ORT execution provider
+        allowed = causal.unsqueeze(0).unsqueeze(0) * attention_mask.unsqueeze(1).unsqueeze(1).to(torch.float32)
+        bias = (1.0 - allowed) * NEG
         presents = []
         for i, layer in enumerate(self.layers):
             pk = past[2 * i] if past else None
@@ -155,9 +156,9 @@ class TinyLlama(nn.Module):
         b, s = input_ids.shape
         x = self.embed_tokens(input_ids)
         cos, sin = self.rope(torch.arange(s).unsqueeze(0))
-        causal = torch.ones(s, s, dtype=torch.bool).tril()
-        allowed = causal.unsqueeze(0).unsqueeze(0) & (attention_mask.unsqueeze(1).unsqueeze(1) > 0)
-        bias = (1.0 - allowed.to(torch.float32)) * NEG
+        causal = torch.ones(s, s).tril()
+        allowed = causal.unsqueeze(0).unsqueeze(0) * attention_mask.unsqueeze(1).unsqueeze(1).to(torch.float32)
+        bias = (1.0 - allowed) * NEG
         for layer in self.layers:
             x = layer(x, cos, sin, bias)[0]
         return self.norm(x)

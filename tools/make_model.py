@@ -187,18 +187,24 @@ def task_accuracy(model, tok, n=40, seed=SEED + 7):
     eos = tok.special_ids["<|im_end|>"]
     r = random.Random(seed)
     res = {}
+    fails = []
     for fn, _ in D.SINGLE:
         ok = tot = 0
+        nf = 0
         for _ in range(n):
             conv = fn(r)
             for k, m in enumerate(conv):
                 if m["role"] != "assistant":
                     continue
                 out = model.greedy(tok.encode(D.render(conv[:k], True)), 160, eos)
-                ok += int(out and out[-1] == eos and tok.decode(out[:-1]) == m["content"])
+                good = bool(out and out[-1] == eos and tok.decode(out[:-1]) == m["content"])
+                ok += int(good)
                 tot += 1
+                if not good and nf < 3:
+                    nf += 1
+                    fails.append(f"    {fn.__name__}: {conv[k - 1]['content']!r} -> {tok.decode(out)!r} (want {m['content']!r})")
         res[fn.__name__.replace("_sample", "")] = round(ok / tot, 3)
-    return res
+    return res, fails
 
 
 def write_json(path, obj):
@@ -303,15 +309,19 @@ def main():
     cfg = Config(vocab_size=VOCAB_SIZE, max_position_embeddings=MAX_POS)
     model = TinyLlama(cfg)
     log(f"params: {sum(p.numel() for p in model.parameters())}")
-    steps = args.steps or (100 if args.quick else 1400)
+    steps = args.steps or (100 if args.quick else 1300)
     pad_id = tok.special_ids["<|endoftext|>"]
     final_ema, train_s = train(model, data, steps, 3e-3, r, pad_id=pad_id)
     held = eval_loss(model, heldout, pad_id)
     log(f"training: {steps} steps in {train_s:.0f}s, final train loss (ema) {final_ema:.4f}, held-out loss {held:.4f}")
 
     t0 = time.time()
-    acc = task_accuracy(model, tok, n=8 if args.quick else 40)
+    acc, fails = task_accuracy(model, tok, n=8 if args.quick else 40)
     log(f"task exact-match accuracy ({time.time() - t0:.0f}s): {json.dumps(acc)}")
+    log("  some misses:\n" + "\n".join(fails[:30]))
+    if os.path.isdir(os.path.join(ROOT, "tools", "work")):
+        torch.save({"state_dict": model.state_dict(), "merges": merges},
+                   os.path.join(ROOT, "tools", "work", "aios-tiny.pt"))
 
     # 4. export ------------------------------------------------------------------
     write_configs(tok, cfg)
