@@ -41,3 +41,24 @@ it("a web-llm download answering 404 gives a clear ELOAD error and the embedded 
     await app.close();
   }
 });
+
+it("the model picker shows a failed download as an alert and keeps the embedded model", async () => {
+  const app = await openApp(browser, "?device=wasm");
+  try {
+    await app.answerLocally("huggingface.co", 404);
+    await app.answerLocally("raw.githubusercontent.com", 404);
+    const { page } = app;
+    const picker = page.getByRole("region", { name: "Model manager" });
+    const select = picker.getByRole("combobox");
+    await expect.poll(() => select.locator("option").count()).toBeGreaterThan(2);
+    const target = await select.locator('optgroup[label^="web-llm"] option').first().getAttribute("value");
+    await select.selectOption(target!);
+    await picker.getByRole("button", { name: "Load" }).click();
+    await expect.poll(() => picker.getByRole("alert").textContent(), { timeout: 60_000 }).toMatch(/HTTP 404/);
+    expect(await page.getByTestId("model").textContent()).toBe("aios-tiny");
+    await page.screenshot({ path: "test-results/model-picker-404.png" });
+    app.assertOffline();
+  } finally {
+    await app.close();
+  }
+});
