@@ -57,7 +57,12 @@ export function createAios(worker: Worker, options: Omit<BootOptions, "baseUrl">
   const emitProgress = (p: LoadProgress) => models.dispatchEvent(new CustomEvent("progress", { detail: p }));
 
   const baseUrl = options.baseUrl ?? new URL(import.meta.env.BASE_URL, location.href).href;
-  const ready: Promise<ReadyInfo> = kernel.boot({ ...options, baseUrl }).then(({ engine, model, device }) => ({ engine, model, device }));
+  // A worker that fails to start (bad bundle, out of memory) never answers: fail boot clearly.
+  const workerFailed = new Promise<never>((_, reject) =>
+    worker.addEventListener("error", (e) => reject(new Error(`the kernel worker failed: ${e.message || "could not start"}`)), { once: true }),
+  );
+  const ready: Promise<ReadyInfo> = Promise.race([kernel.boot({ ...options, baseUrl }), workerFailed]).then(({ engine, model, device }) => ({ engine, model, device }));
+  workerFailed.catch(() => undefined);
 
   async function create(request: ChatCompletionRequest, opts: CreateOptions = {}): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
     const requestId = `${tabId}-${++requestCounter}`;
