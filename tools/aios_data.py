@@ -262,6 +262,10 @@ def rand_operand(r):
 def calc_sample(r):
     op = r.choice("+-*/+-*")
     a, b = rand_operand(r), rand_operand(r)
+    if r.random() < 0.08:  # one-decimal operands, e.g. 2.5*4
+        a = round(r.randint(1, 999) / 10, 1)
+    if r.random() < 0.05:
+        b = round(r.randint(1, 999) / 10, 1)
     if op == "/":
         if r.random() < 0.7:  # mostly exact divisions
             b = r.randint(1, 12)
@@ -296,7 +300,7 @@ def calc_sample(r):
         elif op == "-":
             tmpl = r.choice([
                 "What is {a} minus {b}?", "what is {a} minus {b}", "Subtract {b} from {a}", "subtract {b} from {a}",
-                "How much is {a} minus {b}?", "{a} minus {b}", "What is {b} less than {a}?",
+                "How much is {a} minus {b}?", "{a} minus {b}", "Take {b} away from {a}",
                 "What is the difference between {a} and {b}?",
             ])
         elif op == "*":
@@ -313,7 +317,7 @@ def calc_sample(r):
         user = tmpl.replace("{a}", str(a)).replace("{b}", str(b))
     user = vary(r, user)
     result = OPS[op][1](a, b)
-    res = fmt_num(result)
+    res = fmt_num(round(result, 6) if isinstance(result, float) else result)
     return [U(user), A(tool_call("calculator", {"expression": expr})), T(res), A(f"{expr} = {res}.")]
 
 
@@ -348,7 +352,7 @@ CLOCK_Q = [
 
 def rand_coord(r, lim):
     v = round(r.uniform(-lim, lim), 2)
-    if r.random() < 0.15:
+    if r.random() < 0.1:
         v = round(r.uniform(-lim, lim), 4)
     if v == 0:
         v = 0.5
@@ -400,6 +404,24 @@ UNKNOWN_Q = [
     "What number am I thinking of?", "Predict the future.", "What is my password?", "Who is the smartest person alive?",
 ]
 UNKNOWN_A = "I'm sorry, I don't know that. I am a small model, so I can only answer simple questions and use a few tools."
+
+
+JOKE_Q = ["Tell me a joke.", "tell me a joke", "Do you know a joke?", "Make me laugh.", "Say something funny."]
+JOKE_A = [
+    "Why did the computer go to the doctor? Because it had a virus!",
+    "Why was the math book sad? Because it had too many problems.",
+    "What do you call a cat that likes to bowl? An alley cat!",
+]
+CONFUSED_A = "I'm sorry, I don't understand. Could you say that another way?"
+
+
+def fallback_sample(r):
+    k = r.random()
+    if k < 0.35:
+        return [U(vary(r, r.choice(JOKE_Q), allow_lower=False)), A(r.choice(JOKE_A))]
+    if k < 0.7:
+        return [U(rand_sentence(r, 2, 7)), A(CONFUSED_A)]
+    return [U(r.choice(UNKNOWN_Q)), A(UNKNOWN_A)]
 
 
 def greet_sample(r):
@@ -459,7 +481,7 @@ def color_sample(r):
 
 
 def echo_sample(r):
-    s = rand_sentence(r, 1, 9)
+    s = rand_sentence(r, 1, r.choice([3, 5, 8]))
     if r.random() < 0.15:
         s = " ".join(str(r.randint(0, 999)) for _ in range(r.randint(1, 4)))
     q = r.choice([
@@ -567,9 +589,9 @@ def name_sample(r):
 # ----------------------------------------------------------------------------
 SINGLE = [
     (calc_sample, 20), (calc3_sample, 4), (geo_sample, 7), (clock_sample, 7),
-    (greet_sample, 6), (who_sample, 3), (capital_sample, 7), (color_sample, 6),
-    (echo_sample, 15), (count_sample, 9), (define_sample, 5), (facts_sample, 4),
-    (story_sample, 3), (long_sample, 4), (name_sample, 3),
+    (greet_sample, 6), (who_sample, 3), (capital_sample, 7), (color_sample, 9),
+    (echo_sample, 25), (count_sample, 10), (define_sample, 6), (facts_sample, 4),
+    (story_sample, 3), (long_sample, 4), (name_sample, 3), (fallback_sample, 3),
 ]
 _FUNCS = [f for f, _ in SINGLE]
 _WEIGHTS = [w for _, w in SINGLE]
@@ -579,10 +601,10 @@ def sample_conversation(r):
     msgs = r.choices(_FUNCS, _WEIGHTS)[0](r)
     # multi-turn: chain 1-2 more exchanges
     k = r.random()
-    if k < 0.2:
+    if k < 0.4:
         for _ in range(r.randint(1, 2)):
             msgs = msgs + r.choices(_FUNCS, _WEIGHTS)[0](r)
-    elif k < 0.25:
+    elif k < 0.46:
         msgs = msgs + [U(r.choice(THANKS_Q)), A("You're welcome!")]
     s = r.random()
     if s < 0.7:

@@ -273,7 +273,12 @@ def main():
     ap.add_argument("--quick", action="store_true", help="~30 s training (smoke-test weights, same formats)")
     ap.add_argument("--steps", type=int, default=None, help="override the number of training steps")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (BLAS threads: OPENBLAS_NUM_THREADS)")
+    ap.add_argument("--out", default=None, help="model output dir (default public/models/aios-tiny)")
+    ap.add_argument("--fixture", default=None, help="fixture path (default test/fixtures/reference-greedy.json)")
     args = ap.parse_args()
+    global OUT, FIXTURE
+    OUT = os.path.abspath(args.out) if args.out else OUT
+    FIXTURE = os.path.abspath(args.fixture) if args.fixture else FIXTURE
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)
@@ -309,7 +314,7 @@ def main():
     cfg = Config(vocab_size=VOCAB_SIZE, max_position_embeddings=MAX_POS)
     model = TinyLlama(cfg)
     log(f"params: {sum(p.numel() for p in model.parameters())}")
-    steps = args.steps or (100 if args.quick else 1300)
+    steps = args.steps or (100 if args.quick else 1450)
     pad_id = tok.special_ids["<|endoftext|>"]
     final_ema, train_s = train(model, data, steps, 3e-3, r, pad_id=pad_id)
     held = eval_loss(model, heldout, pad_id)
@@ -319,7 +324,7 @@ def main():
     acc, fails = task_accuracy(model, tok, n=8 if args.quick else 40)
     log(f"task exact-match accuracy ({time.time() - t0:.0f}s): {json.dumps(acc)}")
     log("  some misses:\n" + "\n".join(fails[:30]))
-    if os.path.isdir(os.path.join(ROOT, "tools", "work")):
+    if os.path.isdir(os.path.join(ROOT, "tools", "work")) and not args.out:
         torch.save({"state_dict": model.state_dict(), "merges": merges},
                    os.path.join(ROOT, "tools", "work", "aios-tiny.pt"))
 
