@@ -1,8 +1,9 @@
 /** Locates Debian's Chromium (never a Playwright-downloaded browser) and the flags tests use. */
 import { existsSync } from "node:fs";
 
-export function chromiumPath(): string {
-  const candidates = [process.env.CHROME_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].filter(Boolean) as string[];
+export function chromiumPath(
+  candidates = [process.env.CHROME_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].filter(Boolean) as string[],
+): string {
   const found = candidates.find((p) => existsSync(p));
   if (!found) {
     throw new Error(
