@@ -6,11 +6,16 @@ export type ErrorCode =
   | "EINVAL" // malformed argument; the message names the field
   | "ENOENT" // unknown model, request or resource
   | "EBUSY" // the resource is in use (e.g. a model load is already running)
-  | "EABORT" // interrupted by the caller
   | "ELOAD" // a model failed to download or initialise
   | "ENOTSUP" // the engine or browser cannot do this
   | "ENOTREADY" // the kernel has no model loaded yet
   | "EINTERNAL"; // a bug: an unexpected exception, wrapped so it keeps its message
+
+const CODES: ReadonlySet<string> = new Set<ErrorCode>(["EINVAL", "ENOENT", "EBUSY", "ELOAD", "ENOTSUP", "ENOTREADY", "EINTERNAL"]);
+
+function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && CODES.has(code);
+}
 
 export class KernelError extends Error {
   readonly code: ErrorCode;
@@ -21,14 +26,10 @@ export class KernelError extends Error {
   }
 }
 
-export function isKernelError(error: unknown): error is KernelError {
-  return error instanceof KernelError || (error instanceof Error && typeof (error as { code?: unknown }).code === "string");
-}
-
 /** Wraps any thrown value as a KernelError, keeping an existing code. */
 export function toKernelError(error: unknown, fallback: ErrorCode = "EINTERNAL"): KernelError {
   if (error instanceof KernelError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const code = isKernelError(error) ? ((error as KernelError).code ?? fallback) : fallback;
-  return new KernelError(code, message, { cause: error });
+  const code = (error as { code?: unknown } | null)?.code;
+  return new KernelError(isErrorCode(code) ? code : fallback, message, { cause: error });
 }

@@ -2,7 +2,6 @@
  * What the kernel worker exposes to pages over comlink. The transport-free Kernel does the work;
  * this adds boot (engine choice from the browser's capabilities) and nothing else.
  */
-import * as Comlink from "comlink";
 import type { ChatCompletionChunk } from "../kernel/chat.ts";
 import type { LoadProgress } from "../kernel/engine.ts";
 import { TransformersSource } from "../kernel/engines/transformers-source.ts";
@@ -103,4 +102,3 @@ async function withDelivery<T, R>(callback: ((value: T) => unknown) | undefined,
 }
 
 export type KernelApi = ReturnType<typeof createKernelApi>;
-export { Comlink };
