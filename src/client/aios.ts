@@ -1,12 +1,14 @@
 /**
  * window.aios: the page's handle on the kernel worker (for the shell, headless tests and power
- * users). Everything goes through comlink to the kernel; nothing here runs a model.
+ * users). Every call is a system call into the kernel over comlink; nothing here runs a model.
  */
 import * as Comlink from "comlink";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from "../kernel/chat.ts";
 import type { LoadProgress } from "../kernel/engine.ts";
-import type { KernelStats } from "../kernel/kernel.ts";
+import type { KernelInfo, KernelStats } from "../kernel/kernel.ts";
 import type { ModelInfo } from "../kernel/models.ts";
+import type { ProcessInfo, Quota } from "../kernel/process.ts";
+import type { SyscallName } from "../kernel/syscalls.ts";
 import type { BootInfo, BootOptions, KernelApi } from "../rpc/kernel-api.ts";
 import { ChunkQueue } from "./chunk-queue.ts";
 
@@ -21,19 +23,31 @@ export interface CreateOptions {
   signal?: AbortSignal;
 }
 
+export interface ChatCompletions {
+  create(request: ChatCompletionRequest & { stream: true }, options?: CreateOptions): Promise<AsyncIterable<ChatCompletionChunk>>;
+  create(request: ChatCompletionRequest & { stream?: false | null }, options?: CreateOptions): Promise<ChatCompletion>;
+  create(request: ChatCompletionRequest, options?: CreateOptions): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>>;
+}
+
+export interface Llm {
+  chat: { completions: ChatCompletions };
+  /** Stops running or queued generations (the shell: all of them; a process: its own). */
+  interrupt(): Promise<number>;
+}
+
+/** A process spawned from this page: its requests are accounted and scheduled as its own. */
+export interface ProcessHandle {
+  readonly pid: number;
+  readonly name: string;
+  llm: Llm;
+  info(): Promise<ProcessInfo>;
+  exit(): Promise<ProcessInfo>;
+}
+
 export interface Aios {
   ready: Promise<ReadyInfo>;
-  llm: {
-    chat: {
-      completions: {
-        create(request: ChatCompletionRequest & { stream: true }, options?: CreateOptions): Promise<AsyncIterable<ChatCompletionChunk>>;
-        create(request: ChatCompletionRequest & { stream?: false | null }, options?: CreateOptions): Promise<ChatCompletion>;
-        create(request: ChatCompletionRequest, options?: CreateOptions): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>>;
-      };
-    };
-    /** Stops every running or queued generation; resolves to how many were stopped. */
-    interrupt(): Promise<number>;
-  };
+  llm: Llm;
+  spawn(options: { name: string; priority?: number; quota?: Quota }): Promise<ProcessHandle>;
   models: EventTarget & {
     list(): Promise<ModelInfo[]>;
     /** Progress also fires as "progress" events (CustomEvent<LoadProgress>) on aios.models. */
@@ -45,11 +59,13 @@ export interface Aios {
   kernel: {
     info(): Promise<BootInfo>;
     stats(): Promise<KernelStats>;
+    ps(): Promise<ProcessInfo[]>;
+    kill(pid: number): Promise<ProcessInfo>;
   };
 }
 
 let requestCounter = 0;
-const tabId = Math.random().toString(36).slice(2, 8);
+const tabId = `tab-${Math.random().toString(36).slice(2, 8)}`;
 
 export function createAios(worker: Worker, options: Omit<BootOptions, "baseUrl"> & { baseUrl?: string } = {}): Aios {
   const kernel = Comlink.wrap<KernelApi>(worker);
@@ -61,47 +77,70 @@ export function createAios(worker: Worker, options: Omit<BootOptions, "baseUrl">
   const workerFailed = new Promise<never>((_, reject) =>
     worker.addEventListener("error", (e) => reject(new Error(`the kernel worker failed: ${e.message || "could not start"}`)), { once: true }),
   );
-  const ready: Promise<ReadyInfo> = Promise.race([kernel.boot({ ...options, baseUrl }), workerFailed]).then(({ engine, model, device }) => ({ engine, model, device }));
   workerFailed.catch(() => undefined);
+  const booted = Promise.race([kernel.boot({ ...options, baseUrl }), workerFailed]);
+  const ready: Promise<ReadyInfo> = booted.then(({ engine, model, device }) => ({ engine, model, device }));
 
-  async function create(request: ChatCompletionRequest, opts: CreateOptions = {}): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
-    const requestId = `${tabId}-${++requestCounter}`;
-    const onAbort = () => void kernel.interrupt(requestId);
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
-    const cleanup = () => opts.signal?.removeEventListener("abort", onAbort);
-    if (!(request as { stream?: unknown })?.stream) {
-      return kernel.chat(request, requestId).finally(cleanup);
-    }
-    const queue = new ChunkQueue<ChatCompletionChunk>();
-    kernel
-      .chat(request, requestId, Comlink.proxy((chunk: ChatCompletionChunk) => queue.push(chunk)))
-      .then(() => queue.end(), (error: unknown) => queue.fail(error))
-      .finally(cleanup);
-    await queue.started();
-    return queue;
+  async function call<T>(name: SyscallName, pid?: number, args?: unknown, extra: { requestId?: string; emit?: (e: never) => void } = {}): Promise<T> {
+    const caller = pid ?? (await booted).shellPid;
+    const emit = extra.emit ? Comlink.proxy(extra.emit as (e: unknown) => void) : undefined;
+    return (await kernel.syscall(name, { pid: caller, owner: tabId, requestId: extra.requestId }, args, emit)) as T;
   }
 
-  models.list = () => kernel.listModels();
+  function llmOf(pid?: number): Llm {
+    async function create(request: ChatCompletionRequest, opts: CreateOptions = {}): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
+      const requestId = `${tabId}-${++requestCounter}`;
+      const onAbort = () => void call("llm.interrupt", pid, { requestId });
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      const cleanup = () => opts.signal?.removeEventListener("abort", onAbort);
+      if (!(request as { stream?: unknown })?.stream) {
+        return call<ChatCompletion>("llm.chat", pid, request, { requestId }).finally(cleanup);
+      }
+      const queue = new ChunkQueue<ChatCompletionChunk>();
+      call("llm.chat", pid, request, { requestId, emit: (chunk: ChatCompletionChunk) => queue.push(chunk) })
+        .then(() => queue.end(), (error: unknown) => queue.fail(error))
+        .finally(cleanup);
+      await queue.started();
+      return queue;
+    }
+    return {
+      chat: { completions: { create: create as ChatCompletions["create"] } },
+      interrupt: () => call<number>("llm.interrupt", pid, {}),
+    };
+  }
+
+  models.list = () => call("models.list");
   models.load = async (id, loadOptions = {}) => {
-    const info = await kernel.loadModel(
-      id,
-      Comlink.proxy((p: LoadProgress) => {
+    const info = await call<KernelInfo>("models.load", undefined, { id }, {
+      emit: (p: LoadProgress) => {
         emitProgress(p);
         loadOptions.onProgress?.(p);
-      }),
-    );
+      },
+    });
     return { engine: info.engine, model: info.model, device: info.device };
   };
-  models.delete = (id) => kernel.deleteModel(id);
-  models.connect = async (endpoint) => (await kernel.connectRemote(endpoint)).map((m) => ({ ...m, loaded: false }));
+  models.delete = (id) => call("models.delete", undefined, { id });
+  models.connect = async (endpoint) => (await call<ModelInfo[]>("models.connect", undefined, endpoint)).map((m) => ({ ...m, loaded: false }));
 
   return {
     ready,
-    llm: {
-      chat: { completions: { create: create as Aios["llm"]["chat"]["completions"]["create"] } },
-      interrupt: () => kernel.interrupt(),
+    llm: llmOf(),
+    async spawn(spawnOptions) {
+      const info = await call<ProcessInfo>("proc.spawn", undefined, spawnOptions);
+      return {
+        pid: info.pid,
+        name: info.name,
+        llm: llmOf(info.pid),
+        info: async () => (await call<ProcessInfo[]>("proc.ps")).find((p) => p.pid === info.pid)!,
+        exit: () => call<ProcessInfo>("proc.exit", info.pid),
+      };
     },
     models,
-    kernel: { info: () => kernel.info(), stats: () => kernel.stats() },
+    kernel: {
+      info: async () => (await booted, kernel.info()),
+      stats: () => call("kernel.stats"),
+      ps: () => call("proc.ps"),
+      kill: (pid) => call("proc.kill", undefined, { pid }),
+    },
   };
 }

@@ -6,12 +6,16 @@ export type ErrorCode =
   | "EINVAL" // malformed argument; the message names the field
   | "ENOENT" // unknown model, request or resource
   | "EBUSY" // the resource is in use (e.g. a model load is already running)
+  | "EKILLED" // the process was killed or has exited; its requests are cancelled
+  | "EQUOTA" // a process quota is exhausted; the message says which
+  | "ENOSYS" // no such system call
+  | "EPERM" // not allowed for this caller
   | "ELOAD" // a model failed to download or initialise
   | "ENOTSUP" // the engine or browser cannot do this
   | "ENOTREADY" // the kernel has no model loaded yet
   | "EINTERNAL"; // a bug: an unexpected exception, wrapped so it keeps its message
 
-const CODES: ReadonlySet<string> = new Set<ErrorCode>(["EINVAL", "ENOENT", "EBUSY", "ELOAD", "ENOTSUP", "ENOTREADY", "EINTERNAL"]);
+const CODES: ReadonlySet<string> = new Set<ErrorCode>(["EINVAL", "ENOENT", "EBUSY", "EKILLED", "EQUOTA", "ENOSYS", "EPERM", "ELOAD", "ENOTSUP", "ENOTREADY", "EINTERNAL"]);
 
 function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && CODES.has(code);

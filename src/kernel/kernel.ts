@@ -18,6 +18,7 @@ import {
 import type { Device, Engine, EngineName, LoadProgress } from "./engine.ts";
 import { KernelError, toKernelError } from "./errors.ts";
 import type { ModelInfo, ModelSource } from "./models.ts";
+import { ProcessTable, validateSpawn, type ProcessInfo } from "./process.ts";
 
 export interface KernelInfo {
   engine: EngineName;
@@ -43,6 +44,8 @@ export interface GenerationStats {
 }
 
 export interface ChatCallOptions {
+  /** The calling process; default: the shell (pid 1). */
+  pid?: number;
   /** Names this request for interrupt(id). */
   requestId?: string;
   /** Receives chunks when the request has stream: true. */
@@ -55,11 +58,38 @@ export class Kernel {
   private engine: Engine | null = null;
   private loading: string | null = null;
   private queue: Promise<void> = Promise.resolve();
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, { controller: AbortController; pid: number }>();
   private readonly stats: KernelStats = { loads: 0, requests: 0 };
   private requestCounter = 0;
+  readonly procs = new ProcessTable();
+  /** pid 1: the shell, which `chat` without a pid runs as. */
+  readonly shellPid: number;
 
-  constructor(private readonly sources: ModelSource[]) {}
+  constructor(private readonly sources: ModelSource[]) {
+    this.shellPid = this.procs.spawn({ name: "shell" }).pid;
+  }
+
+  spawn(options: unknown): ProcessInfo {
+    return this.procs.info(this.procs.spawn(validateSpawn(options)));
+  }
+
+  ps(): ProcessInfo[] {
+    return this.procs.all().map((p) => this.procs.info(p));
+  }
+
+  /** Ends a process: its queued and running requests reject with EKILLED. */
+  kill(pid: unknown): ProcessInfo {
+    const proc = this.procs.live(pid);
+    if (proc.pid === this.shellPid) throw new KernelError("EPERM", "pid 1 (shell) cannot be killed");
+    proc.state = "done";
+    for (const controller of proc.inFlight.values()) controller.abort(new KernelError("EKILLED", `pid ${proc.pid} (${proc.name}) was killed`));
+    return this.procs.info(proc);
+  }
+
+  /** A process ends itself; like kill, but allowed for any process but the shell. */
+  exit(pid: unknown): ProcessInfo {
+    return this.kill(pid);
+  }
 
   /** Adds a source of models, e.g. a remote endpoint the user connected; earlier sources win on equal ids. */
   addSource(source: ModelSource): void {
@@ -118,25 +148,66 @@ export class Kernel {
    * chunks go to `onChunk` as tokens decode, and it resolves to the same completion at the end.
    */
   async chat(request: unknown, options: ChatCallOptions = {}): Promise<ChatCompletion> {
+    const proc = this.procs.live(options.pid ?? this.shellPid);
     const req = validateChatRequest(request);
     const requestId = options.requestId ?? `req-${++this.requestCounter}`;
     if (typeof requestId !== "string") throw new KernelError("EINVAL", "requestId: must be a string");
     if (this.running.has(requestId)) throw new KernelError("EBUSY", `request ${requestId} is already running`);
+    const { quota } = proc;
+    if (quota.maxQueued !== undefined && proc.inFlight.size >= quota.maxQueued) {
+      throw new KernelError("EQUOTA", `pid ${proc.pid}: maxQueued (${quota.maxQueued}) requests already queued or running`);
+    }
+    let maxTokens = req.maxTokens ?? DEFAULT_MAX_TOKENS;
+    if (quota.maxCompletionTokens !== undefined) {
+      const left = quota.maxCompletionTokens - proc.completionTokens;
+      if (left <= 0) throw new KernelError("EQUOTA", `pid ${proc.pid}: maxCompletionTokens (${quota.maxCompletionTokens}) used up`);
+      maxTokens = Math.min(maxTokens, left);
+    }
     const controller = new AbortController();
-    this.running.set(requestId, controller);
+    const timer =
+      quota.maxRequestMs === undefined
+        ? undefined
+        : setTimeout(() => controller.abort(new KernelError("EQUOTA", `pid ${proc.pid}: maxRequestMs (${quota.maxRequestMs} ms) exceeded`)), quota.maxRequestMs);
+    // A kill or quota abort rejects at once, even while the request is still queued.
+    const cancelled = new Promise<never>((_, reject) => controller.signal.addEventListener("abort", () => controller.signal.reason instanceof KernelError && reject(controller.signal.reason), { once: true }));
+    cancelled.catch(() => undefined);
+    this.running.set(requestId, { controller, pid: proc.pid });
+    proc.inFlight.set(requestId, controller);
+    proc.requests++;
+    this.procs.refresh(proc);
     try {
-      return await this.exclusive(() => this.generate(req, controller.signal, options.onChunk));
+      const run = this.exclusive(async () => {
+        if (controller.signal.reason instanceof KernelError) throw controller.signal.reason;
+        proc.runningRequest = requestId;
+        this.procs.refresh(proc);
+        try {
+          const completion = await this.generate({ ...req, maxTokens }, controller.signal, options.onChunk);
+          proc.promptTokens += completion.usage.prompt_tokens;
+          proc.completionTokens += completion.usage.completion_tokens;
+          if (controller.signal.reason instanceof KernelError) throw controller.signal.reason;
+          return completion;
+        } finally {
+          proc.runningRequest = null;
+        }
+      });
+      return await Promise.race([run, cancelled]);
     } finally {
+      clearTimeout(timer);
       this.running.delete(requestId);
+      proc.inFlight.delete(requestId);
+      this.procs.refresh(proc);
     }
   }
 
-  /** Stops one request (or all): a running generation ends at the next token with finish_reason "abort". */
-  interrupt(requestId?: unknown): number {
+  /**
+   * Stops one request, or all of them (of process `pid` when given): a running generation ends at
+   * the next token with finish_reason "abort".
+   */
+  interrupt(requestId?: unknown, pid?: number): number {
     if (requestId !== undefined && typeof requestId !== "string") throw new KernelError("EINVAL", "requestId: must be a string");
     let stopped = 0;
-    for (const [id, controller] of this.running) {
-      if (requestId === undefined || id === requestId) {
+    for (const [id, { controller, pid: owner }] of this.running) {
+      if ((requestId === undefined || id === requestId) && (pid === undefined || pid === owner)) {
         controller.abort();
         stopped++;
       }
@@ -144,7 +215,7 @@ export class Kernel {
     return stopped;
   }
 
-  private async generate(req: ValidatedChatRequest, signal: AbortSignal, onChunk?: (c: ChatCompletionChunk) => void): Promise<ChatCompletion> {
+  private async generate(req: ValidatedChatRequest & { maxTokens: number }, signal: AbortSignal, onChunk?: (c: ChatCompletionChunk) => void): Promise<ChatCompletion> {
     const engine = this.requireEngine();
     if (req.model !== undefined && req.model !== engine.modelId) {
       throw new KernelError("ENOENT", `model: ${req.model} is not loaded (loaded: ${engine.modelId}); call aios.models.load first`);
@@ -164,7 +235,7 @@ export class Kernel {
     const result = await engine
       .generate({
         messages: req.messages,
-        maxTokens: req.maxTokens ?? DEFAULT_MAX_TOKENS,
+        maxTokens: req.maxTokens,
         temperature: req.temperature,
         topP: req.topP,
         seed: req.seed,

@@ -1,15 +1,13 @@
 /**
- * What the kernel worker exposes to pages over comlink. The transport-free Kernel does the work;
- * this adds boot (engine choice from the browser's capabilities) and nothing else.
+ * What the kernel worker exposes to pages over comlink: boot (engine choice from the browser's
+ * capabilities) and one entry point, `syscall`, into the kernel's system-call table.
  */
-import type { ChatCompletionChunk } from "../kernel/chat.ts";
-import type { LoadProgress } from "../kernel/engine.ts";
 import { TransformersSource } from "../kernel/engines/transformers-source.ts";
-import { RemoteSource, type RemoteEndpoint } from "../kernel/engines/remote.ts";
 import { WebLLMSource } from "../kernel/engines/webllm.ts";
 import { KernelError } from "../kernel/errors.ts";
 import { Kernel, type KernelInfo } from "../kernel/kernel.ts";
 import { detectGpu, type GpuCapabilities } from "../kernel/models.ts";
+import { syscall, type SyscallContext } from "../kernel/syscalls.ts";
 import { ortWasmPaths } from "../platform/ort-assets.ts";
 
 export interface BootOptions {
@@ -25,6 +23,8 @@ export interface BootOptions {
 
 export interface BootInfo extends KernelInfo {
   gpu: GpuCapabilities;
+  /** The shell's process, which page calls without a process of their own run as. */
+  shellPid: number;
 }
 
 export const DEFAULT_MODEL = "aios-tiny";
@@ -38,6 +38,7 @@ export function createKernelApi() {
     if (!kernel) throw new KernelError("ENOTREADY", "the kernel has not booted");
     return kernel;
   };
+  const bootInfo = (): BootInfo => ({ ...need().info(), gpu, shellPid: need().shellPid });
 
   async function boot(options: BootOptions): Promise<BootInfo> {
     gpu = await detectGpu();
@@ -51,7 +52,7 @@ export function createKernelApi() {
     });
     kernel = new Kernel([transformers, new WebLLMSource(gpu)]);
     await kernel.loadModel(options.model ?? DEFAULT_MODEL);
-    return { ...kernel.info(), gpu };
+    return bootInfo();
   }
 
   return {
@@ -63,24 +64,11 @@ export function createKernelApi() {
       });
       return booting;
     },
-    info: () => ({ ...need().info(), gpu }),
-    stats: () => need().getStats(),
-    listModels: () => need().listModels(),
-    loadModel: (id: string, onProgress?: (p: LoadProgress) => void) => withDelivery(onProgress, (report) => need().loadModel(id, report)),
-    deleteModel: (id: string) => need().deleteModel(id),
-    /** Connects an OpenAI-compatible server the user chose; its models join the catalog. */
-    connectRemote: async (endpoint: RemoteEndpoint) => {
-      if (typeof endpoint !== "object" || endpoint === null || typeof endpoint.baseUrl !== "string") {
-        throw new KernelError("EINVAL", "baseUrl: must be a string");
-      }
-      if (endpoint.apiKey !== undefined && typeof endpoint.apiKey !== "string") throw new KernelError("EINVAL", "apiKey: must be a string");
-      const source = await RemoteSource.connect({ baseUrl: endpoint.baseUrl, apiKey: endpoint.apiKey });
-      need().addSource(source);
-      return source.list();
+    info: bootInfo,
+    syscall: (name: string, ctx: Omit<SyscallContext, "emit">, args?: unknown, emit?: (event: unknown) => void) => {
+      if (typeof ctx !== "object" || ctx === null) throw new KernelError("EINVAL", "context: must be an object with a pid");
+      return withDelivery(emit, (send) => syscall(need(), name, { pid: ctx.pid, owner: ctx.owner, requestId: ctx.requestId, emit: send }, args));
     },
-    chat: (request: unknown, requestId?: string, onChunk?: (c: ChatCompletionChunk) => void) =>
-      withDelivery(onChunk, (send) => need().chat(request, { requestId, onChunk: send })),
-    interrupt: (requestId?: string) => need().interrupt(requestId),
   };
 }
 

@@ -1,0 +1,136 @@
+/**
+ * Processes: every agent (and the shell) is a process with a pid, a priority and quotas; every
+ * LLM request it makes is accounted to it.
+ *
+ * Invariants:
+ * - pids are never reused; a process in state "done" accepts no new requests.
+ * - `inFlight` holds exactly the process's queued and running requests.
+ * - `completionTokens` never exceeds `quota.maxCompletionTokens` by more than zero: requests are
+ *   clamped to what is left, and refused (EQUOTA) once nothing is.
+ */
+import { KernelError } from "./errors.ts";
+
+export type ProcessState = "ready" | "running" | "waiting" | "done";
+
+export interface Quota {
+  /** Completion tokens over the process's whole life. */
+  maxCompletionTokens?: number;
+  /** Wall-clock limit of one request, queueing included. */
+  maxRequestMs?: number;
+  /** Requests queued or running at once. */
+  maxQueued?: number;
+}
+
+export interface SpawnOptions {
+  name: string;
+  priority?: number;
+  quota?: Quota;
+  /** Who owns it (a tab); ending the owner ends its processes. */
+  owner?: string;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  name: string;
+  state: ProcessState;
+  priority: number;
+  owner?: string;
+  quota: Quota;
+  promptTokens: number;
+  completionTokens: number;
+  requests: number;
+  startedAt: number;
+}
+
+export interface Process extends ProcessInfo {
+  inFlight: Map<string, AbortController>;
+  runningRequest: string | null;
+}
+
+export const PRIORITY = { min: 0, max: 39, default: 20 } as const;
+const NAME_MAX = 64;
+
+function invalid(field: string, problem: string): never {
+  throw new KernelError("EINVAL", `${field}: ${problem}`);
+}
+
+function positiveInteger(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) invalid(field, `must be a positive integer, got ${String(value).slice(0, 40)}`);
+  return value;
+}
+
+export function validateSpawn(options: unknown): SpawnOptions {
+  if (typeof options !== "object" || options === null) invalid("options", "must be an object with a name");
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) if (!["name", "priority", "quota", "owner"].includes(key)) invalid(key, "unknown field");
+  if (typeof o.name !== "string" || o.name.trim().length === 0 || o.name.length > NAME_MAX) invalid("name", `must be a non-empty string of at most ${NAME_MAX} characters`);
+  let priority: number | undefined;
+  if (o.priority !== undefined) {
+    if (typeof o.priority !== "number" || !Number.isInteger(o.priority) || o.priority < PRIORITY.min || o.priority > PRIORITY.max) {
+      invalid("priority", `must be an integer from ${PRIORITY.min} (lowest) to ${PRIORITY.max} (highest)`);
+    }
+    priority = o.priority;
+  }
+  let quota: Quota = {};
+  if (o.quota !== undefined) {
+    if (typeof o.quota !== "object" || o.quota === null) invalid("quota", "must be an object");
+    const q = o.quota as Record<string, unknown>;
+    for (const key of Object.keys(q)) if (!["maxCompletionTokens", "maxRequestMs", "maxQueued"].includes(key)) invalid(`quota.${key}`, "unknown field");
+    quota = {
+      maxCompletionTokens: positiveInteger(q.maxCompletionTokens, "quota.maxCompletionTokens"),
+      maxRequestMs: positiveInteger(q.maxRequestMs, "quota.maxRequestMs"),
+      maxQueued: positiveInteger(q.maxQueued, "quota.maxQueued"),
+    };
+  }
+  if (o.owner !== undefined && typeof o.owner !== "string") invalid("owner", "must be a string");
+  return { name: o.name, priority, quota, owner: o.owner as string | undefined };
+}
+
+export class ProcessTable {
+  private readonly procs = new Map<number, Process>();
+  private nextPid = 1;
+
+  spawn(options: SpawnOptions): Process {
+    const proc: Process = {
+      pid: this.nextPid++,
+      name: options.name,
+      state: "ready",
+      priority: options.priority ?? PRIORITY.default,
+      owner: options.owner,
+      quota: Object.fromEntries(Object.entries(options.quota ?? {}).filter(([, v]) => v !== undefined)),
+      promptTokens: 0,
+      completionTokens: 0,
+      requests: 0,
+      startedAt: Date.now(),
+      inFlight: new Map(),
+      runningRequest: null,
+    };
+    this.procs.set(proc.pid, proc);
+    return proc;
+  }
+
+  /** The live process `pid`, or a typed error saying why there is none. */
+  live(pid: unknown): Process {
+    if (typeof pid !== "number" || !Number.isSafeInteger(pid)) invalid("pid", "must be an integer");
+    const proc = this.procs.get(pid);
+    if (!proc) throw new KernelError("ENOENT", `pid ${pid}: no such process`);
+    if (proc.state === "done") throw new KernelError("EKILLED", `pid ${pid} (${proc.name}) has exited`);
+    return proc;
+  }
+
+  all(): Process[] {
+    return [...this.procs.values()];
+  }
+
+  /** Recomputes a live process's state from its requests. */
+  refresh(proc: Process): void {
+    if (proc.state === "done") return;
+    proc.state = proc.runningRequest ? "running" : proc.inFlight.size > 0 ? "waiting" : "ready";
+  }
+
+  info(proc: Process): ProcessInfo {
+    const { inFlight: _inFlight, runningRequest: _running, ...info } = proc;
+    return structuredClone(info);
+  }
+}

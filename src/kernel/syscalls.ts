@@ -1,0 +1,66 @@
+/**
+ * The system-call table (xv6's syscall.c): each call name maps to one handler. A handler gets the
+ * kernel, the caller's context and the raw arguments, and validates them itself (at the boundary:
+ * nothing unvalidated reaches a subsystem). Every failure is a KernelError with a stable code.
+ */
+import type { ChatCompletionChunk } from "./chat.ts";
+import type { LoadProgress } from "./engine.ts";
+import { RemoteSource } from "./engines/remote.ts";
+import { KernelError } from "./errors.ts";
+import type { Kernel } from "./kernel.ts";
+
+export interface SyscallContext {
+  /** The calling process. */
+  pid: number;
+  /** The tab (or other client) the call came from. */
+  owner?: string;
+  /** Names a request so it can be interrupted. */
+  requestId?: string;
+  /** Streamed chunks (llm.chat with stream: true) or load progress (models.load). */
+  emit?: (event: unknown) => void;
+}
+
+type Handler = (kernel: Kernel, ctx: SyscallContext, args: unknown) => unknown;
+
+function field<T>(args: unknown, name: string, check: (v: unknown) => v is T, expected: string): T {
+  const value = typeof args === "object" && args !== null ? (args as Record<string, unknown>)[name] : undefined;
+  if (!check(value)) throw new KernelError("EINVAL", `${name}: must be ${expected}`);
+  return value;
+}
+const isString = (v: unknown): v is string => typeof v === "string";
+const isInteger = (v: unknown): v is number => Number.isSafeInteger(v);
+const isOptionalString = (v: unknown): v is string | undefined => v === undefined || typeof v === "string";
+
+export const SYSCALLS = {
+  "llm.chat": (k, ctx, args) =>
+    k.chat(args, { pid: ctx.pid, requestId: ctx.requestId, onChunk: ctx.emit as ((c: ChatCompletionChunk) => void) | undefined }),
+  // The shell (the user) may stop anything; a process only its own requests.
+  "llm.interrupt": (k, ctx, args) => k.interrupt(field(args ?? {}, "requestId", isOptionalString, "a string"), ctx.pid === k.shellPid ? undefined : ctx.pid),
+  "proc.spawn": (k, ctx, args) => k.spawn({ ...(typeof args === "object" && args !== null ? args : {}), owner: ctx.owner }),
+  "proc.exit": (k, ctx) => k.exit(ctx.pid),
+  "proc.kill": (k, _ctx, args) => k.kill(field(args, "pid", isInteger, "an integer")),
+  "proc.ps": (k) => k.ps(),
+  "models.list": (k) => k.listModels(),
+  "models.load": (k, ctx, args) => k.loadModel(field(args, "id", isString, "a model id string"), ctx.emit as ((p: LoadProgress) => void) | undefined),
+  "models.delete": (k, _ctx, args) => k.deleteModel(field(args, "id", isString, "a model id string")),
+  "models.connect": async (k, _ctx, args) => {
+    const baseUrl = field(args, "baseUrl", isString, "a string");
+    const apiKey = field(args, "apiKey", isOptionalString, "a string");
+    const source = await RemoteSource.connect({ baseUrl, apiKey });
+    k.addSource(source);
+    return source.list();
+  },
+  "kernel.info": (k) => k.info(),
+  "kernel.stats": (k) => k.getStats(),
+} satisfies Record<string, Handler>;
+
+export type SyscallName = keyof typeof SYSCALLS;
+
+/** Dispatches one call. Unknown names are ENOSYS; calls from a dead or unknown pid are refused. */
+export async function syscall(kernel: Kernel, name: unknown, ctx: SyscallContext, args?: unknown): Promise<unknown> {
+  if (typeof name !== "string" || !Object.hasOwn(SYSCALLS, name)) {
+    throw new KernelError("ENOSYS", `no system call ${String(name).slice(0, 80)}`);
+  }
+  kernel.procs.live(ctx.pid);
+  return (SYSCALLS[name as SyscallName] as Handler)(kernel, ctx, args);
+}
