@@ -188,6 +188,7 @@ export class Kernel {
           return completion;
         } finally {
           proc.runningRequest = null;
+          this.procs.refresh(proc);
         }
       });
       return await Promise.race([run, cancelled]);

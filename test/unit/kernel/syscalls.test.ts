@@ -1,0 +1,104 @@
+// Processes, quotas and the syscall table, on the kernel alone with a scripted engine.
+import { describe, expect, it } from "vitest";
+import { Kernel } from "../../../src/kernel/kernel.ts";
+import { SYSCALLS, syscall } from "../../../src/kernel/syscalls.ts";
+import { source } from "./scripted-engine.ts";
+
+const ask = { messages: [{ role: "user", content: "hi" }] };
+const words = Array.from({ length: 40 }, (_, i) => `w${i} `);
+
+async function booted(delayMs = 2) {
+  const kernel = new Kernel([source(["m"], [], words, delayMs)]);
+  await kernel.loadModel("m");
+  return kernel;
+}
+
+describe("syscall table", () => {
+  it("maps every call name to one handler and refuses unknown names with ENOSYS", async () => {
+    const kernel = await booted();
+    expect(Object.keys(SYSCALLS)).toEqual(expect.arrayContaining(["llm.chat", "proc.spawn", "proc.kill", "proc.ps", "models.load"]));
+    for (const bad of ["nope", "__proto__", "constructor", 42, null]) {
+      await expect(syscall(kernel, bad, { pid: 1 })).rejects.toMatchObject({ code: "ENOSYS" });
+    }
+  });
+
+  it("refuses calls from unknown or dead pids, and bad arguments, and keeps serving", async () => {
+    const kernel = await booted();
+    await expect(syscall(kernel, "proc.ps", { pid: 99 })).rejects.toMatchObject({ code: "ENOENT" });
+    await expect(syscall(kernel, "proc.ps", { pid: "1" as never })).rejects.toMatchObject({ code: "EINVAL" });
+    const p = (await syscall(kernel, "proc.spawn", { pid: 1 }, { name: "agent" })) as { pid: number };
+    await syscall(kernel, "proc.exit", { pid: p.pid });
+    await expect(syscall(kernel, "llm.chat", { pid: p.pid }, ask)).rejects.toMatchObject({ code: "EKILLED" });
+    await expect(syscall(kernel, "proc.kill", { pid: 1 }, { pid: "x" })).rejects.toMatchObject({ code: "EINVAL", message: expect.stringContaining("pid") });
+    await expect(syscall(kernel, "proc.kill", { pid: 1 }, { pid: 1 })).rejects.toMatchObject({ code: "EPERM" });
+    await expect(syscall(kernel, "proc.spawn", { pid: 1 }, { name: "" })).rejects.toMatchObject({ code: "EINVAL", message: expect.stringContaining("name") });
+    await expect(syscall(kernel, "proc.spawn", { pid: 1 }, { name: "a", priority: 99 })).rejects.toMatchObject({ code: "EINVAL", message: expect.stringContaining("priority") });
+    await expect(syscall(kernel, "proc.spawn", { pid: 1 }, { name: "a", quota: { maxQueued: 0 } })).rejects.toMatchObject({ code: "EINVAL", message: expect.stringContaining("quota.maxQueued") });
+    await expect(syscall(kernel, "models.load", { pid: 1 }, { id: "x".repeat(10_000) })).rejects.toMatchObject({ code: "EINVAL" });
+    await expect(syscall(kernel, "llm.chat", { pid: 1 }, "x".repeat(100_000))).rejects.toMatchObject({ code: "EINVAL" });
+    expect((await syscall(kernel, "llm.chat", { pid: 1 }, ask)) as object).toMatchObject({ object: "chat.completion" });
+  });
+});
+
+describe("processes", () => {
+  it("ps lists processes with state, priority, owner and tokens used", async () => {
+    const kernel = await booted();
+    const a = kernel.spawn({ name: "writer", priority: 30, owner: "tab-1" });
+    const pending = kernel.chat(ask, { pid: a.pid });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(kernel.ps().find((p) => p.pid === a.pid)).toMatchObject({ name: "writer", state: "running", priority: 30, owner: "tab-1" });
+    await pending;
+    const after = kernel.ps();
+    expect(after.map((p) => p.name)).toEqual(["shell", "writer"]);
+    expect(after[1]).toMatchObject({ state: "ready", completionTokens: 40, requests: 1 });
+  });
+
+  it("kill ends a process: its running and queued requests reject with EKILLED, others go on", async () => {
+    const kernel = await booted();
+    const victim = kernel.spawn({ name: "victim" });
+    const other = kernel.spawn({ name: "other" });
+    const running = kernel.chat(ask, { pid: victim.pid });
+    const queued = kernel.chat(ask, { pid: victim.pid });
+    const bystander = kernel.chat(ask, { pid: other.pid });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(kernel.kill(victim.pid).state).toBe("done");
+    await expect(running).rejects.toMatchObject({ code: "EKILLED" });
+    await expect(queued).rejects.toMatchObject({ code: "EKILLED" });
+    expect((await bystander).choices[0]!.finish_reason).toBe("stop");
+    expect(kernel.ps().find((p) => p.pid === victim.pid)!.state).toBe("done");
+    expect(() => kernel.kill(victim.pid)).toThrow(expect.objectContaining({ code: "EKILLED" }));
+  });
+});
+
+describe("quotas", () => {
+  it("maxCompletionTokens clamps the last request and then refuses with EQUOTA naming the quota", async () => {
+    const kernel = await booted();
+    const p = kernel.spawn({ name: "budget", quota: { maxCompletionTokens: 50 } });
+    expect((await kernel.chat(ask, { pid: p.pid })).usage.completion_tokens).toBe(40);
+    const cut = await kernel.chat(ask, { pid: p.pid });
+    expect(cut.usage.completion_tokens).toBe(10);
+    expect(cut.choices[0]!.finish_reason).toBe("length");
+    await expect(kernel.chat(ask, { pid: p.pid })).rejects.toMatchObject({ code: "EQUOTA", message: expect.stringContaining("maxCompletionTokens") });
+    expect((await kernel.chat(ask)).choices[0]!.finish_reason).toBe("stop");
+  });
+
+  it("maxQueued stops a runaway loop of requests while other processes keep their share", async () => {
+    const kernel = await booted();
+    const loop = kernel.spawn({ name: "runaway", quota: { maxQueued: 2 } });
+    const calls = Array.from({ length: 6 }, () => kernel.chat(ask, { pid: loop.pid }));
+    const results = await Promise.allSettled(calls);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(2);
+    for (const r of results.filter((r) => r.status === "rejected")) {
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: "EQUOTA", message: expect.stringContaining("maxQueued") });
+    }
+    expect((await kernel.chat(ask)).choices[0]!.finish_reason).toBe("stop");
+  });
+
+  it("maxRequestMs rejects a request that runs too long, queueing included", async () => {
+    const kernel = await booted(5);
+    const p = kernel.spawn({ name: "slow", quota: { maxRequestMs: 60 } });
+    await expect(kernel.chat(ask, { pid: p.pid })).rejects.toMatchObject({ code: "EQUOTA", message: expect.stringContaining("maxRequestMs") });
+    expect((await kernel.chat(ask)).choices[0]!.finish_reason).toBe("stop");
+    expect(kernel.ps().find((x) => x.pid === p.pid)!.state).toBe("ready");
+  });
+});
