@@ -48,11 +48,32 @@ export interface GenerateResult {
   totalMs: number;
 }
 
+/**
+ * A generation the scheduler can run in slices (preemptible at a token boundary). Between slices
+ * it keeps its KV cache (a KV-preserving snapshot) unless spilled, after which the next slice
+ * re-prefills its text (a text-based snapshot).
+ */
+export interface Generation {
+  readonly done: boolean;
+  /** Completion tokens so far. */
+  readonly tokens: number;
+  readonly promptTokens: number;
+  /** Bytes of KV cache held while suspended (0 once spilled). */
+  readonly cacheBytes: number;
+  /** Decodes up to `n` more tokens; ends early at a stop, the limit or an abort. */
+  step(n: number): Promise<void>;
+  spill(): Promise<void>;
+  /** Releases everything and returns the result (call once, also after an abort). */
+  finish(): Promise<GenerateResult>;
+}
+
 export interface Engine {
   readonly name: EngineName;
   readonly modelId: string;
   readonly device: Device;
   generate(params: GenerateParams): Promise<GenerateResult>;
+  /** Engines that can decode in slices offer this; the others run each request whole. */
+  start?(params: GenerateParams): Promise<Generation>;
   countTokens(messages: ChatMessage[]): Promise<number>;
   unload(): Promise<void>;
 }

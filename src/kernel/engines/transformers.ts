@@ -16,7 +16,7 @@ import {
   type PreTrainedTokenizer,
   type ProgressInfo,
 } from "@huggingface/transformers";
-import type { ChatMessage, Device, Engine, GenerateParams, GenerateResult, LoadProgress } from "../engine.ts";
+import type { ChatMessage, Device, Engine, GenerateParams, GenerateResult, Generation, LoadProgress } from "../engine.ts";
 import { KernelError } from "../errors.ts";
 import { createRng, sampleToken } from "../sampling.ts";
 import { TextStream } from "../text-stream.ts";
@@ -117,75 +117,139 @@ export class TransformersEngine implements Engine {
   }
 
   async generate(params: GenerateParams): Promise<GenerateResult> {
-    const model = this.model;
-    if (!model) throw new KernelError("ENOTREADY", `${this.modelId} was unloaded`);
-    const started = performance.now();
+    const generation = await this.start(params);
+    await generation.step(Infinity);
+    return generation.finish();
+  }
+
+  /** A generation that decodes in slices; between slices it holds its KV cache (or spills it). */
+  async start(params: GenerateParams): Promise<TransformersGeneration> {
+    if (!this.model) throw new KernelError("ENOTREADY", `${this.modelId} was unloaded`);
     const prompt = this.encodeChat(params.messages);
     const room = this.contextLength - prompt.length;
     if (room < 1) {
       throw new KernelError("EINVAL", `messages: the prompt is ${prompt.length} tokens; ${this.modelId} holds ${this.contextLength} in all`);
     }
-    const maxTokens = Math.min(params.maxTokens, room);
-    const rng = createRng(params.seed);
-    const stream = new TextStream(params.stop);
-    const output: number[] = [];
-    let cache: DynamicCache | null = null;
-    let firstTokenAt = 0;
-    let finishReason: GenerateResult["finishReason"] = "length";
-    try {
-      let feed = prompt;
-      while (output.length < maxTokens) {
-        if (params.signal.aborted) {
-          finishReason = "abort";
-          break;
-        }
-        const past = prompt.length + output.length - feed.length;
-        const out = (await model.forward({
-          input_ids: int64Tensor(feed, [1, feed.length]),
-          attention_mask: int64Tensor(new Array(past + feed.length).fill(1), [1, past + feed.length]),
-          position_ids: int64Tensor(feed.map((_, i) => past + i), [1, feed.length]),
-          past_key_values: cache,
-        })) as LogitsOutput;
-        cache = updateCache(out, cache);
-        const vocab = out.logits.dims.at(-1)!;
-        const data = out.logits.data as Float32Array;
-        const next = sampleToken(data.subarray(data.length - vocab), params, rng);
-        if (!firstTokenAt) firstTokenAt = performance.now();
-        if (this.eosIds.has(next)) {
-          finishReason = "stop";
-          break;
-        }
-        output.push(next);
-        const delta = stream.push(this.decode(output));
-        if (delta) params.onText?.(delta);
-        if (stream.stopped) {
-          finishReason = "stop";
-          break;
-        }
-        feed = [next];
-        await yieldToEventLoop();
-      }
-    } finally {
-      await cache?.dispose();
-    }
-    const tail = stream.finish(this.decode(output));
-    if (tail) params.onText?.(tail);
-    const finished = performance.now();
-    return {
-      text: stream.final,
-      finishReason,
-      promptTokens: prompt.length,
-      completionTokens: output.length,
-      tokenIds: output,
-      timeToFirstTokenMs: (firstTokenAt || finished) - started,
-      totalMs: finished - started,
-    };
+    return new TransformersGeneration(this, this.model, prompt, Math.min(params.maxTokens, room), params, this.eosIds, this.kvBytesPerToken);
+  }
+
+  /** Bytes of KV cache one token holds: 2 (key, value) x layers x kv heads x head dim x 4 (f32). */
+  private get kvBytesPerToken(): number {
+    const c = this.model!.config as unknown as Record<string, number>;
+    const heads = c.num_key_value_heads ?? c.num_attention_heads!;
+    const headDim = c.head_dim ?? c.hidden_size! / c.num_attention_heads!;
+    return 2 * c.num_hidden_layers! * heads * headDim * 4;
   }
 
   async unload(): Promise<void> {
     const model = this.model;
     this.model = null;
     await model?.dispose();
+  }
+}
+
+/**
+ * One generation's state: prompt, tokens so far, sampler, text stream and (while resident) the KV
+ * cache. Invariant: `output` tokens are exactly those an uninterrupted run would have produced —
+ * resuming from the cache feeds the pending token; resuming after a spill re-prefills
+ * prompt + output (a text-based snapshot), which is the same computation for fp32 models.
+ */
+export class TransformersGeneration implements Generation {
+  private readonly started = performance.now();
+  private readonly rng;
+  private readonly stream;
+  private readonly output: number[] = [];
+  private cache: DynamicCache | null = null;
+  /** Tokens not yet run through the model (the prompt, then each sampled token). */
+  private feed: number[];
+  private firstTokenAt = 0;
+  private finishReason: GenerateResult["finishReason"] = "length";
+  done = false;
+
+  constructor(
+    private readonly engine: TransformersEngine,
+    private readonly model: PreTrainedModel,
+    private readonly prompt: number[],
+    private readonly maxTokens: number,
+    private readonly params: GenerateParams,
+    private readonly eosIds: ReadonlySet<number>,
+    private readonly kvBytesPerToken: number,
+  ) {
+    this.rng = createRng(params.seed);
+    this.stream = new TextStream(params.stop);
+    this.feed = prompt;
+    this.done = maxTokens < 1;
+  }
+
+  get tokens(): number {
+    return this.output.length;
+  }
+
+  get promptTokens(): number {
+    return this.prompt.length;
+  }
+
+  /** Bytes held by the KV cache now (0 when spilled). */
+  get cacheBytes(): number {
+    return this.cache ? (this.prompt.length + this.output.length - this.feed.length) * this.kvBytesPerToken : 0;
+  }
+
+  async step(n: number): Promise<void> {
+    for (let i = 0; i < n && !this.done; i++) {
+      if (this.params.signal.aborted) return this.end("abort");
+      if (this.output.length >= this.maxTokens) return this.end("length");
+      const past = this.prompt.length + this.output.length - this.feed.length;
+      const out = (await this.model.forward({
+        input_ids: int64Tensor(this.feed, [1, this.feed.length]),
+        attention_mask: int64Tensor(new Array(past + this.feed.length).fill(1), [1, past + this.feed.length]),
+        position_ids: int64Tensor(this.feed.map((_, j) => past + j), [1, this.feed.length]),
+        past_key_values: this.cache,
+      })) as LogitsOutput;
+      this.cache = updateCache(out, this.cache);
+      const vocab = out.logits.dims.at(-1)!;
+      const data = out.logits.data as Float32Array;
+      const next = sampleToken(data.subarray(data.length - vocab), this.params, this.rng);
+      this.firstTokenAt ||= performance.now();
+      if (this.eosIds.has(next)) return this.end("stop");
+      this.output.push(next);
+      const delta = this.stream.push(this.engine.decode(this.output));
+      if (delta) this.params.onText?.(delta);
+      if (this.stream.stopped) return this.end("stop");
+      this.feed = [next];
+      if (this.output.length >= this.maxTokens) return this.end("length");
+      await yieldToEventLoop();
+    }
+  }
+
+  /** Drops the KV cache, keeping the tokens: the next step re-prefills them. */
+  async spill(): Promise<void> {
+    if (!this.cache) return;
+    const cache = this.cache;
+    this.cache = null;
+    this.feed = [...this.prompt, ...this.output];
+    await cache.dispose();
+  }
+
+  async finish(): Promise<GenerateResult> {
+    if (!this.done) this.end(this.params.signal.aborted ? "abort" : "length");
+    await this.spill();
+    const tail = this.stream.finish(this.engine.decode(this.output));
+    if (tail) this.params.onText?.(tail);
+    const finished = performance.now();
+    return {
+      text: this.stream.final,
+      finishReason: this.finishReason,
+      promptTokens: this.prompt.length,
+      completionTokens: this.output.length,
+      tokenIds: [...this.output],
+      timeToFirstTokenMs: (this.firstTokenAt || finished) - this.started,
+      totalMs: finished - this.started,
+    };
+  }
+
+  private end(reason: GenerateResult["finishReason"]): void {
+    this.done = true;
+    this.finishReason = reason;
   }
 }
 

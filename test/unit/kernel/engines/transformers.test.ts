@@ -80,3 +80,50 @@ describe("TransformersEngine on aios-tiny (fp32, Node)", () => {
     });
   });
 });
+
+describe("sliced generation (preemption at token boundaries)", () => {
+  const story = [{ role: "user" as const, content: "Tell me a story about a cat." }];
+
+  async function sliced(slice: number, spillEvery: boolean, overrides: Partial<Parameters<TransformersEngine["generate"]>[0]> = {}) {
+    const g = await engine.start(params(story, { maxTokens: 60, ...overrides }));
+    let slices = 0;
+    while (!g.done) {
+      await g.step(slice);
+      slices++;
+      if (spillEvery) {
+        if (!g.done) expect(g.cacheBytes).toBeGreaterThan(0);
+        await g.spill();
+        expect(g.cacheBytes).toBe(0);
+      }
+    }
+    return { result: await g.finish(), slices };
+  }
+
+  it("KV-preserving: suspended and resumed every 4 tokens, greedy ids equal an uninterrupted run", async () => {
+    const whole = await engine.generate(params(story, { maxTokens: 60 }));
+    const { result, slices } = await sliced(4, false);
+    expect(slices).toBeGreaterThan(10);
+    expect(result.tokenIds).toEqual(whole.tokenIds);
+    expect(result.text).toBe(whole.text);
+  });
+
+  it("text-based: cache spilled and re-prefilled every 5 tokens, greedy ids equal an uninterrupted run", async () => {
+    const whole = await engine.generate(params(story, { maxTokens: 60 }));
+    const { result } = await sliced(5, true);
+    expect(result.tokenIds).toEqual(whole.tokenIds);
+  });
+
+  it("seeded sampling survives preemption too", async () => {
+    const sampling = { temperature: 1.2, seed: 42 };
+    const whole = await engine.generate(params(story, { maxTokens: 40, ...sampling }));
+    expect((await sliced(3, false, { maxTokens: 40, ...sampling })).result.tokenIds).toEqual(whole.tokenIds);
+  });
+
+  it("a suspended generation's cache size is 2·layers·kv_heads·head_dim·4 bytes per token", async () => {
+    const g = await engine.start(params(story, { maxTokens: 20 }));
+    await g.step(5);
+    // After 5 steps: the prompt and the first 4 sampled tokens are in the cache; the 5th is pending.
+    expect(g.cacheBytes).toBe((g.promptTokens + 4) * 2 * 4 * 4 * 32 * 4);
+    await g.finish();
+  });
+});
