@@ -8,6 +8,7 @@ import type { LoadProgress } from "../kernel/engine.ts";
 import type { KernelInfo, KernelStats } from "../kernel/kernel.ts";
 import type { ModelInfo } from "../kernel/models.ts";
 import type { ProcessInfo, Quota } from "../kernel/process.ts";
+import type { PolicyConfig } from "../kernel/scheduler.ts";
 import type { SyscallName } from "../kernel/syscalls.ts";
 import type { BootInfo, BootOptions, KernelApi } from "../rpc/kernel-api.ts";
 import { ChunkQueue } from "./chunk-queue.ts";
@@ -61,6 +62,7 @@ export interface Aios {
     stats(): Promise<KernelStats>;
     ps(): Promise<ProcessInfo[]>;
     kill(pid: number): Promise<ProcessInfo>;
+    setPolicy(config: Partial<PolicyConfig>): Promise<PolicyConfig>;
   };
 }
 
@@ -141,6 +143,7 @@ export function createAios(worker: Worker, options: Omit<BootOptions, "baseUrl">
       stats: () => call("kernel.stats"),
       ps: () => call("proc.ps"),
       kill: (pid) => call("proc.kill", undefined, { pid }),
+      setPolicy: (config) => call("kernel.setPolicy", undefined, config),
     },
   };
 }

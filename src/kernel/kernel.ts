@@ -15,10 +15,11 @@ import {
   type ChatCompletionChunk,
   type ValidatedChatRequest,
 } from "./chat.ts";
-import type { Device, Engine, EngineName, LoadProgress } from "./engine.ts";
+import type { Device, Engine, EngineName, GenerateParams, LoadProgress } from "./engine.ts";
 import { KernelError, toKernelError } from "./errors.ts";
 import type { ModelInfo, ModelSource } from "./models.ts";
-import { ProcessTable, validateSpawn, type ProcessInfo } from "./process.ts";
+import { ProcessTable, validateSpawn, type Process, type ProcessInfo } from "./process.ts";
+import { Scheduler, validatePolicy, type PolicyConfig, type RequestStats } from "./scheduler.ts";
 
 export interface KernelInfo {
   engine: EngineName;
@@ -31,6 +32,10 @@ export interface KernelStats {
   loads: number;
   requests: number;
   last?: GenerationStats;
+  policy: PolicyConfig;
+  contextSwitches: number;
+  /** The most recent requests, oldest first: queueing, first token, run slices, preemptions. */
+  history: RequestStats[];
 }
 
 export interface GenerationStats {
@@ -57,9 +62,9 @@ const DEFAULT_MAX_TOKENS = 256;
 export class Kernel {
   private engine: Engine | null = null;
   private loading: string | null = null;
-  private queue: Promise<void> = Promise.resolve();
+  readonly scheduler = new Scheduler();
   private readonly running = new Map<string, { controller: AbortController; pid: number }>();
-  private readonly stats: KernelStats = { loads: 0, requests: 0 };
+  private readonly stats: Pick<KernelStats, "loads" | "requests" | "last"> = { loads: 0, requests: 0 };
   private requestCounter = 0;
   readonly procs = new ProcessTable();
   /** pid 1: the shell, which `chat` without a pid runs as. */
@@ -102,7 +107,18 @@ export class Kernel {
   }
 
   getStats(): KernelStats {
-    return structuredClone(this.stats);
+    return {
+      ...structuredClone(this.stats),
+      policy: { ...this.scheduler.config },
+      contextSwitches: this.scheduler.contextSwitches,
+      history: this.scheduler.requests(),
+    };
+  }
+
+  /** Changes the scheduling policy; takes effect at the next slice. */
+  setPolicy(config: unknown): PolicyConfig {
+    this.scheduler.config = validatePolicy(config, this.scheduler.config);
+    return { ...this.scheduler.config };
   }
 
   async listModels(): Promise<ModelInfo[]> {
@@ -122,7 +138,7 @@ export class Kernel {
       const next = await source.load(id, onProgress).catch((e) => {
         throw toKernelError(e, "ELOAD");
       });
-      await this.exclusive(async () => {
+      await this.scheduler.exclusive(async () => {
         const previous = this.engine;
         this.engine = next;
         this.stats.loads++;
@@ -176,20 +192,11 @@ export class Kernel {
     proc.requests++;
     this.procs.refresh(proc);
     try {
-      const run = this.exclusive(async () => {
+      const run = this.generate(proc, requestId, { ...req, maxTokens }, controller.signal, options.onChunk).then((completion) => {
+        proc.promptTokens += completion.usage.prompt_tokens;
+        proc.completionTokens += completion.usage.completion_tokens;
         if (controller.signal.reason instanceof KernelError) throw controller.signal.reason;
-        proc.runningRequest = requestId;
-        this.procs.refresh(proc);
-        try {
-          const completion = await this.generate({ ...req, maxTokens }, controller.signal, options.onChunk);
-          proc.promptTokens += completion.usage.prompt_tokens;
-          proc.completionTokens += completion.usage.completion_tokens;
-          if (controller.signal.reason instanceof KernelError) throw controller.signal.reason;
-          return completion;
-        } finally {
-          proc.runningRequest = null;
-          this.procs.refresh(proc);
-        }
+        return completion;
       });
       return await Promise.race([run, cancelled]);
     } finally {
@@ -216,7 +223,13 @@ export class Kernel {
     return stopped;
   }
 
-  private async generate(req: ValidatedChatRequest & { maxTokens: number }, signal: AbortSignal, onChunk?: (c: ChatCompletionChunk) => void): Promise<ChatCompletion> {
+  private async generate(
+    proc: Process,
+    requestId: string,
+    req: ValidatedChatRequest & { maxTokens: number },
+    signal: AbortSignal,
+    onChunk?: (c: ChatCompletionChunk) => void,
+  ): Promise<ChatCompletion> {
     const engine = this.requireEngine();
     if (req.model !== undefined && req.model !== engine.modelId) {
       throw new KernelError("ENOENT", `model: ${req.model} is not loaded (loaded: ${engine.modelId}); call aios.models.load first`);
@@ -233,16 +246,32 @@ export class Kernel {
     const stream = req.stream && onChunk ? onChunk : undefined;
     stream?.(chunk({ role: "assistant", content: "" }, null));
     this.stats.requests++;
-    const result = await engine
-      .generate({
-        messages: req.messages,
-        maxTokens: req.maxTokens,
-        temperature: req.temperature,
-        topP: req.topP,
-        seed: req.seed,
-        stop: req.stop,
+    let stats: RequestStats | undefined;
+    const params: GenerateParams = {
+      messages: req.messages,
+      maxTokens: req.maxTokens,
+      temperature: req.temperature,
+      topP: req.topP,
+      seed: req.seed,
+      stop: req.stop,
+      signal,
+      onText: (text) => {
+        this.scheduler.firstToken(stats ??= this.scheduler.statsOf(requestId));
+        stream?.(chunk({ content: text }, null));
+      },
+    };
+    const result = await this.scheduler
+      .generation({
+        requestId,
+        pid: proc.pid,
+        priority: proc.priority,
         signal,
-        onText: stream ? (text) => stream(chunk({ content: text }, null)) : undefined,
+        start: async () => (engine.start ? engine.start(params) : null),
+        whole: () => engine.generate(params),
+        onRun: (running) => {
+          proc.runningRequest = running ? requestId : null;
+          this.procs.refresh(proc);
+        },
       })
       .catch((e) => {
         throw toKernelError(e);
@@ -278,15 +307,5 @@ export class Kernel {
     const source = this.sources.find((s) => s.has(id));
     if (source) return source;
     throw new KernelError("ENOENT", `id: no model ${id} in the catalog (see aios.models.list())`);
-  }
-
-  /** Runs `fn` after everything queued before it; a failure does not block what comes next. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn);
-    this.queue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
   }
 }

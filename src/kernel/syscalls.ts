@@ -52,6 +52,10 @@ export const SYSCALLS = {
   },
   "kernel.info": (k) => k.info(),
   "kernel.stats": (k) => k.getStats(),
+  "kernel.setPolicy": (k, ctx, args) => {
+    if (ctx.pid !== k.shellPid) throw new KernelError("EPERM", "only the shell may change the scheduling policy");
+    return k.setPolicy(args);
+  },
 } satisfies Record<string, Handler>;
 
 export type SyscallName = keyof typeof SYSCALLS;
