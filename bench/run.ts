@@ -7,10 +7,9 @@
  * Results go to the console and bench/out/results.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { preview } from "vite";
-import { CHROMIUM_ARGS, chromiumPath } from "../test/browser/chromium.ts";
-import { isLoopback } from "../test/browser/harness.ts";
+import { isLoopback, launch, proxyOf } from "../test/browser/chromium.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
@@ -73,7 +72,7 @@ async function decode(browser: Browser, base: string, device: "wasm" | "webgpu")
 
 const server = await preview({ preview: { host: "127.0.0.1", port: 0 }, logLevel: "warn" });
 const base = server.resolvedUrls!.local[0]!;
-const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+const browser = await launch();
 const results: Record<string, unknown> = { date: new Date().toISOString(), rounds: ROUNDS, maxTokens: MAX_TOKENS };
 try {
   console.log(`AIOS bench — headless Chromium ${browser.version()}, ${ROUNDS} interleaved rounds, up to ${MAX_TOKENS} tokens\n`);
@@ -89,6 +88,8 @@ try {
     results[`decode_${device}`] = d;
     console.log(`  ${device.padEnd(7)} direct ${d.direct.toFixed(1).padStart(7)} tok/s   aios ${d.kernel.toFixed(1).padStart(7)} tok/s   ratio aios/direct ${d.ratio.toFixed(3)}   (${d.tokens} tokens)`);
   }
+  const leaked = proxyOf(browser)!.attempts;
+  if (leaked.length) throw new Error(`requests tried to leave the machine: ${leaked.join(", ")}`);
   mkdirSync("bench/out", { recursive: true });
   writeFileSync("bench/out/results.json", JSON.stringify(results, null, 2));
   console.log("\nwritten to bench/out/results.json");

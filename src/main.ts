@@ -1,5 +1,5 @@
 import { mount } from "svelte";
-import { createAios, type Aios } from "./client/aios.ts";
+import { connectKernel, createAios, type Aios } from "./client/aios.ts";
 import App from "./shell/App.svelte";
 
 declare global {
@@ -11,8 +11,8 @@ declare global {
 // ?device=wasm|webgpu forces the embedded model's device (tests run both); default: detected.
 const params = new URLSearchParams(location.search);
 const device = params.get("device");
-const worker = new Worker(new URL("../workers/kernel.worker.ts", import.meta.url), { type: "module", name: "aios-kernel" });
-window.aios = createAios(worker, {
+// ?kernel=dedicated runs the kernel in a worker of this tab instead of the shared one.
+window.aios = createAios(connectKernel(params.get("kernel") === "dedicated" ? "dedicated" : "shared"), {
   device: device === "wasm" || device === "webgpu" ? device : undefined,
   model: params.get("model") ?? undefined,
 });

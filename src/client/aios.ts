@@ -69,18 +69,51 @@ export interface Aios {
 let requestCounter = 0;
 const tabId = `tab-${Math.random().toString(36).slice(2, 8)}`;
 
-export function createAios(worker: Worker, options: Omit<BootOptions, "baseUrl"> & { baseUrl?: string } = {}): Aios {
-  const kernel = Comlink.wrap<KernelApi>(worker);
+/** Where the kernel runs: one SharedWorker for all tabs when the browser has them, else a worker per tab. */
+export interface KernelConnection {
+  endpoint: Worker | MessagePort;
+  /** Fires "error" if the worker cannot start. */
+  worker: EventTarget;
+  shared: boolean;
+}
+
+export function connectKernel(prefer: "shared" | "dedicated" = "shared"): KernelConnection {
+  if (prefer === "shared" && typeof SharedWorker !== "undefined") {
+    const worker = new SharedWorker(new URL("../../workers/kernel.shared-worker.ts", import.meta.url), { type: "module", name: "aios-kernel" });
+    return { endpoint: worker.port, worker, shared: true };
+  }
+  const worker = new Worker(new URL("../../workers/kernel.worker.ts", import.meta.url), { type: "module", name: "aios-kernel" });
+  return { endpoint: worker, worker, shared: false };
+}
+
+/** Holds this tab's life lock (see the kernel's attach); resolves once it is held. */
+function holdTabLock(): Promise<void> {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return Promise.resolve();
+  return new Promise<void>((held) => {
+    void locks.request(`aios-tab:${tabId}`, () => {
+      held();
+      return new Promise<never>(() => {});
+    });
+  });
+}
+
+export function createAios(connection: KernelConnection | Worker, options: Omit<BootOptions, "baseUrl"> & { baseUrl?: string } = {}): Aios {
+  const { endpoint, worker } = connection instanceof Worker ? { endpoint: connection, worker: connection } : connection;
+  const kernel = Comlink.wrap<KernelApi>(endpoint);
   const models = new EventTarget() as Aios["models"];
   const emitProgress = (p: LoadProgress) => models.dispatchEvent(new CustomEvent("progress", { detail: p }));
 
   const baseUrl = options.baseUrl ?? new URL(import.meta.env.BASE_URL, location.href).href;
   // A worker that fails to start (bad bundle, out of memory) never answers: fail boot clearly.
   const workerFailed = new Promise<never>((_, reject) =>
-    worker.addEventListener("error", (e) => reject(new Error(`the kernel worker failed: ${e.message || "could not start"}`)), { once: true }),
+    worker.addEventListener("error", (e) => reject(new Error(`the kernel worker failed: ${(e as ErrorEvent).message || "could not start"}`)), { once: true }),
   );
   workerFailed.catch(() => undefined);
-  const booted = Promise.race([kernel.boot({ ...options, baseUrl }), workerFailed]);
+  const booted = Promise.race([
+    holdTabLock().then(() => kernel.attach(tabId)).then(() => kernel.boot({ ...options, baseUrl })),
+    workerFailed,
+  ]);
   const ready: Promise<ReadyInfo> = booted.then(({ engine, model, device }) => ({ engine, model, device }));
 
   async function call<T>(name: SyscallName, pid?: number, args?: unknown, extra: { requestId?: string; emit?: (e: never) => void } = {}): Promise<T> {

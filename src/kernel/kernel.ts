@@ -91,6 +91,13 @@ export class Kernel {
     return this.procs.info(proc);
   }
 
+  /** Ends every live process owned by `owner` (a tab that closed); returns how many. */
+  endOwner(owner: string): number {
+    const procs = this.procs.all().filter((p) => p.owner === owner && p.state !== "done");
+    for (const p of procs) this.kill(p.pid);
+    return procs.length;
+  }
+
   /** A process ends itself; like kill, but allowed for any process but the shell. */
   exit(pid: unknown): ProcessInfo {
     return this.kill(pid);

@@ -56,6 +56,18 @@ export function createKernelApi() {
   }
 
   return {
+    /**
+     * A tab announces itself. The tab holds the Web Lock `aios-tab:<id>` for its whole life; the
+     * kernel asks for the same lock, which it gets only when the tab is gone (closed, crashed,
+     * navigated away): then the tab's processes end.
+     */
+    attach(tabId: string): void {
+      if (typeof tabId !== "string" || !/^tab-[a-z0-9]{1,32}$/.test(tabId)) throw new KernelError("EINVAL", "tabId: must look like tab-xxxx");
+      const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+      void locks?.request(`aios-tab:${tabId}`, async () => {
+        kernel?.endOwner(tabId);
+      });
+    },
     /** Idempotent: every caller gets the same boot. */
     boot(options: BootOptions): Promise<BootInfo> {
       booting ??= boot(options).catch((e) => {

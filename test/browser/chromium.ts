@@ -1,5 +1,10 @@
-/** Locates Debian's Chromium (never a Playwright-downloaded browser) and the flags tests use. */
+/**
+ * Locates Debian's Chromium (never a Playwright-downloaded browser) and launches it with the flags
+ * tests and benchmarks use, all its non-loopback traffic sent to the offline guard proxy.
+ */
 import { existsSync } from "node:fs";
+import { chromium, type Browser } from "playwright-core";
+import { startOfflineProxy, type OfflineProxy } from "./offline-proxy.ts";
 
 export function chromiumPath(
   candidates = [process.env.CHROME_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].filter(Boolean) as string[],
@@ -23,6 +28,31 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
   "--disable-default-apps",
+  "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate",
+  "--disable-client-side-phishing-detection",
+  "--disable-domain-reliability",
+  "--no-pings",
   // Belt and braces under the per-test request guard: nothing but loopback resolves.
   "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 ];
+
+const proxies = new WeakMap<Browser, OfflineProxy>();
+
+export async function launch(): Promise<Browser> {
+  const proxy = await startOfflineProxy();
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, `--proxy-server=${proxy.url}`], headless: true });
+  proxies.set(browser, proxy);
+  browser.on("disconnected", () => void proxy.close());
+  return browser;
+}
+
+/** The guard proxy of a browser from launch(): what tried to leave the machine. */
+export function proxyOf(browser: Browser): OfflineProxy | undefined {
+  return proxies.get(browser);
+}
+
+export function isLoopback(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  if (protocol === "data:" || protocol === "blob:") return true;
+  return hostname === "127.0.0.1" || hostname === "localhost" || hostname === "[::1]";
+}

@@ -2,25 +2,17 @@
  * Browser-test harness: real headless Chromium (Debian's), pages from the app on 127.0.0.1, and a
  * request guard that blocks every non-loopback request and fails the test if any was attempted.
  */
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { expect, inject } from "vitest";
-import { CHROMIUM_ARGS, chromiumPath } from "./chromium.ts";
+import { isLoopback, launch, proxyOf } from "./chromium.ts";
 
-export function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
-}
-
-export function isLoopback(url: string): boolean {
-  const { protocol, hostname } = new URL(url);
-  if (protocol === "data:" || protocol === "blob:") return true;
-  return hostname === "127.0.0.1" || hostname === "localhost" || hostname === "[::1]";
-}
+export { isLoopback, launch };
 
 export interface GuardedPage {
   page: Page;
   context: BrowserContext;
-  /** Non-loopback requests that were attempted (and blocked). */
-  offsite: string[];
+  /** Non-loopback requests that were attempted (and blocked), by pages and workers of any kind. */
+  offsite(): string[];
   /** Page and worker errors and console errors. */
   errors: string[];
   /** Fails the test if anything left (or tried to leave) the machine. */
@@ -35,6 +27,8 @@ export interface GuardedPage {
 
 export async function openApp(browser: Browser, query = "", options: { waitReady?: boolean } = {}): Promise<GuardedPage> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const proxyAttempts = proxyOf(browser)?.attempts ?? [];
+  const proxySeen = proxyAttempts.length;
   const offsite: string[] = [];
   const errors: string[] = [];
   const localHosts = new Set<string>();
@@ -57,9 +51,9 @@ export async function openApp(browser: Browser, query = "", options: { waitReady
   return {
     page,
     context,
-    offsite,
     errors,
-    assertOffline: () => expect(offsite, "requests that tried to leave the machine").toEqual([]),
+    offsite: () => [...offsite, ...proxyAttempts.slice(proxySeen)],
+    assertOffline: () => expect([...offsite, ...proxyAttempts.slice(proxySeen)], "requests that tried to leave the machine").toEqual([]),
     answerLocally: async (host, status) => {
       const served: string[] = [];
       localHosts.add(host);

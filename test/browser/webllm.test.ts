@@ -1,6 +1,8 @@
 // web-llm's weights cannot be fetched in this world: test what can be. Capability detection and
 // catalog filtering are covered in aios-api.test.ts; here a download whose every file answers 404
 // (served locally, nothing leaves the machine) must fail clearly and leave the kernel running.
+// Playwright answers requests of pages and dedicated workers only, so these run the kernel in a
+// dedicated worker (?kernel=dedicated); the shared kernel's attempt is caught by the offline proxy.
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { launch, openApp } from "./harness.ts";
@@ -10,7 +12,7 @@ beforeAll(async () => (browser = await launch()));
 afterAll(async () => browser?.close());
 
 it("a web-llm download answering 404 gives a clear ELOAD error and the embedded model keeps serving", async () => {
-  const app = await openApp(browser, "?device=wasm");
+  const app = await openApp(browser, "?device=wasm&kernel=dedicated");
   try {
     const hub = await app.answerLocally("huggingface.co", 404);
     const libs = await app.answerLocally("raw.githubusercontent.com", 404);
@@ -43,7 +45,7 @@ it("a web-llm download answering 404 gives a clear ELOAD error and the embedded 
 });
 
 it("the model picker shows a failed download as an alert and keeps the embedded model", async () => {
-  const app = await openApp(browser, "?device=wasm");
+  const app = await openApp(browser, "?device=wasm&kernel=dedicated");
   try {
     await app.answerLocally("huggingface.co", 404);
     await app.answerLocally("raw.githubusercontent.com", 404);
@@ -58,6 +60,23 @@ it("the model picker shows a failed download as an alert and keeps the embedded 
     expect(await page.getByTestId("model").textContent()).toBe("aios-tiny");
     await page.screenshot({ path: "test-results/model-picker-404.png" });
     app.assertOffline();
+  } finally {
+    await app.close();
+  }
+});
+
+it("the offline guard catches a download attempted by the shared kernel, which reports it clearly", async () => {
+  const app = await openApp(browser, "?device=wasm");
+  try {
+    const error = await app.page.evaluate(async () => {
+      const models = await window.aios.models.list();
+      const target = models.find((m) => m.engine === "web-llm")!;
+      return window.aios.models.load(target.id).then(() => null, (e) => ({ code: (e as { code?: string }).code, message: (e as Error).message }));
+    });
+    expect(error?.code).toBe("ELOAD");
+    expect(error?.message).toMatch(/HTTP 403|could not reach/);
+    expect(app.offsite().some((url) => url.includes("huggingface.co"))).toBe(true);
+    expect(await app.page.evaluate(async () => (await window.aios.kernel.info()).model)).toBe("aios-tiny");
   } finally {
     await app.close();
   }

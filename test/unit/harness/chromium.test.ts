@@ -1,6 +1,5 @@
 import { expect, it } from "vitest";
-import { chromiumPath } from "../../browser/chromium.ts";
-import { isLoopback } from "../../browser/harness.ts";
+import { chromiumPath, isLoopback } from "../../browser/chromium.ts";
 
 it("without a Chromium the browser tests fail saying how to install one", () => {
   expect(() => chromiumPath(["/nonexistent/chromium"])).toThrow(/apt-get install -y chromium.*CHROME_PATH/);
