@@ -4,14 +4,17 @@
  *  - cold start: page load → aios.ready → first streamed token, per device (fresh browser context)
  *  - decode tokens/s of the embedded model: the engine called directly in a page (lab.html)
  *    vs through window.aios (kernel in a worker + comlink), interleaved rounds, medians.
- * Results go to the console and bench/out/results.json.
+ *  - P1: decode tokens/s through the kernel ÷ Transformers.js's own generate() on the same model
+ *  - P2: 8 processes × 64 tokens at once under fifo / rr 4 / rr 16 / priority: throughput,
+ *    p50/p95 time to first token, preemptions; and the cost of a context switch, KV vs text
+ * Results go to the console, bench/out/results.json and bench/out/scheduler.svg.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { preview } from "vite";
 import { isLoopback, launch, proxyOf } from "../test/browser/chromium.ts";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const DEVICES = (process.env.BENCH_DEVICES ?? "wasm,webgpu").split(",") as Array<"wasm" | "webgpu">;
 const MESSAGES = [{ role: "user", content: "Tell me about operating systems." }];
@@ -48,9 +51,9 @@ async function decode(browser: Browser, base: string, device: "wasm" | "webgpu")
   const direct: number[] = [];
   const kernel: number[] = [];
   let tokens = 0;
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = -1; round < ROUNDS; round++) {
     const d = await page.evaluate(([m, n]) => window.lab.generate(m as never, { maxTokens: n as number }), [MESSAGES, MAX_TOKENS] as const);
-    direct.push(((d.completionTokens - 1) * 1000) / (d.totalMs - d.timeToFirstTokenMs));
+    if (round >= 0) direct.push(((d.completionTokens - 1) * 1000) / (d.totalMs - d.timeToFirstTokenMs));
     const k = await page.evaluate(async ([m, n]) => {
       const stream = await window.aios.llm.chat.completions.create({ messages: m as never, max_tokens: n as number, temperature: 0, stream: true, stream_options: { include_usage: true } });
       let first = 0;
@@ -61,13 +64,107 @@ async function decode(browser: Browser, base: string, device: "wasm" | "webgpu")
       }
       return { completion, ms: performance.now() - first };
     }, [MESSAGES, MAX_TOKENS] as const);
-    kernel.push(((k.completion - 1) * 1000) / k.ms);
+    if (round >= 0) kernel.push(((k.completion - 1) * 1000) / k.ms);
     tokens = d.completionTokens;
     if (k.completion !== d.completionTokens) throw new Error(`greedy token counts differ: direct ${d.completionTokens}, aios ${k.completion}`);
   }
   await context.close();
   if (offsite.length) throw new Error(`requests left the machine: ${offsite.join(", ")}`);
-  return { tokens, direct: median(direct), kernel: median(kernel), ratio: median(kernel.map((k, i) => k / direct[i]!)) };
+  return { tokens, direct: median(direct), kernel: median(kernel), ratio: median(kernel) / median(direct) };
+}
+
+async function p1(browser: Browser, base: string, device: "wasm" | "webgpu") {
+  const { page, context } = await guardedPage(browser, `${base}lab.html`);
+  await page.evaluate((d) => Promise.all([window.lab.load(d), window.lab.bootOS(d)]), device);
+  const library: number[] = [];
+  const kernel: number[] = [];
+  for (let round = -1; round < ROUNDS; round++) {
+    const l = await page.evaluate(([m, n, d]) => window.lab.generateWithLibrary(m as never, n as number, d as "wasm"), [MESSAGES, MAX_TOKENS, device] as const);
+    if (round >= 0) library.push(((l.completionTokens - 1) * 1000) / (l.totalMs - l.timeToFirstTokenMs));
+    const k = await page.evaluate(async ([m, n]) => {
+      const stream = await window.aios.llm.chat.completions.create({ messages: m as never, max_tokens: n as number, temperature: 0, stream: true, stream_options: { include_usage: true } });
+      let first = 0;
+      let completion = 0;
+      for await (const chunk of stream) {
+        if (!first && chunk.choices[0]?.delta.content) first = performance.now();
+        if (chunk.usage) completion = chunk.usage.completion_tokens;
+      }
+      return ((completion - 1) * 1000) / (performance.now() - first);
+    }, [MESSAGES, MAX_TOKENS] as const);
+    if (round >= 0) kernel.push(k);
+  }
+  await context.close();
+  return { library: median(library), kernel: median(kernel), ratio: median(kernel) / median(library) };
+}
+
+const POLICIES = [
+  { label: "warm-up", config: { policy: "fifo" } },
+  { label: "fifo", config: { policy: "fifo" } },
+  { label: "rr/4", config: { policy: "rr", sliceTokens: 4 } },
+  { label: "rr/16", config: { policy: "rr", sliceTokens: 16 } },
+  { label: "priority/4", config: { policy: "priority", sliceTokens: 4, agingSlices: 8 } },
+  { label: "rr/4 text", config: { policy: "rr", sliceTokens: 4, kvBudgetBytes: 0 } },
+] as const;
+
+async function p2(browser: Browser, base: string) {
+  const { page, context } = await guardedPage(browser, `${base}?device=wasm`);
+  await page.evaluate(() => window.aios.ready);
+  const rows = [];
+  for (const { label, config } of POLICIES) {
+    const r = await page.evaluate(async (cfg) => {
+      await window.aios.kernel.setPolicy({ kvBudgetBytes: 64 * 1024 * 1024, ...cfg } as never);
+      const procs = await Promise.all(Array.from({ length: 8 }, (_, i) => window.aios.spawn({ name: `bench-${i}`, priority: 10 + i })));
+      const started = performance.now();
+      const results = await Promise.all(
+        procs.map((p) => p.llm.chat.completions.create({ messages: [{ role: "user", content: "Tell me a story about a cat." }], max_tokens: 64, temperature: 0 })),
+      );
+      const wall = performance.now() - started;
+      const ids = new Set(procs.map((p) => p.pid));
+      const history = (await window.aios.kernel.stats()).history.filter((h) => ids.has(h.pid));
+      await Promise.all(procs.map((p) => p.exit()));
+      return {
+        tokens: results.reduce((sum, x) => sum + x.usage.completion_tokens, 0),
+        wall,
+        ttft: history.map((h) => h.firstTokenAt! - h.queuedAt),
+        preemptions: history.reduce((sum, h) => sum + h.preemptions, 0),
+        spills: history.reduce((sum, h) => sum + h.spills, 0),
+        texts: results.map((x) => x.choices[0]!.message.content),
+      };
+    }, config);
+    const sorted = [...r.ttft].sort((a, b) => a - b);
+    const pct = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+    rows.push({ label, throughput: (r.tokens * 1000) / r.wall, wallMs: r.wall, p50: pct(0.5), p95: pct(0.95), preemptions: r.preemptions, spills: r.spills, texts: r.texts });
+  }
+  await context.close();
+  rows.shift(); // the warm-up
+  const fifo = rows[0]!;
+  for (const row of rows) if (JSON.stringify(row.texts) !== JSON.stringify(fifo.texts)) throw new Error(`${row.label}: outputs differ from fifo`);
+  const kv = rows.find((r) => r.label === "rr/4")!;
+  const text = rows.find((r) => r.label === "rr/4 text")!;
+  return {
+    rows: rows.map(({ texts: _texts, ...row }) => row),
+    switchMs: { kv: (kv.wallMs - fifo.wallMs) / Math.max(1, kv.preemptions), text: (text.wallMs - fifo.wallMs) / Math.max(1, text.preemptions) },
+  };
+}
+
+function schedulerSvg(rows: Array<{ label: string; throughput: number; p95: number; p50: number }>): string {
+  const w = 640;
+  const h = 60 + rows.length * 44;
+  const maxT = Math.max(...rows.map((r) => r.throughput));
+  const maxL = Math.max(...rows.map((r) => r.p95));
+  const bars = rows
+    .map((r, i) => {
+      const y = 40 + i * 44;
+      return `<text x="8" y="${y + 14}">${r.label}</text>
+<rect x="110" y="${y}" width="${(r.throughput / maxT) * 220}" height="16" fill="#59c2ff"/><text x="${116 + (r.throughput / maxT) * 220}" y="${y + 13}">${r.throughput.toFixed(0)} tok/s</text>
+<rect x="400" y="${y}" width="${(r.p95 / maxL) * 150}" height="16" fill="#ffb454"/><text x="${406 + (r.p95 / maxL) * 150}" y="${y + 13}">${r.p95.toFixed(0)} ms</text>
+<rect x="400" y="${y + 18}" width="${(r.p50 / maxL) * 150}" height="8" fill="#ffb45488"/>`;
+    })
+    .join("\n");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="monospace" font-size="12" style="background:#fff">
+<text x="8" y="20" font-size="14">P2: 8 processes × 64 tokens — throughput (blue) and TTFT p95/p50 (orange)</text>
+${bars}
+</svg>`;
 }
 
 const server = await preview({ preview: { host: "127.0.0.1", port: 0 }, logLevel: "warn" });
@@ -88,11 +185,30 @@ try {
     results[`decode_${device}`] = d;
     console.log(`  ${device.padEnd(7)} direct ${d.direct.toFixed(1).padStart(7)} tok/s   aios ${d.kernel.toFixed(1).padStart(7)} tok/s   ratio aios/direct ${d.ratio.toFixed(3)}   (${d.tokens} tokens)`);
   }
+  console.log("\nP1: decode tokens/s, through window.aios (kernel + scheduler + comlink) vs Transformers.js generate() in the page");
+  for (const device of DEVICES) {
+    const r = await p1(browser, base, device);
+    results[`p1_${device}`] = r;
+    console.log(`  ${device.padEnd(7)} generate() ${r.library.toFixed(1).padStart(7)} tok/s   aios ${r.kernel.toFixed(1).padStart(7)} tok/s   ratio ${r.ratio.toFixed(3)}`);
+  }
+  console.log("\nP2: 8 processes x 64 tokens at once (wasm), identical outputs under every policy");
+  const sched = await p2(browser, base);
+  results.p2 = sched;
+  console.log("  policy        tok/s   TTFT p50   TTFT p95   preemptions  spills");
+  for (const r of sched.rows) {
+    console.log(`  ${r.label.padEnd(11)} ${r.throughput.toFixed(1).padStart(7)} ${r.p50.toFixed(0).padStart(8)} ms ${r.p95.toFixed(0).padStart(8)} ms ${String(r.preemptions).padStart(10)} ${String(r.spills).padStart(7)}`);
+  }
+  const fifoRow = sched.rows[0]!;
+  for (const r of sched.rows.slice(1)) {
+    console.log(`  ${r.label.padEnd(11)} vs fifo: p95 TTFT x${(r.p95 / fifoRow.p95).toFixed(2)}, throughput x${(r.throughput / fifoRow.throughput).toFixed(3)}`);
+  }
+  console.log(`  context switch cost: KV-preserving ${sched.switchMs.kv.toFixed(2)} ms, text (re-prefill) ${sched.switchMs.text.toFixed(2)} ms`);
+  mkdirSync("bench/out", { recursive: true });
+  writeFileSync("bench/out/scheduler.svg", schedulerSvg(sched.rows));
   const leaked = proxyOf(browser)!.attempts;
   if (leaked.length) throw new Error(`requests tried to leave the machine: ${leaked.join(", ")}`);
-  mkdirSync("bench/out", { recursive: true });
   writeFileSync("bench/out/results.json", JSON.stringify(results, null, 2));
-  console.log("\nwritten to bench/out/results.json");
+  console.log("\nwritten to bench/out/results.json and bench/out/scheduler.svg");
 } finally {
   await browser.close();
   await server.close();

@@ -3,6 +3,7 @@
  * worker or comlink between — the baseline that benchmarks compare window.aios against, and the
  * place browser tests read raw token ids from. It also boots the OS worker as window.aios.
  */
+import { AutoModelForCausalLM, AutoTokenizer, TextStreamer, type PreTrainedModel } from "@huggingface/transformers";
 import type { ChatMessage } from "../kernel/engine.ts";
 import { EMBEDDED_MODELS } from "../kernel/engines/transformers-source.ts";
 import { loadTransformersEngine, type TransformersEngine } from "../kernel/engines/transformers.ts";
@@ -16,6 +17,7 @@ export interface LabGenerateOptions {
 }
 
 let engine: TransformersEngine | null = null;
+let library: { tokenizer: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>; model: PreTrainedModel } | null = null;
 
 const lab = {
   async load(device: "webgpu" | "wasm", modelId = "aios-tiny") {
@@ -39,6 +41,27 @@ const lab = {
       signal: new AbortController().signal,
     });
     return r;
+  },
+  /**
+   * The library's own generate() on the same model and device (greedy), for the P1 baseline:
+   * loaded by our engine first (which configured env), then again through the plain API.
+   */
+  async generateWithLibrary(messages: ChatMessage[], maxTokens: number, device: "webgpu" | "wasm") {
+    library ??= await (async () => {
+      const tokenizer = await AutoTokenizer.from_pretrained("aios-tiny");
+      const model = (await AutoModelForCausalLM.from_pretrained("aios-tiny", { device, dtype: "fp32" })) as PreTrainedModel;
+      return { tokenizer, model };
+    })();
+    const { tokenizer, model } = library;
+    const inputs = tokenizer.apply_chat_template(messages as never, { add_generation_prompt: true, return_dict: true }) as never;
+    let first = 0;
+    let pieces = 0;
+    const streamer = new TextStreamer(tokenizer, { skip_prompt: true, callback_function: () => ((first ||= performance.now()), pieces++) });
+    const started = performance.now();
+    const out = (await model.generate({ ...(inputs as object), max_new_tokens: maxTokens, do_sample: false, streamer })) as { dims: number[] };
+    const finished = performance.now();
+    const promptLength = (inputs as { input_ids: { dims: number[] } }).input_ids.dims[1]!;
+    return { completionTokens: out.dims[1]! - promptLength, timeToFirstTokenMs: first - started, totalMs: finished - started };
   },
   bootOS(device?: "webgpu" | "wasm") {
     const worker = new Worker(new URL("../../workers/kernel.worker.ts", import.meta.url), { type: "module", name: "aios-kernel" });
