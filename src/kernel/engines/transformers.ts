@@ -164,6 +164,11 @@ export class TransformersGeneration implements Generation {
   private feed: number[];
   private firstTokenAt = 0;
   private finishReason: GenerateResult["finishReason"] = "length";
+  /** Incremental detokenization (as in TGI): text of output[0, readOffset) is settled in `text`. */
+  private text = "";
+  private prefixOffset = 0;
+  private readOffset = 0;
+  private lastYield = performance.now();
   done = false;
 
   constructor(
@@ -212,13 +217,32 @@ export class TransformersGeneration implements Generation {
       this.firstTokenAt ||= performance.now();
       if (this.eosIds.has(next)) return this.end("stop");
       this.output.push(next);
-      const delta = this.stream.push(this.engine.decode(this.output));
+      const delta = this.stream.push(this.decodeIncrementally());
       if (delta) this.params.onText?.(delta);
       if (this.stream.stopped) return this.end("stop");
       this.feed = [next];
       if (this.output.length >= this.maxTokens) return this.end("length");
-      await yieldToEventLoop();
+      if (performance.now() - this.lastYield >= YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        this.lastYield = performance.now();
+      }
     }
+  }
+
+  /**
+   * The whole text so far, decoding only a short window of recent tokens per step: a token's text
+   * is settled once decoding it with its predecessor no longer ends in an incomplete character.
+   */
+  private decodeIncrementally(): string {
+    const prefix = this.engine.decode(this.output.slice(this.prefixOffset, this.readOffset));
+    const window = this.engine.decode(this.output.slice(this.prefixOffset));
+    if (window.length > prefix.length && !window.endsWith("\uFFFD")) {
+      this.text += window.slice(prefix.length);
+      this.prefixOffset = this.readOffset;
+      this.readOffset = this.output.length;
+      return this.text;
+    }
+    return this.text + window.slice(prefix.length);
   }
 
   /** Drops the KV cache, keeping the tokens: the next step re-prefills them. */
@@ -252,6 +276,9 @@ export class TransformersGeneration implements Generation {
     this.finishReason = reason;
   }
 }
+
+/** How long a decode loop may run before it returns to the event loop (interrupts, new requests). */
+const YIELD_EVERY_MS = 4;
 
 function int64Tensor(values: number[], dims: number[]): Tensor {
   return new Tensor("int64", BigInt64Array.from(values, (v) => BigInt(v)), dims);
