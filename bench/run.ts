@@ -73,6 +73,7 @@ async function decode(browser: Browser, base: string, device: "wasm" | "webgpu")
   return { tokens, direct: median(direct), kernel: median(kernel), ratio: median(kernel) / median(direct) };
 }
 
+/** End-to-end tokens/s (prefill + decode) of the same greedy request, so no streamer buffering skews it. */
 async function p1(browser: Browser, base: string, device: "wasm" | "webgpu") {
   const { page, context } = await guardedPage(browser, `${base}lab.html`);
   await page.evaluate((d) => Promise.all([window.lab.load(d), window.lab.bootOS(d)]), device);
@@ -80,18 +81,14 @@ async function p1(browser: Browser, base: string, device: "wasm" | "webgpu") {
   const kernel: number[] = [];
   for (let round = -1; round < ROUNDS; round++) {
     const l = await page.evaluate(([m, n, d]) => window.lab.generateWithLibrary(m as never, n as number, d as "wasm"), [MESSAGES, MAX_TOKENS, device] as const);
-    if (round >= 0) library.push(((l.completionTokens - 1) * 1000) / (l.totalMs - l.timeToFirstTokenMs));
     const k = await page.evaluate(async ([m, n]) => {
-      const stream = await window.aios.llm.chat.completions.create({ messages: m as never, max_tokens: n as number, temperature: 0, stream: true, stream_options: { include_usage: true } });
-      let first = 0;
-      let completion = 0;
-      for await (const chunk of stream) {
-        if (!first && chunk.choices[0]?.delta.content) first = performance.now();
-        if (chunk.usage) completion = chunk.usage.completion_tokens;
-      }
-      return ((completion - 1) * 1000) / (performance.now() - first);
+      const started = performance.now();
+      const r = await window.aios.llm.chat.completions.create({ messages: m as never, max_tokens: n as number, temperature: 0 });
+      return { tokens: r.usage.completion_tokens, ms: performance.now() - started };
     }, [MESSAGES, MAX_TOKENS] as const);
-    if (round >= 0) kernel.push(k);
+    if (round < 0) continue;
+    library.push((l.completionTokens * 1000) / l.totalMs);
+    kernel.push((k.tokens * 1000) / k.ms);
   }
   await context.close();
   return { library: median(library), kernel: median(kernel), ratio: median(kernel) / median(library) };
@@ -185,7 +182,7 @@ try {
     results[`decode_${device}`] = d;
     console.log(`  ${device.padEnd(7)} direct ${d.direct.toFixed(1).padStart(7)} tok/s   aios ${d.kernel.toFixed(1).padStart(7)} tok/s   ratio aios/direct ${d.ratio.toFixed(3)}   (${d.tokens} tokens)`);
   }
-  console.log("\nP1: decode tokens/s, through window.aios (kernel + scheduler + comlink) vs Transformers.js generate() in the page");
+  console.log("\nP1: tokens/s end to end, through window.aios (kernel + scheduler + comlink) vs Transformers.js generate() in the page");
   for (const device of DEVICES) {
     const r = await p1(browser, base, device);
     results[`p1_${device}`] = r;

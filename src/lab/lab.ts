@@ -61,7 +61,11 @@ const lab = {
     const out = (await model.generate({ ...(inputs as object), max_new_tokens: maxTokens, do_sample: false, streamer })) as { dims: number[] };
     const finished = performance.now();
     const promptLength = (inputs as { input_ids: { dims: number[] } }).input_ids.dims[1]!;
-    return { completionTokens: out.dims[1]! - promptLength, timeToFirstTokenMs: first - started, totalMs: finished - started };
+    // Count as the kernel does: the end-of-turn token is not part of the completion.
+    const ids = Array.from((out as unknown as { data: BigInt64Array }).data.slice(promptLength), Number);
+    const eos = new Set([model.generation_config?.eos_token_id].flat().filter((x): x is number => typeof x === "number"));
+    const completionTokens = ids.length - (eos.has(ids.at(-1)!) ? 1 : 0);
+    return { completionTokens, timeToFirstTokenMs: first - started, totalMs: finished - started, pieces };
   },
   bootOS(device?: "webgpu" | "wasm") {
     const worker = new Worker(new URL("../../workers/kernel.worker.ts", import.meta.url), { type: "module", name: "aios-kernel" });

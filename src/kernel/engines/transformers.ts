@@ -206,7 +206,7 @@ export class TransformersGeneration implements Generation {
       const past = this.prompt.length + this.output.length - this.feed.length;
       const out = (await this.model.forward({
         input_ids: int64Tensor(this.feed, [1, this.feed.length]),
-        attention_mask: int64Tensor(new Array(past + this.feed.length).fill(1), [1, past + this.feed.length]),
+        attention_mask: onesTensor(past + this.feed.length),
         position_ids: int64Tensor(this.feed.map((_, j) => past + j), [1, this.feed.length]),
         past_key_values: this.cache,
       })) as LogitsOutput;
@@ -279,6 +279,14 @@ export class TransformersGeneration implements Generation {
 
 /** How long a decode loop may run before it returns to the event loop (interrupts, new requests). */
 const YIELD_EVERY_MS = 4;
+
+let ones = new BigInt64Array(0);
+
+/** An all-ones [1, n] int64 mask, a view on one shared buffer (no per-token BigInt conversions). */
+function onesTensor(n: number): Tensor {
+  if (ones.length < n) ones = new BigInt64Array(Math.max(n, ones.length * 2, 256)).fill(1n);
+  return new Tensor("int64", ones.subarray(0, n), [1, n]);
+}
 
 function int64Tensor(values: number[], dims: number[]): Tensor {
   return new Tensor("int64", BigInt64Array.from(values, (v) => BigInt(v)), dims);
