@@ -153,9 +153,9 @@ function schedulerSvg(rows: Array<{ label: string; throughput: number; p95: numb
     .map((r, i) => {
       const y = 40 + i * 44;
       return `<text x="8" y="${y + 14}">${r.label}</text>
-<rect x="110" y="${y}" width="${(r.throughput / maxT) * 220}" height="16" fill="#59c2ff"/><text x="${116 + (r.throughput / maxT) * 220}" y="${y + 13}">${r.throughput.toFixed(0)} tok/s</text>
-<rect x="400" y="${y}" width="${(r.p95 / maxL) * 150}" height="16" fill="#ffb454"/><text x="${406 + (r.p95 / maxL) * 150}" y="${y + 13}">${r.p95.toFixed(0)} ms</text>
-<rect x="400" y="${y + 18}" width="${(r.p50 / maxL) * 150}" height="8" fill="#ffb45488"/>`;
+<rect x="110" y="${y}" width="${(r.throughput / maxT) * 190}" height="16" fill="#59c2ff"/><text x="${116 + (r.throughput / maxT) * 190}" y="${y + 13}">${r.throughput.toFixed(0)} tok/s</text>
+<rect x="430" y="${y}" width="${(r.p95 / maxL) * 130}" height="16" fill="#ffb454"/><text x="${436 + (r.p95 / maxL) * 130}" y="${y + 13}">${r.p95.toFixed(0)} ms</text>
+<rect x="430" y="${y + 18}" width="${(r.p50 / maxL) * 130}" height="8" fill="#ffb45488"/>`;
     })
     .join("\n");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="monospace" font-size="12" style="background:#fff">
