@@ -15,7 +15,7 @@ export interface BootOptions {
   baseUrl: string;
   /**
    * Force a device for the embedded model. Default: webgpu on a hardware adapter, else wasm — a
-   * software adapter (SwiftShader) decodes the embedded model ~18x slower than wasm (npm run bench).
+   * software adapter (SwiftShader) decodes the embedded model ~70x slower than wasm (npm run bench).
    */
   device?: "webgpu" | "wasm";
   model?: string;

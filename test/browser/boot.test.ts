@@ -1,9 +1,8 @@
 // The OS boots in a real headless Chromium with zero downloads, and the JS engine reproduces the
 // torch reference greedy ids exactly on both devices (via lab.html, which exposes raw ids).
 import { readFileSync } from "node:fs";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launch, openApp } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { openApp, useBrowser } from "./harness.ts";
 
 const reference = JSON.parse(readFileSync("test/fixtures/reference-greedy.json", "utf8")) as {
   max_new_tokens: number;
@@ -11,12 +10,10 @@ const reference = JSON.parse(readFileSync("test/fixtures/reference-greedy.json",
   cases: Array<{ name: string; messages: Array<{ role: string; content: string }>; prompt_ids: number[]; output_ids: number[] }>;
 };
 
-let browser: Browser;
-beforeAll(async () => (browser = await launch()));
-afterAll(async () => browser?.close());
+const browser = useBrowser();
 
 it("by default picks wasm over a software WebGPU adapter (SwiftShader), and says so", async () => {
-  const app = await openApp(browser, "");
+  const app = await openApp(browser(), "");
   try {
     const info = await app.page.evaluate(() => window.aios.kernel.info());
     expect(info.gpu).toMatchObject({ webgpu: true, software: true, shaderF16: false });
@@ -29,7 +26,7 @@ it("by default picks wasm over a software WebGPU adapter (SwiftShader), and says
 
 describe.each(["webgpu", "wasm"] as const)("on %s", (device) => {
   it("boots the kernel on the embedded model without any download", async () => {
-    const app = await openApp(browser, `?device=${device}`);
+    const app = await openApp(browser(), `?device=${device}`);
     try {
       const ready = await app.page.evaluate(() => window.aios.ready);
       expect(ready).toEqual({ engine: "transformers", model: "aios-tiny", device });
@@ -43,7 +40,7 @@ describe.each(["webgpu", "wasm"] as const)("on %s", (device) => {
   });
 
   it("reproduces the torch reference greedy token ids exactly (fp32)", async () => {
-    const app = await openApp(browser, "lab.html", { waitReady: false });
+    const app = await openApp(browser(), "lab.html", { waitReady: false });
     try {
       await app.page.evaluate((d) => window.lab.load(d), device);
       for (const c of reference.cases) {

@@ -3,10 +3,20 @@
  * request guard that blocks every non-loopback request and fails the test if any was attempted.
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { expect, inject } from "vitest";
+import { afterAll, beforeAll, expect, inject } from "vitest";
 import { isLoopback, launch, proxyOf } from "./chromium.ts";
 
 export { isLoopback, launch };
+
+/** One Chromium for a test file: launched before its tests, closed after. */
+export function useBrowser(): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(async () => browser?.close());
+  return () => browser!;
+}
 
 export interface GuardedPage {
   page: Page;

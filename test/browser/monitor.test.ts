@@ -1,16 +1,13 @@
 // The system monitor while 4 agents run: live process table, Gantt of run slices per pid, policy
 // change and kill from the window. A screenshot is kept in test-results/.
 import { mkdirSync } from "node:fs";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { launch, openApp } from "./harness.ts";
+import { expect, it } from "vitest";
+import { openApp, useBrowser } from "./harness.ts";
 
-let browser: Browser;
-beforeAll(async () => (browser = await launch()));
-afterAll(async () => browser?.close());
+const browser = useBrowser();
 
 it("shows 4 running agents interleaved under round-robin, and kills one from the table", async () => {
-  const app = await openApp(browser, "?device=wasm");
+  const app = await openApp(browser(), "?device=wasm");
   try {
     const { page } = app;
     await page.getByRole("button", { name: "System monitor" }).click();

@@ -1,15 +1,12 @@
 // Processes through window.aios on the real stack: spawn, ps, kill (EKILLED reaches the page with
 // its code), quotas (EQUOTA), and the shell keeps serving.
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { launch, openApp } from "./harness.ts";
+import { expect, it } from "vitest";
+import { openApp, useBrowser } from "./harness.ts";
 
-let browser: Browser;
-beforeAll(async () => (browser = await launch()));
-afterAll(async () => browser?.close());
+const browser = useBrowser();
 
 it("spawned processes are listed, accounted, killable, and bound by their quotas", async () => {
-  const app = await openApp(browser, "?device=wasm");
+  const app = await openApp(browser(), "?device=wasm");
   try {
     const out = await app.page.evaluate(async () => {
       const ask = (content: string, max_tokens = 200) => ({ messages: [{ role: "user" as const, content }], temperature: 0, max_tokens });

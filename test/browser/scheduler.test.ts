@@ -1,16 +1,13 @@
 // The identical-output invariant on the real stack (shared kernel worker, Chromium, embedded
 // model): 4 processes preempted every 4 tokens — with KV-preserving switches, and with every
 // switch spilled to a text snapshot — produce exactly what each produces running alone.
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { launch, openApp } from "./harness.ts";
+import { expect, it } from "vitest";
+import { openApp, useBrowser } from "./harness.ts";
 
-let browser: Browser;
-beforeAll(async () => (browser = await launch()));
-afterAll(async () => browser?.close());
+const browser = useBrowser();
 
 it("preempted generations equal uninterrupted ones under rr, for both snapshot kinds", async () => {
-  const app = await openApp(browser, "?device=wasm");
+  const app = await openApp(browser(), "?device=wasm");
   try {
     const out = await app.page.evaluate(async () => {
       const prompts = ["Tell me a story about a cat.", "Tell me about operating systems.", "What is a computer?", "who are you"];

@@ -1,15 +1,12 @@
 // The shell as a person meets it: type into the Prompt box, watch the reply stream in.
 import { mkdirSync } from "node:fs";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { launch, openApp } from "./harness.ts";
+import { expect, it } from "vitest";
+import { openApp, useBrowser } from "./harness.ts";
 
-let browser: Browser;
-beforeAll(async () => (browser = await launch()));
-afterAll(async () => browser?.close());
+const browser = useBrowser();
 
 it("a prompt streams a reply into the terminal and the status shows engine, model, device, tokens/s", async () => {
-  const app = await openApp(browser, "");
+  const app = await openApp(browser(), "");
   try {
     const { page } = app;
     await expect.poll(() => page.getByTestId("engine").textContent()).toBe("transformers");

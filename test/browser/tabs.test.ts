@@ -1,16 +1,12 @@
 // One kernel for all tabs: a second tab attaches to the running kernel (no second model load),
 // both tabs' processes appear in one ps(), and closing a tab ends its processes.
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { inject } from "vitest";
-import { launch, openApp } from "./harness.ts";
+import { expect, inject, it } from "vitest";
+import { openApp, useBrowser } from "./harness.ts";
 
-let browser: Browser;
-beforeAll(async () => (browser = await launch()));
-afterAll(async () => browser?.close());
+const browser = useBrowser();
 
 it("two tabs share one kernel; closing a tab ends its processes", async () => {
-  const first = await openApp(browser, "?device=wasm");
+  const first = await openApp(browser(), "?device=wasm");
   try {
     const second = await first.context.newPage();
     await second.goto(new URL("?device=wasm", inject("baseUrl")).href);

@@ -3,16 +3,13 @@
 // (served locally, nothing leaves the machine) must fail clearly and leave the kernel running.
 // Playwright answers requests of pages and dedicated workers only, so these run the kernel in a
 // dedicated worker (?kernel=dedicated); the shared kernel's attempt is caught by the offline proxy.
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { launch, openApp } from "./harness.ts";
+import { expect, it } from "vitest";
+import { openApp, useBrowser } from "./harness.ts";
 
-let browser: Browser;
-beforeAll(async () => (browser = await launch()));
-afterAll(async () => browser?.close());
+const browser = useBrowser();
 
 it("a web-llm download answering 404 gives a clear ELOAD error and the embedded model keeps serving", async () => {
-  const app = await openApp(browser, "?device=wasm&kernel=dedicated");
+  const app = await openApp(browser(), "?device=wasm&kernel=dedicated");
   try {
     const hub = await app.answerLocally("huggingface.co", 404);
     const libs = await app.answerLocally("raw.githubusercontent.com", 404);
@@ -45,7 +42,7 @@ it("a web-llm download answering 404 gives a clear ELOAD error and the embedded 
 });
 
 it("the model picker shows a failed download as an alert and keeps the embedded model", async () => {
-  const app = await openApp(browser, "?device=wasm&kernel=dedicated");
+  const app = await openApp(browser(), "?device=wasm&kernel=dedicated");
   try {
     await app.answerLocally("huggingface.co", 404);
     await app.answerLocally("raw.githubusercontent.com", 404);
@@ -66,7 +63,7 @@ it("the model picker shows a failed download as an alert and keeps the embedded 
 });
 
 it("the offline guard catches a download attempted by the shared kernel, which reports it clearly", async () => {
-  const app = await openApp(browser, "?device=wasm");
+  const app = await openApp(browser(), "?device=wasm");
   try {
     const error = await app.page.evaluate(async () => {
       const models = await window.aios.models.list();
