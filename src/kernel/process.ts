@@ -48,6 +48,9 @@ export interface Process extends ProcessInfo {
 }
 
 export const PRIORITY = { min: 0, max: 39, default: 20 } as const;
+/** Live processes at most (a runaway spawner gets EQUOTA), and ended ones kept for ps(). */
+export const MAX_LIVE_PROCESSES = 1024;
+const KEEP_DONE = 64;
 const NAME_MAX = 64;
 
 function invalid(field: string, problem: string): never {
@@ -92,6 +95,12 @@ export class ProcessTable {
   private nextPid = 1;
 
   spawn(options: SpawnOptions): Process {
+    const all = [...this.procs.values()];
+    if (all.filter((p) => p.state !== "done").length >= MAX_LIVE_PROCESSES) {
+      throw new KernelError("EQUOTA", `at most ${MAX_LIVE_PROCESSES} live processes`);
+    }
+    const done = all.filter((p) => p.state === "done");
+    for (const old of done.slice(0, Math.max(0, done.length - KEEP_DONE + 1))) this.procs.delete(old.pid);
     const proc: Process = {
       pid: this.nextPid++,
       name: options.name,

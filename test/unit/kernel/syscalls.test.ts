@@ -71,6 +71,16 @@ describe("processes", () => {
 });
 
 describe("quotas", () => {
+  it("a runaway spawner is stopped with EQUOTA, and ended processes do not pile up in ps", async () => {
+    const kernel = await booted();
+    for (let i = 0; i < 200; i++) kernel.exit(kernel.spawn({ name: `short-${i}` }).pid);
+    expect(kernel.ps().length).toBeLessThanOrEqual(65);
+    expect(() => {
+      for (let i = 0; i < 2000; i++) kernel.spawn({ name: `leak-${i}` });
+    }).toThrow(expect.objectContaining({ code: "EQUOTA", message: expect.stringContaining("live processes") }));
+    expect((await kernel.chat(ask)).choices[0]!.finish_reason).toBe("stop");
+  });
+
   it("maxCompletionTokens clamps the last request and then refuses with EQUOTA naming the quota", async () => {
     const kernel = await booted();
     const p = kernel.spawn({ name: "budget", quota: { maxCompletionTokens: 50 } });
