@@ -90,10 +90,15 @@ describe("aios.llm.chat.completions.create", () => {
         if (chunk.choices[0]?.delta.content && ++pieces === 3) await window.aios.llm.interrupt();
         finish = chunk.choices[0]?.finish_reason ?? finish;
       }
+      // Abort with a signal once the first text arrives.
       const controller = new AbortController();
-      const pending = window.aios.llm.chat.completions.create({ messages, temperature: 1, seed: 6, max_tokens: 400 }, { signal: controller.signal });
-      setTimeout(() => controller.abort(), 50);
-      const aborted = await pending;
+      const abortable = await window.aios.llm.chat.completions.create({ messages, temperature: 1, seed: 6, max_tokens: 400, stream: true, stream_options: { include_usage: true } }, { signal: controller.signal });
+      const aborted = { choices: [{ finish_reason: null as string | null }], usage: { completion_tokens: 0 } };
+      for await (const chunk of abortable) {
+        if (chunk.choices[0]?.delta.content) controller.abort();
+        aborted.choices[0]!.finish_reason = chunk.choices[0]?.finish_reason ?? aborted.choices[0]!.finish_reason;
+        if (chunk.usage) aborted.usage = chunk.usage;
+      }
       const after = await window.aios.llm.chat.completions.create({ messages: [{ role: "user", content: "Hello" }], temperature: 0, max_tokens: 32 });
       return { finish, pieces, aborted: aborted.choices[0]!.finish_reason, abortedTokens: aborted.usage.completion_tokens, after: after.choices[0]!.finish_reason };
     }, ask("Tell me about operating systems."));
