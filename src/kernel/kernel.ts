@@ -98,10 +98,6 @@ export class Kernel {
     return procs.length;
   }
 
-  /** A process ends itself; like kill, but allowed for any process but the shell. */
-  exit(pid: unknown): ProcessInfo {
-    return this.kill(pid);
-  }
 
   /** Adds a source of models, e.g. a remote endpoint the user connected; earlier sources win on equal ids. */
   addSource(source: ModelSource): void {

@@ -37,7 +37,7 @@ export const SYSCALLS = {
   // The shell (the user) may stop anything; a process only its own requests.
   "llm.interrupt": (k, ctx, args) => k.interrupt(field(args ?? {}, "requestId", isOptionalString, "a string"), ctx.pid === k.shellPid ? undefined : ctx.pid),
   "proc.spawn": (k, ctx, args) => k.spawn({ ...(typeof args === "object" && args !== null ? args : {}), owner: ctx.owner }),
-  "proc.exit": (k, ctx) => k.exit(ctx.pid),
+  "proc.exit": (k, ctx) => k.kill(ctx.pid), // a process ends itself as a kill would end it
   "proc.kill": (k, _ctx, args) => k.kill(field(args, "pid", isInteger, "an integer")),
   "proc.ps": (k) => k.ps(),
   "models.list": (k) => k.listModels(),

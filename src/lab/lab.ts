@@ -3,7 +3,7 @@
  * worker or comlink between — the baseline that benchmarks compare window.aios against, and the
  * place browser tests read raw token ids from. It also boots the OS worker as window.aios.
  */
-import { AutoModelForCausalLM, AutoTokenizer, TextStreamer, type PreTrainedModel } from "@huggingface/transformers";
+import { AutoModelForCausalLM, AutoTokenizer, type PreTrainedModel } from "@huggingface/transformers";
 import type { ChatMessage } from "../kernel/engine.ts";
 import { EMBEDDED_MODELS } from "../kernel/engines/transformers-source.ts";
 import { loadTransformersEngine, type TransformersEngine } from "../kernel/engines/transformers.ts";
@@ -54,18 +54,15 @@ const lab = {
     })();
     const { tokenizer, model } = library;
     const inputs = tokenizer.apply_chat_template(messages as never, { add_generation_prompt: true, return_dict: true }) as never;
-    let first = 0;
-    let pieces = 0;
-    const streamer = new TextStreamer(tokenizer, { skip_prompt: true, callback_function: () => ((first ||= performance.now()), pieces++) });
     const started = performance.now();
-    const out = (await model.generate({ ...(inputs as object), max_new_tokens: maxTokens, do_sample: false, streamer })) as { dims: number[] };
+    const out = (await model.generate({ ...(inputs as object), max_new_tokens: maxTokens, do_sample: false })) as { dims: number[] };
     const finished = performance.now();
     const promptLength = (inputs as { input_ids: { dims: number[] } }).input_ids.dims[1]!;
     // Count as the kernel does: the end-of-turn token is not part of the completion.
     const ids = Array.from((out as unknown as { data: BigInt64Array }).data.slice(promptLength), Number);
     const eos = new Set([model.generation_config?.eos_token_id].flat().filter((x): x is number => typeof x === "number"));
     const completionTokens = ids.length - (eos.has(ids.at(-1)!) ? 1 : 0);
-    return { completionTokens, timeToFirstTokenMs: first - started, totalMs: finished - started, pieces };
+    return { completionTokens, totalMs: finished - started };
   },
   bootOS(device?: "webgpu" | "wasm") {
     const worker = new Worker(new URL("../../workers/kernel.worker.ts", import.meta.url), { type: "module", name: "aios-kernel" });

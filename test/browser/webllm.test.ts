@@ -4,15 +4,20 @@
 // Playwright answers requests of pages and dedicated workers only, so these run the kernel in a
 // dedicated worker (?kernel=dedicated); the shared kernel's attempt is caught by the offline proxy.
 import { expect, it } from "vitest";
-import { openApp, useBrowser } from "./harness.ts";
+import { openApp, useBrowser, type GuardedPage } from "./harness.ts";
 
 const browser = useBrowser();
 
-it("a web-llm download answering 404 gives a clear ELOAD error and the embedded model keeps serving", async () => {
+/** The app on a dedicated kernel worker, with the model hub and lib host answering 404 locally. */
+async function appWithHubAnswering404(): Promise<{ app: GuardedPage; served: string[][] }> {
   const app = await openApp(browser(), "?device=wasm&kernel=dedicated");
+  const served = [await app.answerLocally("huggingface.co", 404), await app.answerLocally("raw.githubusercontent.com", 404)];
+  return { app, served };
+}
+
+it("a web-llm download answering 404 gives a clear ELOAD error and the embedded model keeps serving", async () => {
+  const { app, served } = await appWithHubAnswering404();
   try {
-    const hub = await app.answerLocally("huggingface.co", 404);
-    const libs = await app.answerLocally("raw.githubusercontent.com", 404);
     const out = await app.page.evaluate(async () => {
       const models = await window.aios.models.list();
       const target = models.filter((m) => m.engine === "web-llm").sort((a, b) => (a.vramMB ?? 1e9) - (b.vramMB ?? 1e9))[0]!;
@@ -34,7 +39,7 @@ it("a web-llm download answering 404 gives a clear ELOAD error and the embedded 
     expect(out.events[0]).toBe(0);
     expect(out.model).toBe("aios-tiny");
     expect(out.reply.length).toBeGreaterThan(0);
-    expect(hub.length + libs.length).toBeGreaterThan(0);
+    expect(served.flat().length).toBeGreaterThan(0);
     app.assertOffline();
   } finally {
     await app.close();
@@ -42,10 +47,8 @@ it("a web-llm download answering 404 gives a clear ELOAD error and the embedded 
 });
 
 it("the model picker shows a failed download as an alert and keeps the embedded model", async () => {
-  const app = await openApp(browser(), "?device=wasm&kernel=dedicated");
+  const { app } = await appWithHubAnswering404();
   try {
-    await app.answerLocally("huggingface.co", 404);
-    await app.answerLocally("raw.githubusercontent.com", 404);
     const { page } = app;
     const picker = page.getByRole("region", { name: "Model manager" });
     const select = picker.getByRole("combobox");

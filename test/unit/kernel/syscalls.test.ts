@@ -73,7 +73,7 @@ describe("processes", () => {
 describe("quotas", () => {
   it("a runaway spawner is stopped with EQUOTA, and ended processes do not pile up in ps", async () => {
     const kernel = await booted();
-    for (let i = 0; i < 200; i++) kernel.exit(kernel.spawn({ name: `short-${i}` }).pid);
+    for (let i = 0; i < 200; i++) kernel.kill(kernel.spawn({ name: `short-${i}` }).pid);
     expect(kernel.ps().length).toBeLessThanOrEqual(65);
     expect(() => {
       for (let i = 0; i < 2000; i++) kernel.spawn({ name: `leak-${i}` });
