@@ -17,6 +17,8 @@ import { isLoopback, launch, proxyOf } from "../test/browser/chromium.ts";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const DEVICES = (process.env.BENCH_DEVICES ?? "wasm,webgpu").split(",") as Array<"wasm" | "webgpu">;
+/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2").split(","));
 const MESSAGES = [{ role: "user", content: "Tell me about operating systems." }];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -79,19 +81,26 @@ async function p1(browser: Browser, base: string, device: "wasm" | "webgpu") {
   await page.evaluate((d) => Promise.all([window.lab.load(d), window.lab.bootOS(d)]), device);
   const library: number[] = [];
   const kernel: number[] = [];
-  for (let round = -1; round < ROUNDS; round++) {
-    const l = await page.evaluate(([m, n, d]) => window.lab.generateWithLibrary(m as never, n as number, d as "wasm"), [MESSAGES, MAX_TOKENS, device] as const);
-    const k = await page.evaluate(async ([m, n]) => {
+  const runLibrary = () => page.evaluate(([m, n, d]) => window.lab.generateWithLibrary(m as never, n as number, d as "wasm"), [MESSAGES, MAX_TOKENS, device] as const);
+  const runKernel = () =>
+    page.evaluate(async ([m, n]) => {
       const started = performance.now();
       const r = await window.aios.llm.chat.completions.create({ messages: m as never, max_tokens: n as number, temperature: 0 });
-      return { tokens: r.usage.completion_tokens, ms: performance.now() - started };
+      return { completionTokens: r.usage.completion_tokens, totalMs: performance.now() - started };
     }, [MESSAGES, MAX_TOKENS] as const);
+  // Two warm-up rounds, then ABBA order so drift on a noisy machine hits both sides alike.
+  for (let round = -2; round < ROUNDS; round++) {
+    const [l, k] = round % 2 === 0 ? [await runLibrary(), await runKernel()] : (([b, a]) => [a, b])([await runKernel(), await runLibrary()]);
+    if (l.completionTokens !== k.completionTokens) throw new Error(`P1: greedy token counts differ: generate() ${l.completionTokens}, aios ${k.completionTokens}`);
     if (round < 0) continue;
     library.push((l.completionTokens * 1000) / l.totalMs);
-    kernel.push((k.tokens * 1000) / k.ms);
+    kernel.push((k.completionTokens * 1000) / k.totalMs);
+    if (process.env.BENCH_VERBOSE) console.log(`    round ${round}: generate() ${library.at(-1)!.toFixed(1)}, aios ${kernel.at(-1)!.toFixed(1)} tok/s`);
   }
   await context.close();
-  return { library: median(library), kernel: median(kernel), ratio: median(kernel) / median(library) };
+  // The ratio is the median of per-round ratios: each pair ran back to back, so slow spells of a
+  // noisy machine cancel within a pair.
+  return { library: median(library), kernel: median(kernel), ratio: median(kernel.map((k, i) => k / library[i]!)) };
 }
 
 const POLICIES = [
@@ -169,39 +178,41 @@ const base = server.resolvedUrls!.local[0]!;
 const browser = await launch();
 const results: Record<string, unknown> = { date: new Date().toISOString(), rounds: ROUNDS, maxTokens: MAX_TOKENS };
 try {
+  mkdirSync("bench/out", { recursive: true });
   console.log(`AIOS bench — headless Chromium ${browser.version()}, ${ROUNDS} interleaved rounds, up to ${MAX_TOKENS} tokens\n`);
-  console.log("cold start (fresh context): page load → aios.ready → first token");
-  for (const device of DEVICES) {
+  if (ONLY.has("cold")) console.log("cold start (fresh context): page load → aios.ready → first token");
+  for (const device of ONLY.has("cold") ? DEVICES : []) {
     const c = await coldStart(browser, base, device);
     results[`cold_${device}`] = c;
     console.log(`  ${device.padEnd(7)} ready ${c.readyMs.toFixed(0).padStart(6)} ms   first token ${c.firstTokenMs.toFixed(0).padStart(6)} ms`);
   }
-  console.log("\ndecode tokens/s, embedded model (aios-tiny fp32): engine direct in page vs window.aios (worker + kernel + comlink)");
-  for (const device of DEVICES) {
+  if (ONLY.has("decode")) console.log("\ndecode tokens/s, embedded model (aios-tiny fp32): engine direct in page vs window.aios (worker + kernel + comlink)");
+  for (const device of ONLY.has("decode") ? DEVICES : []) {
     const d = await decode(browser, base, device);
     results[`decode_${device}`] = d;
     console.log(`  ${device.padEnd(7)} direct ${d.direct.toFixed(1).padStart(7)} tok/s   aios ${d.kernel.toFixed(1).padStart(7)} tok/s   ratio aios/direct ${d.ratio.toFixed(3)}   (${d.tokens} tokens)`);
   }
-  console.log("\nP1: tokens/s end to end, through window.aios (kernel + scheduler + comlink) vs Transformers.js generate() in the page");
-  for (const device of DEVICES) {
+  if (ONLY.has("p1")) console.log("\nP1: tokens/s end to end, window.aios (kernel + scheduler + comlink, in a worker) vs Transformers.js generate() (in a worker)");
+  for (const device of ONLY.has("p1") ? DEVICES : []) {
     const r = await p1(browser, base, device);
     results[`p1_${device}`] = r;
     console.log(`  ${device.padEnd(7)} generate() ${r.library.toFixed(1).padStart(7)} tok/s   aios ${r.kernel.toFixed(1).padStart(7)} tok/s   ratio ${r.ratio.toFixed(3)}`);
   }
-  console.log("\nP2: 8 processes x 64 tokens at once (wasm), identical outputs under every policy");
-  const sched = await p2(browser, base);
-  results.p2 = sched;
-  console.log("  policy        tok/s   TTFT p50   TTFT p95   preemptions  spills");
-  for (const r of sched.rows) {
-    console.log(`  ${r.label.padEnd(11)} ${r.throughput.toFixed(1).padStart(7)} ${r.p50.toFixed(0).padStart(8)} ms ${r.p95.toFixed(0).padStart(8)} ms ${String(r.preemptions).padStart(10)} ${String(r.spills).padStart(7)}`);
+  if (ONLY.has("p2")) {
+    console.log("\nP2: 8 processes x 64 tokens at once (wasm), identical outputs under every policy");
+    const sched = await p2(browser, base);
+    results.p2 = sched;
+    console.log("  policy        tok/s   TTFT p50   TTFT p95   preemptions  spills");
+    for (const r of sched.rows) {
+      console.log(`  ${r.label.padEnd(11)} ${r.throughput.toFixed(1).padStart(7)} ${r.p50.toFixed(0).padStart(8)} ms ${r.p95.toFixed(0).padStart(8)} ms ${String(r.preemptions).padStart(10)} ${String(r.spills).padStart(7)}`);
+    }
+    const fifoRow = sched.rows[0]!;
+    for (const r of sched.rows.slice(1)) {
+      console.log(`  ${r.label.padEnd(11)} vs fifo: p95 TTFT x${(r.p95 / fifoRow.p95).toFixed(2)}, throughput x${(r.throughput / fifoRow.throughput).toFixed(3)}`);
+    }
+    console.log(`  context switch cost: KV-preserving ${sched.switchMs.kv.toFixed(2)} ms, text (re-prefill) ${sched.switchMs.text.toFixed(2)} ms`);
+    writeFileSync("bench/out/scheduler.svg", schedulerSvg(sched.rows));
   }
-  const fifoRow = sched.rows[0]!;
-  for (const r of sched.rows.slice(1)) {
-    console.log(`  ${r.label.padEnd(11)} vs fifo: p95 TTFT x${(r.p95 / fifoRow.p95).toFixed(2)}, throughput x${(r.throughput / fifoRow.throughput).toFixed(3)}`);
-  }
-  console.log(`  context switch cost: KV-preserving ${sched.switchMs.kv.toFixed(2)} ms, text (re-prefill) ${sched.switchMs.text.toFixed(2)} ms`);
-  mkdirSync("bench/out", { recursive: true });
-  writeFileSync("bench/out/scheduler.svg", schedulerSvg(sched.rows));
   const leaked = proxyOf(browser)!.attempts;
   if (leaked.length) throw new Error(`requests tried to leave the machine: ${leaked.join(", ")}`);
   writeFileSync("bench/out/results.json", JSON.stringify(results, null, 2));

@@ -55,7 +55,7 @@ export interface Aios {
     load(id: string, options?: { onProgress?: (p: LoadProgress) => void }): Promise<ReadyInfo>;
     delete(id: string): Promise<void>;
     /** Adds an OpenAI-compatible server's models as "<host>/<id>" (asks it for /models; chats go there once one is loaded). */
-    connect(endpoint: { baseUrl: string; apiKey?: string }): Promise<ModelInfo[]>;
+    connect(endpoint: { baseUrl: string; apiKey?: string; continueFinalMessage?: boolean }): Promise<ModelInfo[]>;
   };
   kernel: {
     info(): Promise<BootInfo>;

@@ -18,6 +18,10 @@ export interface ChatCompletionRequest {
   stream_options?: { include_usage?: boolean } | null;
   n?: number | null;
   user?: string;
+  /** vLLM's extension: the final message is a partial assistant reply to continue, not a turn to answer. */
+  continue_final_message?: boolean | null;
+  /** Must be false (or absent) when continuing a final message. */
+  add_generation_prompt?: boolean | null;
 }
 
 export interface ValidatedChatRequest {
@@ -30,6 +34,8 @@ export interface ValidatedChatRequest {
   stop: string[];
   stream: boolean;
   includeUsage: boolean;
+  /** The last message is an assistant reply to continue (its text is not repeated in the completion). */
+  continueFinal: boolean;
 }
 
 export const LIMITS = {
@@ -42,7 +48,7 @@ export const LIMITS = {
 
 const KNOWN_FIELDS = new Set([
   "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop",
-  "stream", "stream_options", "n", "user",
+  "stream", "stream_options", "n", "user", "continue_final_message", "add_generation_prompt",
 ]);
 const ROLES: ReadonlySet<string> = new Set<Role>(["system", "user", "assistant", "tool"]);
 
@@ -139,6 +145,13 @@ export function validateChatRequest(body: unknown): ValidatedChatRequest {
     includeUsage = inc === true;
   }
   if (body.user !== undefined && typeof body.user !== "string") invalid("user", "must be a string");
+  for (const flag of ["continue_final_message", "add_generation_prompt"]) {
+    if (body[flag] !== undefined && body[flag] !== null && typeof body[flag] !== "boolean") invalid(flag, `must be a boolean, got ${describe(body[flag])}`);
+  }
+  const continueFinal = body.continue_final_message === true;
+  if (continueFinal && messages.at(-1)!.role !== "assistant") invalid("continue_final_message", "the last message must be the assistant reply to continue");
+  if (continueFinal && body.add_generation_prompt === true) invalid("add_generation_prompt", "must be false when continue_final_message is true");
+  if (!continueFinal && body.add_generation_prompt === false) invalid("add_generation_prompt", "false is only supported with continue_final_message: true");
 
   return {
     model: body.model as string | undefined,
@@ -150,6 +163,7 @@ export function validateChatRequest(body: unknown): ValidatedChatRequest {
     stop,
     stream: body.stream === true,
     includeUsage,
+    continueFinal,
   };
 }
 

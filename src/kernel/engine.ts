@@ -30,6 +30,11 @@ export interface GenerateParams {
   seed?: number;
   stop: string[];
   signal: AbortSignal;
+  /**
+   * The last message is a partial assistant reply: the completion continues its text (a prefill)
+   * instead of answering it. A text-based snapshot resumes a generation this way.
+   */
+  continueFinal?: boolean;
   /** Called with each new piece of text as it is decoded; pieces joined equal the final text. */
   onText?: (delta: string) => void;
 }

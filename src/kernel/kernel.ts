@@ -257,6 +257,7 @@ export class Kernel {
       topP: req.topP,
       seed: req.seed,
       stop: req.stop,
+      continueFinal: req.continueFinal,
       signal,
       onText: (text) => {
         this.scheduler.firstToken(stats ??= this.scheduler.statsOf(requestId));

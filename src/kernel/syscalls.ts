@@ -30,6 +30,7 @@ function field<T>(args: unknown, name: string, check: (v: unknown) => v is T, ex
 const isString = (v: unknown): v is string => typeof v === "string";
 const isInteger = (v: unknown): v is number => Number.isSafeInteger(v);
 const isOptionalString = (v: unknown): v is string | undefined => v === undefined || typeof v === "string";
+const isOptionalBoolean = (v: unknown): v is boolean | undefined => v === undefined || typeof v === "boolean";
 
 export const SYSCALLS = {
   "llm.chat": (k, ctx, args) =>
@@ -46,7 +47,8 @@ export const SYSCALLS = {
   "models.connect": async (k, _ctx, args) => {
     const baseUrl = field(args, "baseUrl", isString, "a string");
     const apiKey = field(args, "apiKey", isOptionalString, "a string");
-    const source = await RemoteSource.connect({ baseUrl, apiKey });
+    const continueFinalMessage = field(args, "continueFinalMessage", isOptionalBoolean, "a boolean");
+    const source = await RemoteSource.connect({ baseUrl, apiKey, continueFinalMessage });
     k.addSource(source);
     return source.list();
   },

@@ -3,12 +3,13 @@
  * worker or comlink between — the baseline that benchmarks compare window.aios against, and the
  * place browser tests read raw token ids from. It also boots the OS worker as window.aios.
  */
-import { AutoModelForCausalLM, AutoTokenizer, type PreTrainedModel } from "@huggingface/transformers";
+import * as Comlink from "comlink";
 import type { ChatMessage } from "../kernel/engine.ts";
 import { EMBEDDED_MODELS } from "../kernel/engines/transformers-source.ts";
 import { loadTransformersEngine, type TransformersEngine } from "../kernel/engines/transformers.ts";
 import { createAios } from "../client/aios.ts";
 import { ortWasmPaths } from "../platform/ort-assets.ts";
+import type { LibraryBaseline } from "./library-baseline.ts";
 
 export interface LabGenerateOptions {
   maxTokens: number;
@@ -17,7 +18,7 @@ export interface LabGenerateOptions {
 }
 
 let engine: TransformersEngine | null = null;
-let library: { tokenizer: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>; model: PreTrainedModel } | null = null;
+let baseline: Promise<Comlink.Remote<LibraryBaseline>> | null = null;
 
 const lab = {
   async load(device: "webgpu" | "wasm", modelId = "aios-tiny") {
@@ -43,26 +44,17 @@ const lab = {
     return r;
   },
   /**
-   * The library's own generate() on the same model and device (greedy), for the P1 baseline:
-   * loaded by our engine first (which configured env), then again through the plain API.
+   * The library's own generate() on the same model and device (greedy), for the P1 baseline, in
+   * a dedicated worker as the kernel is (src/lab/library-baseline.ts).
    */
   async generateWithLibrary(messages: ChatMessage[], maxTokens: number, device: "webgpu" | "wasm") {
-    library ??= await (async () => {
-      const tokenizer = await AutoTokenizer.from_pretrained("aios-tiny");
-      const model = (await AutoModelForCausalLM.from_pretrained("aios-tiny", { device, dtype: "fp32" })) as PreTrainedModel;
-      return { tokenizer, model };
+    baseline ??= (async () => {
+      const worker = new Worker(new URL("../../workers/library-baseline.worker.ts", import.meta.url), { type: "module", name: "library-baseline" });
+      const remote = Comlink.wrap<LibraryBaseline>(worker);
+      await remote.load(new URL(import.meta.env.BASE_URL, location.href).href, device);
+      return remote;
     })();
-    const { tokenizer, model } = library;
-    const inputs = tokenizer.apply_chat_template(messages as never, { add_generation_prompt: true, return_dict: true }) as never;
-    const started = performance.now();
-    const out = (await model.generate({ ...(inputs as object), max_new_tokens: maxTokens, do_sample: false })) as { dims: number[] };
-    const finished = performance.now();
-    const promptLength = (inputs as { input_ids: { dims: number[] } }).input_ids.dims[1]!;
-    // Count as the kernel does: the end-of-turn token is not part of the completion.
-    const ids = Array.from((out as unknown as { data: BigInt64Array }).data.slice(promptLength), Number);
-    const eos = new Set([model.generation_config?.eos_token_id].flat().filter((x): x is number => typeof x === "number"));
-    const completionTokens = ids.length - (eos.has(ids.at(-1)!) ? 1 : 0);
-    return { completionTokens, totalMs: finished - started };
+    return (await baseline).generate(messages, maxTokens);
   },
   bootOS(device?: "webgpu" | "wasm") {
     const worker = new Worker(new URL("../../workers/kernel.worker.ts", import.meta.url), { type: "module", name: "aios-kernel" });

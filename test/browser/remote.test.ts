@@ -55,3 +55,36 @@ it("connects a remote OpenAI-compatible server, streams from it, and switches ba
     await app.close();
   }
 });
+
+it("preempts remote generations in the shared kernel: rr slices with text snapshots, outputs equal their solo runs", async () => {
+  const app = await openApp(browser, "?device=wasm");
+  try {
+    const prompts = ["Tell me a story about a cat.", "What is a computer?", "who are you"];
+    const ask = (content: string) => ({ messages: [{ role: "user" as const, content }], temperature: 0, max_tokens: 30 });
+    const solo = [];
+    for (const p of prompts) solo.push((await nodeKernel.chat(ask(p))).choices[0]!.message.content);
+    const out = await app.page.evaluate(
+      async ([url, requests]) => {
+        const models = await window.aios.models.connect({ baseUrl: url as string, continueFinalMessage: true });
+        await window.aios.models.load(models[0]!.id);
+        await window.aios.kernel.setPolicy({ policy: "rr", sliceTokens: 4 });
+        const procs = await Promise.all((requests as unknown[]).map((_, i) => window.aios.spawn({ name: `remote-agent-${i}` })));
+        const texts = await Promise.all(
+          procs.map((p, i) => p.llm.chat.completions.create((requests as never[])[i]!).then((r) => (r as unknown as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content)),
+        );
+        const pids = new Set(procs.map((p) => p.pid));
+        const history = (await window.aios.kernel.stats()).history.filter((h) => pids.has(h.pid));
+        await window.aios.kernel.setPolicy({ policy: "fifo" });
+        await window.aios.models.load("aios-tiny");
+        return { texts, preemptions: history.map((h) => h.preemptions), slices: history.map((h) => h.slices.length) };
+      },
+      [baseUrl, prompts.map(ask)] as const,
+    );
+    expect(out.texts).toEqual(solo);
+    expect(out.preemptions.every((n) => n > 0)).toBe(true);
+    expect(out.slices.every((n) => n > 1)).toBe(true);
+    app.assertOffline();
+  } finally {
+    await app.close();
+  }
+});

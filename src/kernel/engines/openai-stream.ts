@@ -19,6 +19,8 @@ export function openAIRequest(params: GenerateParams) {
     stop: params.stop.length ? params.stop : undefined,
     stream: true as const,
     stream_options: { include_usage: true },
+    // vLLM's (and SGLang's, and this kernel's) way to continue a partial assistant reply.
+    ...(params.continueFinal ? { continue_final_message: true, add_generation_prompt: false } : {}),
   };
 }
 

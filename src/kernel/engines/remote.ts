@@ -3,15 +3,22 @@
  * Used only when the user adds an endpoint — nothing leaves the machine otherwise.
  */
 import { EventSourceParserStream } from "eventsource-parser/stream";
-import type { ChatMessage, Engine, GenerateParams, GenerateResult, LoadProgress } from "../engine.ts";
+import type { ChatMessage, Engine, GenerateParams, GenerateResult, Generation, LoadProgress } from "../engine.ts";
 import { KernelError } from "../errors.ts";
 import type { ModelEntry, ModelSource } from "../models.ts";
+import { ContinuationGeneration } from "./continuation.ts";
 import { ChunkFold, openAIRequest, type OpenAIChunkLike } from "./openai-stream.ts";
 
 export interface RemoteEndpoint {
   /** e.g. "http://127.0.0.1:8000/v1" */
   baseUrl: string;
   apiKey?: string;
+  /**
+   * The server continues a final assistant message (`continue_final_message`, as vLLM, SGLang and
+   * this kernel's own server do). Then the scheduler can preempt remote generations between slices
+   * (text-based snapshots); otherwise each request runs whole.
+   */
+  continueFinalMessage?: boolean;
 }
 
 function endpointUrl(endpoint: RemoteEndpoint, path: string): string {
@@ -47,6 +54,9 @@ export class RemoteSource implements ModelSource {
       throw new KernelError("EINVAL", `baseUrl: not a URL: ${String(endpoint.baseUrl).slice(0, 200)}`);
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") throw new KernelError("EINVAL", "baseUrl: must be http(s)");
+    if (endpoint.continueFinalMessage !== undefined && typeof endpoint.continueFinalMessage !== "boolean") {
+      throw new KernelError("EINVAL", "continueFinalMessage: must be a boolean");
+    }
     const source = new RemoteSource(endpoint);
     await source.refresh();
     return source;
@@ -108,6 +118,16 @@ export class RemoteEngine implements Engine {
       if (!params.signal.aborted) throw error instanceof KernelError ? error : new KernelError("ELOAD", `${url}: ${(error as Error).message}`);
     }
     return fold.result();
+  }
+
+  /** Sliceable only where the server can continue a reply; else undefined and requests run whole. */
+  get start(): ((params: GenerateParams) => Promise<Generation>) | undefined {
+    if (!this.endpoint.continueFinalMessage) return undefined;
+    return async (params) =>
+      new ContinuationGeneration(params, async (slice) => {
+        const r = await this.generate({ ...params, ...slice, stop: params.stop });
+        return { finishReason: r.finishReason, promptTokens: r.promptTokens, completionTokens: r.completionTokens };
+      });
   }
 
   async countTokens(messages: ChatMessage[]): Promise<number> {

@@ -108,6 +108,16 @@ export class TransformersEngine implements Engine {
     return Array.from(Array.isArray(encoded) ? encoded : encoded.input_ids, Number);
   }
 
+  /**
+   * The prompt a generation starts from. Continuing a final assistant message renders the turns
+   * before it with the generation prompt, then the reply's text as it stands (no end of turn).
+   */
+  encodePrompt(messages: ChatMessage[], continueFinal = false): number[] {
+    if (!continueFinal) return this.encodeChat(messages);
+    const reply = this.tokenizer.encode(messages.at(-1)!.content, { add_special_tokens: false });
+    return [...this.encodeChat(messages.slice(0, -1)), ...reply];
+  }
+
   async countTokens(messages: ChatMessage[]): Promise<number> {
     return this.encodeChat(messages).length;
   }
@@ -125,7 +135,7 @@ export class TransformersEngine implements Engine {
   /** A generation that decodes in slices; between slices it holds its KV cache (or spills it). */
   async start(params: GenerateParams): Promise<TransformersGeneration> {
     if (!this.model) throw new KernelError("ENOTREADY", `${this.modelId} was unloaded`);
-    const prompt = this.encodeChat(params.messages);
+    const prompt = this.encodePrompt(params.messages, params.continueFinal);
     const room = this.contextLength - prompt.length;
     if (room < 1) {
       throw new KernelError("EINVAL", `messages: the prompt is ${prompt.length} tokens; ${this.modelId} holds ${this.contextLength} in all`);

@@ -115,6 +115,13 @@ function describeLoadError(error: unknown): string {
   return message;
 }
 
+/**
+ * Runs each request whole (no `start`): web-llm's chat API takes no partial assistant reply to
+ * continue (its last message must be user or tool), and the conversation renderer that would let
+ * its raw `completions` API continue one is not exported, so a text-based snapshot cannot be
+ * re-prefilled through its public API. The scheduler still orders web-llm requests by policy; it
+ * switches between them at request boundaries.
+ */
 export class WebLLMEngine implements Engine {
   readonly name = "web-llm" as const;
   readonly device = "webgpu" as const;

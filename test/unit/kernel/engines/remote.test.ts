@@ -59,4 +59,56 @@ describe("RemoteEngine", () => {
     );
     expect(r.choices[0]!.finish_reason).toBe("abort");
   });
+
+  it("continues a final assistant message: a reply cut anywhere and continued equals the whole reply", async () => {
+    const whole = (await local.chat({ messages, temperature: 0, max_tokens: 40 })).choices[0]!.message.content;
+    for (const cut of [1, 7, 13, 22]) {
+      const head = (await local.chat({ messages, temperature: 0, max_tokens: cut })).choices[0]!.message.content;
+      const tail = await local.chat({ messages: [...messages, { role: "assistant", content: head }], continue_final_message: true, add_generation_prompt: false, temperature: 0, max_tokens: 40 - cut });
+      expect(head + tail.choices[0]!.message.content).toBe(whole);
+    }
+    await expect(local.chat({ messages, continue_final_message: true })).rejects.toMatchObject({ code: "EINVAL", message: expect.stringContaining("last message must be the assistant") });
+    await expect(local.chat({ messages: [...messages, { role: "assistant", content: "x" }], continue_final_message: true, add_generation_prompt: true })).rejects.toMatchObject({ code: "EINVAL" });
+  });
+
+  it("remote generations are preempted between slices with text snapshots; greedy outputs equal their solo runs", async () => {
+    const prompts = ["Tell me a story about a cat.", "Tell me about operating systems.", "What is a computer?"];
+    const ask = (content: string) => ({ messages: [{ role: "user" as const, content }], temperature: 0, max_tokens: 36 });
+    const solo = await Promise.all(prompts.map(async (p) => (await local.chat(ask(p))).choices[0]!.message.content));
+    const client = new Kernel([await RemoteSource.connect({ baseUrl, continueFinalMessage: true })]);
+    await client.loadModel(`${new URL(baseUrl).host}/aios-tiny`);
+    for (const sliceTokens of [3, 5]) {
+      client.setPolicy({ policy: "rr", sliceTokens });
+      const procs = prompts.map((_, i) => client.spawn({ name: `remote-${i}` }));
+      const streamed = prompts.map(() => "");
+      const results = await Promise.all(
+        prompts.map((p, i) => client.chat({ ...ask(p), stream: true }, { pid: procs[i]!.pid, requestId: `rr${sliceTokens}-${i}`, onChunk: (c) => (streamed[i] += c.choices[0]?.delta.content ?? "") })),
+      );
+      expect(results.map((r) => r.choices[0]!.message.content)).toEqual(solo);
+      expect(streamed).toEqual(solo);
+      const history = client.getStats().history.filter((h) => h.requestId.startsWith(`rr${sliceTokens}-`));
+      expect(history.every((h) => h.preemptions > 0 && h.slices.length > 1)).toBe(true);
+      expect(results.map((r) => r.usage.completion_tokens)).toEqual(history.map((h) => h.completionTokens));
+    }
+  });
+
+  it("a stop string that spans two slices is caught and never half-streamed", async () => {
+    const request = { messages, temperature: 0, max_tokens: 40 };
+    const whole = (await local.chat(request)).choices[0]!.message.content;
+    // A stop made of the end of one 2-token slice and the start of the next.
+    const twoTokens = (await local.chat({ ...request, max_tokens: 2 })).choices[0]!.message.content;
+    const fourTokens = (await local.chat({ ...request, max_tokens: 4 })).choices[0]!.message.content;
+    const stop = fourTokens.slice(twoTokens.length - 1, twoTokens.length + 1);
+    expect(stop.length).toBe(2);
+    expect(whole.indexOf(stop)).toBe(twoTokens.length - 1);
+    const expected = whole.slice(0, whole.indexOf(stop));
+    const client = new Kernel([await RemoteSource.connect({ baseUrl, continueFinalMessage: true })]);
+    await client.loadModel(`${new URL(baseUrl).host}/aios-tiny`);
+    client.setPolicy({ policy: "rr", sliceTokens: 2 });
+    let streamed = "";
+    const r = await client.chat({ ...request, stop, stream: true }, { onChunk: (c) => (streamed += c.choices[0]?.delta.content ?? "") });
+    expect(r.choices[0]!.message.content).toBe(expected);
+    expect(r.choices[0]!.finish_reason).toBe("stop");
+    expect(streamed).toBe(expected);
+  });
 });
