@@ -9,6 +9,8 @@ import type { KernelInfo, KernelStats } from "../kernel/kernel.ts";
 import type { ModelInfo } from "../kernel/models.ts";
 import type { ProcessInfo, Quota } from "../kernel/process.ts";
 import type { PolicyConfig } from "../kernel/scheduler.ts";
+import type { Meta } from "../kernel/storage/db.ts";
+import type { Content, FileInfo, ReadResult, SearchHit, SearchOptions, VersionInfo } from "../kernel/storage/files.ts";
 import type { SyscallName } from "../kernel/syscalls.ts";
 import type { BootInfo, BootOptions, KernelApi } from "../rpc/kernel-api.ts";
 import { ChunkQueue } from "./chunk-queue.ts";
@@ -36,11 +38,27 @@ export interface Llm {
   interrupt(): Promise<number>;
 }
 
+/** An app's files (its process name is its namespace), versioned and searchable, in IndexedDB. */
+export interface Storage {
+  write(path: string, content: Content, meta?: Meta): Promise<{ path: string; version: number }>;
+  read(path: string, options?: { version?: number }): Promise<ReadResult>;
+  list(prefix?: string): Promise<FileInfo[]>;
+  versions(path: string): Promise<VersionInfo[]>;
+  rollback(path: string, version: number): Promise<{ path: string; version: number }>;
+  remove(path: string): Promise<{ path: string; versions: number }>;
+  search(query: string, options?: SearchOptions): Promise<SearchHit[]>;
+  usage(): Promise<{ files: number; bytes: number }>;
+  /** One JSON file: this app's files (the shell's: every app's). */
+  export(): Promise<Blob>;
+  import(data: Blob | string): Promise<{ files: number; versions: number }>;
+}
+
 /** A process spawned from this page: its requests are accounted and scheduled as its own. */
 export interface ProcessHandle {
   readonly pid: number;
   readonly name: string;
   llm: Llm;
+  storage: Storage;
   info(): Promise<ProcessInfo>;
   exit(): Promise<ProcessInfo>;
 }
@@ -48,6 +66,8 @@ export interface ProcessHandle {
 export interface Aios {
   ready: Promise<ReadyInfo>;
   llm: Llm;
+  /** The shell's files; its export and import cover every app. */
+  storage: Storage;
   spawn(options: { name: string; priority?: number; quota?: Quota }): Promise<ProcessHandle>;
   models: EventTarget & {
     list(): Promise<ModelInfo[]>;
@@ -144,6 +164,21 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
     };
   }
 
+  function storageOf(pid?: number): Storage {
+    return {
+      write: (path, content, meta) => call("storage.write", pid, { path, content, meta }),
+      read: (path, opts = {}) => call("storage.read", pid, { path, version: opts.version }),
+      list: (prefix) => call("storage.list", pid, { prefix }),
+      versions: (path) => call("storage.versions", pid, { path }),
+      rollback: (path, version) => call("storage.rollback", pid, { path, version }),
+      remove: (path) => call("storage.remove", pid, { path }),
+      search: (query, options) => call("storage.search", pid, { query, options }),
+      usage: () => call("storage.usage", pid),
+      export: () => call("storage.export", pid),
+      import: (data) => call("storage.import", pid, { data }),
+    };
+  }
+
   models.list = () => call("models.list");
   models.load = async (id, loadOptions = {}) => {
     const info = await call<KernelInfo>("models.load", undefined, { id }, {
@@ -160,12 +195,14 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
   return {
     ready,
     llm: llmOf(),
+    storage: storageOf(),
     async spawn(spawnOptions) {
       const info = await call<ProcessInfo>("proc.spawn", undefined, spawnOptions);
       return {
         pid: info.pid,
         name: info.name,
         llm: llmOf(info.pid),
+        storage: storageOf(info.pid),
         info: async () => (await call<ProcessInfo[]>("proc.ps")).find((p) => p.pid === info.pid)!,
         exit: () => call<ProcessInfo>("proc.exit", info.pid),
       };

@@ -13,9 +13,10 @@ export type ErrorCode =
   | "ELOAD" // a model failed to download or initialise
   | "ENOTSUP" // the engine or browser cannot do this
   | "ENOTREADY" // the kernel has no model loaded yet
+  | "EIO" // storage (IndexedDB) failed for a reason other than quota
   | "EINTERNAL"; // a bug: an unexpected exception, wrapped so it keeps its message
 
-const CODES: ReadonlySet<string> = new Set<ErrorCode>(["EINVAL", "ENOENT", "EBUSY", "EKILLED", "EQUOTA", "ENOSYS", "EPERM", "ELOAD", "ENOTSUP", "ENOTREADY", "EINTERNAL"]);
+const CODES: ReadonlySet<string> = new Set<ErrorCode>(["EINVAL", "ENOENT", "EBUSY", "EKILLED", "EQUOTA", "ENOSYS", "EPERM", "ELOAD", "ENOTSUP", "ENOTREADY", "EIO", "EINTERNAL"]);
 
 function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && CODES.has(code);

@@ -20,6 +20,7 @@ import { KernelError, toKernelError } from "./errors.ts";
 import type { ModelInfo, ModelSource } from "./models.ts";
 import { ProcessTable, validateSpawn, type Process, type ProcessInfo } from "./process.ts";
 import { Scheduler, validatePolicy, type PolicyConfig, type RequestStats } from "./scheduler.ts";
+import type { FileStore } from "./storage/files.ts";
 
 export interface KernelInfo {
   engine: EngineName;
@@ -70,8 +71,24 @@ export class Kernel {
   /** pid 1: the shell, which `chat` without a pid runs as. */
   readonly shellPid: number;
 
+  /** The file system (IndexedDB), once mounted; apps' files live in their name's namespace. */
+  private files: FileStore | null = null;
+  private filesProblem = "the file system is not mounted";
+
   constructor(private readonly sources: ModelSource[]) {
     this.shellPid = this.procs.spawn({ name: "shell" }).pid;
+  }
+
+  mountFiles(files: FileStore | null, problem?: string): void {
+    this.files = files;
+    if (problem) this.filesProblem = `the file system could not be mounted: ${problem}`;
+  }
+
+  /** The file system and the calling process's namespace (its name: data outlives the process). */
+  filesOf(pid: number): { files: FileStore; ns: string } {
+    const proc = this.procs.live(pid);
+    if (!this.files) throw new KernelError("ENOTREADY", this.filesProblem);
+    return { files: this.files, ns: proc.name };
   }
 
   spawn(options: unknown): ProcessInfo {

@@ -30,6 +30,9 @@ function field<T>(args: unknown, name: string, check: (v: unknown) => v is T, ex
 const isString = (v: unknown): v is string => typeof v === "string";
 const isInteger = (v: unknown): v is number => Number.isSafeInteger(v);
 const isOptionalString = (v: unknown): v is string | undefined => v === undefined || typeof v === "string";
+/** The subsystem validates these itself (with its own messages). */
+const isAny = (_v: unknown): _v is unknown => true;
+const isOptionalObject = (v: unknown): v is Record<string, unknown> | undefined => v === undefined || (typeof v === "object" && v !== null && !Array.isArray(v));
 const isOptionalBoolean = (v: unknown): v is boolean | undefined => v === undefined || typeof v === "boolean";
 
 export const SYSCALLS = {
@@ -51,6 +54,49 @@ export const SYSCALLS = {
     const source = await RemoteSource.connect({ baseUrl, apiKey, continueFinalMessage });
     k.addSource(source);
     return source.list();
+  },
+  // Files: each process reads and writes its app's namespace (its name).
+  "storage.write": (k, ctx, args) => {
+    const { files, ns } = k.filesOf(ctx.pid);
+    return files.write(ns, field(args, "path", isAny, ""), field(args, "content", isAny, ""), field(args, "meta", isAny, ""));
+  },
+  "storage.read": (k, ctx, args) => {
+    const { files, ns } = k.filesOf(ctx.pid);
+    return files.read(ns, field(args, "path", isAny, ""), { version: field(args, "version", isAny, "") });
+  },
+  "storage.list": (k, ctx, args) => {
+    const { files, ns } = k.filesOf(ctx.pid);
+    return files.list(ns, field(args ?? {}, "prefix", isAny, ""));
+  },
+  "storage.versions": (k, ctx, args) => {
+    const { files, ns } = k.filesOf(ctx.pid);
+    return files.versions(ns, field(args, "path", isAny, ""));
+  },
+  "storage.rollback": (k, ctx, args) => {
+    const { files, ns } = k.filesOf(ctx.pid);
+    return files.rollback(ns, field(args, "path", isAny, ""), field(args, "version", isAny, ""));
+  },
+  "storage.remove": (k, ctx, args) => {
+    const { files, ns } = k.filesOf(ctx.pid);
+    return files.remove(ns, field(args, "path", isAny, ""));
+  },
+  "storage.search": (k, ctx, args) => {
+    const { files, ns } = k.filesOf(ctx.pid);
+    const { k: top, mode, prefix } = field(args, "options", isOptionalObject, "an object like { k: 10, mode: \"hybrid\" }") ?? {};
+    return files.search(ns, field(args, "query", isAny, ""), { k: top, mode, prefix } as never);
+  },
+  "storage.usage": (k, ctx) => {
+    const { files, ns } = k.filesOf(ctx.pid);
+    return files.usage(ns);
+  },
+  // Export and import: a process its own namespace; the shell (the user) everything.
+  "storage.export": (k, ctx) => {
+    const { files, ns } = k.filesOf(ctx.pid);
+    return files.export(ctx.pid === k.shellPid ? undefined : ns);
+  },
+  "storage.import": (k, ctx, args) => {
+    const { files, ns } = k.filesOf(ctx.pid);
+    return files.import(field(args, "data", isAny, ""), { namespace: ctx.pid === k.shellPid ? undefined : ns });
   },
   "kernel.info": (k) => k.info(),
   "kernel.stats": (k) => k.getStats(),

@@ -8,6 +8,7 @@ import { KernelError } from "../kernel/errors.ts";
 import { Kernel, type KernelInfo } from "../kernel/kernel.ts";
 import { detectGpu, type GpuCapabilities } from "../kernel/models.ts";
 import { syscall, type SyscallContext } from "../kernel/syscalls.ts";
+import { FileStore } from "../kernel/storage/files.ts";
 import { ortWasmPaths } from "../platform/ort-assets.ts";
 
 export interface BootOptions {
@@ -51,6 +52,11 @@ export function createKernelApi() {
       wasmPaths: ortWasmPaths(base),
     });
     kernel = new Kernel([transformers, new WebLLMSource(gpu)]);
+    // Without IndexedDB (some private modes) the OS still boots; file calls then say why they fail.
+    await FileStore.open().then(
+      (files) => kernel!.mountFiles(files),
+      (error: Error) => kernel!.mountFiles(null, error.message),
+    );
     await kernel.loadModel(options.model ?? DEFAULT_MODEL);
     return bootInfo();
   }

@@ -3,7 +3,7 @@
  * tests and benchmarks use, all its non-loopback traffic sent to the offline guard proxy.
  */
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type BrowserContext } from "playwright-core";
 import { startOfflineProxy, type OfflineProxy } from "./offline-proxy.ts";
 
 export function chromiumPath(
@@ -44,6 +44,23 @@ export async function launch(): Promise<Browser> {
   proxies.set(browser, proxy);
   browser.on("disconnected", () => void proxy.close());
   return browser;
+}
+
+/**
+ * A browser with a profile on disk (for tests that restart the browser and expect their data
+ * back); its non-loopback traffic goes to a guard proxy too. Returns the context and what the
+ * proxy caught.
+ */
+export async function launchWithProfile(userDataDir: string): Promise<{ context: BrowserContext; attempts: string[] }> {
+  const proxy = await startOfflineProxy();
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath(),
+    args: [...CHROMIUM_ARGS, `--proxy-server=${proxy.url}`],
+    headless: true,
+    viewport: { width: 1100, height: 720 },
+  });
+  context.on("close", () => void proxy.close());
+  return { context, attempts: proxy.attempts };
 }
 
 /** The guard proxy of a browser from launch(): what tried to leave the machine. */

@@ -1,0 +1,481 @@
+/**
+ * The file system: versioned files per namespace on IndexedDB, with a BM25 index kept in step.
+ *
+ * Invariants:
+ * - Every change (write, rollback, remove, import) is one readwrite transaction over all stores:
+ *   a reload or a killed worker leaves either the whole change or none of it.
+ * - Anything async that is not IndexedDB (reading a Blob's text) happens before the transaction
+ *   opens, so the transaction never commits early.
+ * - Every entry point validates its arguments and throws a KernelError (EINVAL, ENOENT, EQUOTA).
+ */
+import { KernelError } from "../errors.ts";
+import { idf, snippet, termFrequencies, termScore, tokenize } from "./bm25.ts";
+import { openFilesDB, type ChangeTransaction, type ContentType, type FileRow, type FilesDatabase, type Meta, type VersionRow } from "./db.ts";
+
+export type Content = string | Blob | JsonValue;
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export interface StorageLimits {
+  /** Bytes of one version's content. */
+  maxFileBytes: number;
+  /** Versions kept per file (the newest). */
+  keepVersions: number;
+  maxPathChars: number;
+  maxMetaBytes: number;
+}
+
+export const DEFAULT_LIMITS: StorageLimits = { maxFileBytes: 32 * 1024 * 1024, keepVersions: 20, maxPathChars: 1024, maxMetaBytes: 16 * 1024 };
+
+export interface FileInfo {
+  path: string;
+  version: number;
+  type: ContentType;
+  size: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ReadResult {
+  path: string;
+  version: number;
+  type: ContentType;
+  content: Content;
+  meta: Meta;
+  size: number;
+  createdAt: number;
+}
+
+export interface VersionInfo {
+  version: number;
+  size: number;
+  type: ContentType;
+  createdAt: number;
+  meta: Meta;
+}
+
+export type SearchMode = "hybrid" | "lexical" | "vector";
+
+export interface SearchOptions {
+  k?: number;
+  mode?: SearchMode;
+  prefix?: string;
+}
+
+export interface SearchHit {
+  path: string;
+  score: number;
+  snippet: string;
+}
+
+export interface ExportedVersion {
+  version: number;
+  type: ContentType;
+  createdAt: number;
+  meta: Meta;
+  /** Text or JSON content. */
+  content?: JsonValue;
+  /** Blob content, and its MIME type. */
+  base64?: string;
+  mime?: string;
+}
+
+export interface ExportedFile {
+  ns: string;
+  path: string;
+  createdAt: number;
+  versions: ExportedVersion[];
+}
+
+export interface ExportDocument {
+  format: typeof EXPORT_FORMAT;
+  formatVersion: 1;
+  exportedAt: string;
+  files: ExportedFile[];
+}
+
+const EXPORT_FORMAT = "aios-files";
+const MAX_QUERY_CHARS = 4096;
+const MAX_K = 100;
+const encoder = new TextEncoder();
+
+/** Content as the index sees it: text, JSON as its text, text-like Blobs as their text. */
+async function indexText(content: Content, type: ContentType): Promise<string> {
+  if (type === "text") return content as string;
+  if (type === "json") return JSON.stringify(content);
+  const blob = content as Blob;
+  return /^text\/|json|xml|javascript/.test(blob.type) ? blob.text() : "";
+}
+
+function classify(content: unknown, maxBytes: number): { type: ContentType; size: number } {
+  let type: ContentType;
+  let size: number;
+  if (typeof content === "string") {
+    type = "text";
+    size = encoder.encode(content).length;
+  } else if (typeof Blob !== "undefined" && content instanceof Blob) {
+    type = "blob";
+    size = content.size;
+  } else {
+    type = "json";
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(content, (_k, v: unknown) => {
+        if (typeof v === "number" && !Number.isFinite(v)) throw new Error("a non-finite number");
+        if (typeof v === "bigint" || typeof v === "function" || typeof v === "symbol") throw new Error(`a ${typeof v}`);
+        return v;
+      });
+    } catch (e) {
+      throw new KernelError("EINVAL", `content: must be text, a Blob or a JSON value (${(e as Error).message})`);
+    }
+    if (text === undefined) throw new KernelError("EINVAL", "content: must be text, a Blob or a JSON value, got undefined");
+    const reparsed: unknown = JSON.parse(text);
+    if (!sameJson(reparsed, content)) throw new KernelError("EINVAL", "content: must be plain JSON (no undefined values, class instances or dates)");
+    size = encoder.encode(text).length;
+  }
+  if (size > maxBytes) throw new KernelError("EQUOTA", `content: ${size} bytes is over the ${maxBytes}-byte limit of one file`);
+  return { type, size };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (!Array.isArray(b) && Object.getPrototypeOf(b) !== Object.prototype && Object.getPrototypeOf(b) !== null) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** A namespace is an app's name (a process name): any 1-128 characters but control characters. */
+export function validateNamespace(ns: unknown): string {
+  // eslint-disable-next-line no-control-regex
+  if (typeof ns !== "string" || ns.length === 0 || ns.length > 128 || /[\u0000-\u001f\u007f]/.test(ns)) throw new KernelError("EINVAL", "namespace: must be 1 to 128 characters, no control characters");
+  return ns;
+}
+
+/** "notes/today.md" (a leading "/" is dropped); no empty, "." or ".." segments, no control characters. */
+export function validatePath(path: unknown, limits: StorageLimits = DEFAULT_LIMITS, field = "path"): string {
+  if (typeof path !== "string") throw new KernelError("EINVAL", `${field}: must be a string`);
+  const p = path.startsWith("/") ? path.slice(1) : path;
+  if (p.length === 0 || p.length > limits.maxPathChars) throw new KernelError("EINVAL", `${field}: must be 1 to ${limits.maxPathChars} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(p)) throw new KernelError("EINVAL", `${field}: must not contain control characters`);
+  if (p.split("/").some((s) => s === "" || s === "." || s === "..")) throw new KernelError("EINVAL", `${field}: segments must not be empty, "." or ".." (got ${JSON.stringify(p.slice(0, 80))})`);
+  return p;
+}
+
+function validatePrefix(prefix: unknown, limits: StorageLimits): string {
+  if (prefix === undefined || prefix === "" || prefix === "/") return "";
+  if (typeof prefix !== "string" || prefix.length > limits.maxPathChars) throw new KernelError("EINVAL", "prefix: must be a path prefix string");
+  return prefix.startsWith("/") ? prefix.slice(1) : prefix;
+}
+
+function validateMeta(meta: unknown, limits: StorageLimits): Meta {
+  if (meta === undefined) return {};
+  if (typeof meta !== "object" || meta === null || Array.isArray(meta)) throw new KernelError("EINVAL", "meta: must be a plain object");
+  const { size } = classify(meta, Infinity);
+  if (size > limits.maxMetaBytes) throw new KernelError("EQUOTA", `meta: ${size} bytes is over the ${limits.maxMetaBytes}-byte limit`);
+  return meta as Meta;
+}
+
+function validateVersion(version: unknown): number {
+  if (!Number.isSafeInteger(version) || (version as number) < 1) throw new KernelError("EINVAL", "version: must be a positive integer");
+  return version as number;
+}
+
+/** IndexedDB's own failures, typed: a full disk is EQUOTA, anything else EIO. */
+function storageError(error: unknown): never {
+  if (error instanceof KernelError) throw error;
+  const name = (error as { name?: string })?.name;
+  if (name === "QuotaExceededError") throw new KernelError("EQUOTA", "storage: the browser's storage quota is full", { cause: error });
+  throw new KernelError("EIO", `storage: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+}
+
+const fileRange = (ns: string, path: string) => IDBKeyRange.bound([ns, path, 0], [ns, path, Infinity]);
+const postingRange = (ns: string, term: string) => IDBKeyRange.bound([ns, term, ""], [ns, term, []]);
+const nsRange = (ns: string, prefix = "") => IDBKeyRange.bound([ns, prefix], [ns, prefix + "\uffff\uffff"]);
+
+export class FileStore {
+  private constructor(
+    private readonly db: FilesDatabase,
+    readonly limits: StorageLimits,
+  ) {}
+
+  static async open(options: { name?: string; limits?: Partial<StorageLimits> } = {}): Promise<FileStore> {
+    const db = await openFilesDB(options.name).catch(storageError);
+    return new FileStore(db, { ...DEFAULT_LIMITS, ...options.limits });
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  async write(ns: string, path: unknown, content: unknown, meta?: unknown): Promise<{ path: string; version: number }> {
+    validateNamespace(ns);
+    const p = validatePath(path, this.limits);
+    const { type, size } = classify(content, this.limits.maxFileBytes);
+    const m = validateMeta(meta, this.limits);
+    const text = await indexText(content as Content, type);
+    try {
+      const tx = this.change();
+      const prev = await tx.objectStore("files").get([ns, p]);
+      const now = Date.now();
+      const version = (prev?.version ?? 0) + 1;
+      await tx.objectStore("versions").put({ ns, path: p, version, type, content, size, meta: m, createdAt: now });
+      await this.index(tx, prev, { ns, path: p, version, type, size, createdAt: prev?.createdAt ?? now, updatedAt: now, meta: m, ...this.termsOf(text) });
+      await tx.done;
+      return { path: p, version };
+    } catch (error) {
+      storageError(error);
+    }
+  }
+
+  async read(ns: string, path: unknown, options: { version?: unknown } = {}): Promise<ReadResult> {
+    validateNamespace(ns);
+    const p = validatePath(path, this.limits);
+    const wanted = options.version === undefined ? undefined : validateVersion(options.version);
+    const tx = this.db.transaction(["files", "versions"]);
+    const file = await tx.objectStore("files").get([ns, p]);
+    if (!file) throw new KernelError("ENOENT", `${p}: no such file`);
+    const row = await tx.objectStore("versions").get([ns, p, wanted ?? file.version]);
+    if (!row) throw new KernelError("ENOENT", `${p}: no version ${wanted} (kept: the newest ${this.limits.keepVersions}; see versions())`);
+    return { path: p, version: row.version, type: row.type, content: row.content as Content, meta: row.meta, size: row.size, createdAt: row.createdAt };
+  }
+
+  async list(ns: string, prefix?: unknown): Promise<FileInfo[]> {
+    validateNamespace(ns);
+    const from = validatePrefix(prefix, this.limits);
+    const rows = await this.db.getAll("files", nsRange(ns, from));
+    return rows.map(({ path, version, type, size, createdAt, updatedAt }) => ({ path, version, type, size, createdAt, updatedAt }));
+  }
+
+  async versions(ns: string, path: unknown): Promise<VersionInfo[]> {
+    validateNamespace(ns);
+    const p = validatePath(path, this.limits);
+    const rows = await this.db.getAll("versions", fileRange(ns, p));
+    if (rows.length === 0) throw new KernelError("ENOENT", `${p}: no such file`);
+    return rows.map(({ version, size, type, createdAt, meta }) => ({ version, size, type, createdAt, meta }));
+  }
+
+  /** Makes an old version current again, as a new version (history is kept, not rewritten). */
+  async rollback(ns: string, path: unknown, version: unknown): Promise<{ path: string; version: number }> {
+    const old = await this.read(ns, path, { version: validateVersion(version) });
+    return this.write(ns, old.path, old.content, { ...old.meta, rolledBackFrom: old.version });
+  }
+
+  async remove(ns: string, path: unknown): Promise<{ path: string; versions: number }> {
+    validateNamespace(ns);
+    const p = validatePath(path, this.limits);
+    try {
+      const tx = this.change();
+      const prev = await tx.objectStore("files").get([ns, p]);
+      if (!prev) throw new KernelError("ENOENT", `${p}: no such file`);
+      const versions = await tx.objectStore("versions").count(fileRange(ns, p));
+      await tx.objectStore("versions").delete(fileRange(ns, p));
+      await this.index(tx, prev, null);
+      await tx.done;
+      return { path: p, versions };
+    } catch (error) {
+      storageError(error);
+    }
+  }
+
+  /** Files and bytes (all kept versions) of a namespace, or of all of them. */
+  async usage(ns?: string): Promise<{ files: number; bytes: number }> {
+    if (ns !== undefined) validateNamespace(ns);
+    const versions = await this.db.getAll("versions", ns === undefined ? undefined : IDBKeyRange.bound([ns], [ns, []]));
+    const files = await this.db.count("files", ns === undefined ? undefined : IDBKeyRange.bound([ns], [ns, []]));
+    return { files, bytes: versions.reduce((sum, v) => sum + v.size, 0) };
+  }
+
+  async search(ns: string, query: unknown, options: SearchOptions = {}): Promise<SearchHit[]> {
+    validateNamespace(ns);
+    if (typeof query !== "string" || query.length === 0 || query.length > MAX_QUERY_CHARS) throw new KernelError("EINVAL", `query: must be a string of 1 to ${MAX_QUERY_CHARS} characters`);
+    if (typeof options !== "object" || options === null) throw new KernelError("EINVAL", "options: must be an object");
+    const k = options.k ?? 10;
+    if (!Number.isSafeInteger(k) || k < 1 || k > MAX_K) throw new KernelError("EINVAL", `k: must be an integer from 1 to ${MAX_K}`);
+    const mode = options.mode ?? "hybrid";
+    if (mode !== "hybrid" && mode !== "lexical" && mode !== "vector") throw new KernelError("EINVAL", 'mode: must be "hybrid", "lexical" or "vector"');
+    if (mode === "vector") throw new KernelError("ENOTSUP", "mode: vector search needs an embedding model, which this store has not been given");
+    const prefix = validatePrefix(options.prefix, this.limits);
+    return this.lexical(ns, query, k, prefix);
+  }
+
+  private async lexical(ns: string, query: string, k: number, prefix: string): Promise<SearchHit[]> {
+    const terms = [...new Set(tokenize(query))];
+    if (terms.length === 0) return [];
+    const tx = this.db.transaction(["postings", "namespaces", "versions", "files"]);
+    const stats = await tx.objectStore("namespaces").get(ns);
+    if (!stats || stats.docs === 0) return [];
+    const average = stats.totalLength / stats.docs;
+    const scores = new Map<string, number>();
+    for (const term of terms) {
+      const postings = await tx.objectStore("postings").getAll(postingRange(ns, term));
+      const termIdf = idf(stats.docs, postings.length);
+      for (const { path, tf, length } of postings) {
+        if (!path.startsWith(prefix)) continue;
+        scores.set(path, (scores.get(path) ?? 0) + termScore(tf, length, average, termIdf));
+      }
+    }
+    const top = [...scores].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, k);
+    const rows: Array<VersionRow | undefined> = [];
+    for (const [path] of top) {
+      const file = await tx.objectStore("files").get([ns, path]);
+      rows.push(file && (await tx.objectStore("versions").get([ns, path, file.version])));
+    }
+    // Blob text is read after the transaction is done with (a non-IDB await would end it).
+    return Promise.all(top.map(async ([path, score], i) => ({ path, score, snippet: rows[i] ? snippet(await indexText(rows[i]!.content as Content, rows[i]!.type), terms) : "" })));
+  }
+
+  /**
+   * The whole store, or one namespace, as one JSON file (Blobs as base64): `import` restores it
+   * exactly — paths, every kept version with its number, content, meta and times.
+   */
+  async export(ns?: string): Promise<Blob> {
+    if (ns !== undefined) validateNamespace(ns);
+    const range = ns === undefined ? undefined : IDBKeyRange.bound([ns], [ns, []]);
+    const tx = this.db.transaction(["files", "versions"]);
+    const files = await tx.objectStore("files").getAll(range);
+    const versions = await tx.objectStore("versions").getAll(range);
+    const byFile = new Map<string, ExportedFile>(files.map((f) => [JSON.stringify([f.ns, f.path]), { ns: f.ns, path: f.path, createdAt: f.createdAt, versions: [] }]));
+    for (const v of versions) {
+      const entry: ExportedVersion = { version: v.version, type: v.type, createdAt: v.createdAt, meta: v.meta };
+      if (v.type === "blob") Object.assign(entry, { base64: await toBase64(v.content as Blob), mime: (v.content as Blob).type });
+      else entry.content = v.content as JsonValue;
+      byFile.get(JSON.stringify([v.ns, v.path]))?.versions.push(entry);
+    }
+    const doc: ExportDocument = { format: EXPORT_FORMAT, formatVersion: 1, exportedAt: new Date().toISOString(), files: [...byFile.values()] };
+    return new Blob([JSON.stringify(doc)], { type: "application/json" });
+  }
+
+  /**
+   * Restores an export (a Blob or its text) in one transaction: all of it or, on any error, none.
+   * With `namespace`, every file must belong to it (EPERM otherwise).
+   */
+  async import(data: unknown, options: { namespace?: string } = {}): Promise<{ files: number; versions: number }> {
+    let text: string;
+    if (typeof data === "string") text = data;
+    else if (typeof Blob !== "undefined" && data instanceof Blob) text = await data.text();
+    else throw new KernelError("EINVAL", "data: must be an export file (a Blob or its text)");
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new KernelError("EINVAL", "data: not JSON; expected a file made by storage.export()");
+    }
+    const files = validateExport(doc, this.limits);
+    const foreign = options.namespace === undefined ? undefined : files.find((f) => f.ns !== options.namespace);
+    if (foreign) throw new KernelError("EPERM", `data: holds files of ${foreign.ns}; this caller may import only into ${options.namespace}`);
+    // Everything that is not IndexedDB happens before the transaction.
+    const prepared = await Promise.all(
+      files.map(async (file) => {
+        const rows: VersionRow[] = file.versions.map((v) => {
+          const content = v.type === "blob" ? fromBase64(v.base64!, v.mime ?? "") : v.content;
+          return { ns: file.ns, path: file.path, version: v.version, type: v.type, content, size: classify(content, Infinity).size, meta: v.meta, createdAt: v.createdAt };
+        });
+        const latest = rows.reduce((a, b) => (b.version > a.version ? b : a));
+        const terms = this.termsOf(await indexText(latest.content as Content, latest.type));
+        const row: FileRow = { ns: file.ns, path: file.path, version: latest.version, type: latest.type, size: latest.size, createdAt: file.createdAt, updatedAt: latest.createdAt, meta: latest.meta, ...terms };
+        return { rows, row };
+      }),
+    );
+    try {
+      const tx = this.change();
+      for (const { rows, row } of prepared) {
+        const prev = await tx.objectStore("files").get([row.ns, row.path]);
+        await tx.objectStore("versions").delete(fileRange(row.ns, row.path));
+        await Promise.all(rows.map((r) => tx.objectStore("versions").put(r)));
+        await this.index(tx, prev, row);
+      }
+      await tx.done;
+    } catch (error) {
+      storageError(error);
+    }
+    return { files: prepared.length, versions: prepared.reduce((sum, p) => sum + p.rows.length, 0) };
+  }
+
+  private change(): ChangeTransaction {
+    return this.db.transaction(["files", "versions", "postings", "namespaces"], "readwrite");
+  }
+
+  private termsOf(text: string): Pick<FileRow, "terms" | "length"> {
+    const words = tokenize(text);
+    return { terms: termFrequencies(words), length: words.length };
+  }
+
+  /**
+   * Replaces `prev`'s index entries with `next`'s (either may be null) and writes or deletes the
+   * file row, inside the caller's transaction.
+   */
+  private async index(store: ChangeTransaction, prev: FileRow | undefined, next: FileRow | null): Promise<void> {
+    const ns = (next ?? prev)!.ns;
+    const path = (next ?? prev)!.path;
+    const postings = store.objectStore("postings");
+    const pending: Promise<unknown>[] = [];
+    for (const term of Object.keys(prev?.terms ?? {})) if (!next || !(term in next.terms)) pending.push(postings.delete([ns, term, path]));
+    if (next) for (const [term, tf] of Object.entries(next.terms)) pending.push(postings.put({ ns, term, path, tf, length: next.length }));
+    if (next) {
+      pending.push(store.objectStore("files").put(next));
+      const keepFrom = next.version - this.limits.keepVersions;
+      if (keepFrom >= 1) pending.push(store.objectStore("versions").delete(IDBKeyRange.bound([ns, path, 0], [ns, path, keepFrom])));
+    } else {
+      pending.push(store.objectStore("files").delete([ns, path]));
+    }
+    const stats = (await store.objectStore("namespaces").get(ns)) ?? { ns, docs: 0, totalLength: 0 };
+    stats.docs += (next ? 1 : 0) - (prev ? 1 : 0);
+    stats.totalLength += (next?.length ?? 0) - (prev?.length ?? 0);
+    pending.push(store.objectStore("namespaces").put(stats));
+    await Promise.all(pending);
+  }
+}
+
+
+function validateExport(doc: unknown, limits: StorageLimits): ExportedFile[] {
+  const bad = (where: string, what: string): never => {
+    throw new KernelError("EINVAL", `data: ${where}: ${what}`);
+  };
+  if (typeof doc !== "object" || doc === null || (doc as ExportDocument).format !== EXPORT_FORMAT) bad("format", `not a ${EXPORT_FORMAT} export`);
+  const d = doc as ExportDocument;
+  if (d.formatVersion !== 1) bad("formatVersion", `${String(d.formatVersion)} is not supported (this build reads 1)`);
+  if (!Array.isArray(d.files)) bad("files", "must be an array");
+  const seen = new Set<string>();
+  d.files.forEach((f, i) => {
+    const at = `files[${i}]`;
+    if (typeof f !== "object" || f === null) bad(at, "must be an object");
+    validateNamespace(f.ns);
+    f.path = validatePath(f.path, limits, `${at}.path`);
+    const key = JSON.stringify([f.ns, f.path]);
+    if (seen.has(key)) bad(at, `${f.path} appears twice`);
+    seen.add(key);
+    if (!Number.isFinite(f.createdAt)) bad(`${at}.createdAt`, "must be a time in ms");
+    if (!Array.isArray(f.versions) || f.versions.length === 0) bad(`${at}.versions`, "must be a non-empty array");
+    const numbers = new Set<number>();
+    f.versions.forEach((v, j) => {
+      const vat = `${at}.versions[${j}]`;
+      if (typeof v !== "object" || v === null) bad(vat, "must be an object");
+      if (!Number.isSafeInteger(v.version) || v.version < 1 || numbers.has(v.version)) bad(`${vat}.version`, "must be a unique positive integer");
+      numbers.add(v.version);
+      if (v.type !== "text" && v.type !== "json" && v.type !== "blob") bad(`${vat}.type`, "must be text, json or blob");
+      if (v.type === "text" && typeof v.content !== "string") bad(`${vat}.content`, "must be a string");
+      if (v.type === "json" && v.content === undefined) bad(`${vat}.content`, "is missing");
+      if (v.type === "blob" && (typeof v.base64 !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(v.base64))) bad(`${vat}.base64`, "must be base64");
+      if (!Number.isFinite(v.createdAt)) bad(`${vat}.createdAt`, "must be a time in ms");
+      v.meta = validateMeta(v.meta ?? {}, limits);
+    });
+  });
+  return d.files;
+}
+
+async function toBase64(blob: Blob): Promise<string> {
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+function fromBase64(base64: string, type: string): Blob {
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new Blob([bytes], { type });
+}
