@@ -7,8 +7,9 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from 
 import type { LoadProgress } from "../kernel/engine.ts";
 import type { KernelInfo, KernelStats } from "../kernel/kernel.ts";
 import type { ModelInfo } from "../kernel/models.ts";
-import type { ProcessInfo, Quota } from "../kernel/process.ts";
+import type { MemoryOptions, ProcessInfo, Quota } from "../kernel/process.ts";
 import type { PolicyConfig } from "../kernel/scheduler.ts";
+import type { Block, MemoryChatResult, RecallItem, Turn } from "../kernel/memory/memory.ts";
 import type { Meta } from "../kernel/storage/db.ts";
 import type { Content, FileInfo, ReadResult, SearchHit, SearchOptions, VersionInfo } from "../kernel/storage/files.ts";
 import type { SyscallName } from "../kernel/syscalls.ts";
@@ -53,12 +54,30 @@ export interface Storage {
   import(data: Blob | string): Promise<{ files: number; versions: number }>;
 }
 
+/** A conversation the kernel keeps and fits into the context window (pages old turns out). */
+export interface MemoryChat {
+  (text: string, options?: { stream?: false; max_tokens?: number }): Promise<MemoryChatResult>;
+  (text: string, options: { stream: true; max_tokens?: number }): Promise<AsyncIterable<ChatCompletionChunk>>;
+}
+
+export interface Memory {
+  history(): Promise<{ turns: Turn[]; summary: string; pagedOut: number }>;
+  remember(text: string, meta?: Meta): Promise<{ path: string }>;
+  recall(query: string, k?: number): Promise<RecallItem[]>;
+  blocks: {
+    get(label?: string): Promise<Block[]>;
+    set(label: string, value: string, options?: { limit?: number }): Promise<Block>;
+  };
+}
+
 /** A process spawned from this page: its requests are accounted and scheduled as its own. */
 export interface ProcessHandle {
   readonly pid: number;
   readonly name: string;
   llm: Llm;
   storage: Storage;
+  chat: MemoryChat;
+  memory: Memory;
   info(): Promise<ProcessInfo>;
   exit(): Promise<ProcessInfo>;
 }
@@ -68,7 +87,10 @@ export interface Aios {
   llm: Llm;
   /** The shell's files; its export and import cover every app. */
   storage: Storage;
-  spawn(options: { name: string; priority?: number; quota?: Quota }): Promise<ProcessHandle>;
+  /** The shell's own managed conversation and memory. */
+  chat: MemoryChat;
+  memory: Memory;
+  spawn(options: { name: string; priority?: number; quota?: Quota; memory?: MemoryOptions }): Promise<ProcessHandle>;
   models: EventTarget & {
     list(): Promise<ModelInfo[]>;
     /** Progress also fires as "progress" events (CustomEvent<LoadProgress>) on aios.models. */
@@ -179,6 +201,32 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
     };
   }
 
+  function chatOf(pid?: number): MemoryChat {
+    return (async (text: string, opts: { stream?: boolean; max_tokens?: number } = {}) => {
+      const args = { text, max_tokens: opts.max_tokens };
+      if (!opts.stream) return call<MemoryChatResult>("memory.chat", pid, args);
+      const queue = new ChunkQueue<ChatCompletionChunk>();
+      call("memory.chat", pid, args, { emit: (chunk: ChatCompletionChunk) => queue.push(chunk) }).then(
+        () => queue.end(),
+        (error: unknown) => queue.fail(error),
+      );
+      await queue.started();
+      return queue;
+    }) as MemoryChat;
+  }
+
+  function memoryOf(pid?: number): Memory {
+    return {
+      history: () => call("memory.history", pid),
+      remember: (text, meta) => call("memory.remember", pid, { text, meta }),
+      recall: (query, k) => call("memory.recall", pid, { query, k }),
+      blocks: {
+        get: (label) => call("memory.blocks.get", pid, { label }),
+        set: (label, value, options = {}) => call("memory.blocks.set", pid, { label, value, limit: options.limit }),
+      },
+    };
+  }
+
   models.list = () => call("models.list");
   models.load = async (id, loadOptions = {}) => {
     const info = await call<KernelInfo>("models.load", undefined, { id }, {
@@ -196,6 +244,8 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
     ready,
     llm: llmOf(),
     storage: storageOf(),
+    chat: chatOf(),
+    memory: memoryOf(),
     async spawn(spawnOptions) {
       const info = await call<ProcessInfo>("proc.spawn", undefined, spawnOptions);
       return {
@@ -203,6 +253,8 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
         name: info.name,
         llm: llmOf(info.pid),
         storage: storageOf(info.pid),
+        chat: chatOf(info.pid),
+        memory: memoryOf(info.pid),
         info: async () => (await call<ProcessInfo[]>("proc.ps")).find((p) => p.pid === info.pid)!,
         exit: () => call<ProcessInfo>("proc.exit", info.pid),
       };

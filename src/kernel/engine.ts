@@ -76,6 +76,8 @@ export interface Engine {
   readonly name: EngineName;
   readonly modelId: string;
   readonly device: Device;
+  /** The model's context window in tokens, where the engine knows it. */
+  readonly contextLength?: number;
   generate(params: GenerateParams): Promise<GenerateResult>;
   /** Engines that can decode in slices offer this; the others run each request whole. */
   start?(params: GenerateParams): Promise<Generation>;

@@ -15,11 +15,12 @@ import {
   type ChatCompletionChunk,
   type ValidatedChatRequest,
 } from "./chat.ts";
-import type { Device, Engine, EngineName, GenerateParams, LoadProgress } from "./engine.ts";
+import type { ChatMessage, Device, Engine, EngineName, GenerateParams, LoadProgress } from "./engine.ts";
 import { KernelError, toKernelError } from "./errors.ts";
 import type { ModelInfo, ModelSource } from "./models.ts";
 import { ProcessTable, validateSpawn, type Process, type ProcessInfo } from "./process.ts";
 import { Scheduler, validatePolicy, type PolicyConfig, type RequestStats } from "./scheduler.ts";
+import { MemoryManager } from "./memory/memory.ts";
 import type { FileStore } from "./storage/files.ts";
 
 export interface KernelInfo {
@@ -74,6 +75,8 @@ export class Kernel {
   /** The file system (IndexedDB), once mounted; apps' files live in their name's namespace. */
   private files: FileStore | null = null;
   private filesProblem = "the file system is not mounted";
+  /** Context windows as memory: conversations, paging, core blocks, recall (on the file system). */
+  readonly memory = new MemoryManager(this);
 
   constructor(private readonly sources: ModelSource[]) {
     this.shellPid = this.procs.spawn({ name: "shell" }).pid;
@@ -124,6 +127,16 @@ export class Kernel {
   info(): KernelInfo {
     const engine = this.requireEngine();
     return { engine: engine.name, model: engine.modelId, device: engine.device };
+  }
+
+  /** The loaded model's context window (4096 where the engine does not say). */
+  contextLength(): number {
+    return this.requireEngine().contextLength ?? 4096;
+  }
+
+  /** Tokens of a prompt, counted by the loaded model's own tokenizer and chat template. */
+  countTokens(messages: ChatMessage[]): Promise<number> {
+    return this.requireEngine().countTokens(messages);
   }
 
   getStats(): KernelStats {

@@ -21,10 +21,21 @@ export interface Quota {
   maxQueued?: number;
 }
 
+/** How the kernel manages a process's context window (see memory/memory.ts). */
+export interface MemoryOptions {
+  /** The window its conversation is assembled into (at most the model's). */
+  contextTokens?: number;
+  /** Room kept for the reply. */
+  replyTokens?: number;
+  /** Its system prompt. */
+  system?: string;
+}
+
 export interface SpawnOptions {
   name: string;
   priority?: number;
   quota?: Quota;
+  memory?: MemoryOptions;
   /** Who owns it (a tab); ending the owner ends its processes. */
   owner?: string;
 }
@@ -36,6 +47,7 @@ export interface ProcessInfo {
   priority: number;
   owner?: string;
   quota: Quota;
+  memory: MemoryOptions;
   promptTokens: number;
   completionTokens: number;
   requests: number;
@@ -66,7 +78,7 @@ function positiveInteger(value: unknown, field: string): number | undefined {
 export function validateSpawn(options: unknown): SpawnOptions {
   if (typeof options !== "object" || options === null) invalid("options", "must be an object with a name");
   const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) if (!["name", "priority", "quota", "owner"].includes(key)) invalid(key, "unknown field");
+  for (const key of Object.keys(o)) if (!["name", "priority", "quota", "memory", "owner"].includes(key)) invalid(key, "unknown field");
   if (typeof o.name !== "string" || o.name.trim().length === 0 || o.name.length > NAME_MAX) invalid("name", `must be a non-empty string of at most ${NAME_MAX} characters`);
   let priority: number | undefined;
   if (o.priority !== undefined) {
@@ -86,8 +98,18 @@ export function validateSpawn(options: unknown): SpawnOptions {
       maxQueued: positiveInteger(q.maxQueued, "quota.maxQueued"),
     };
   }
+  let memory: MemoryOptions = {};
+  if (o.memory !== undefined) {
+    if (typeof o.memory !== "object" || o.memory === null) invalid("memory", "must be an object");
+    const m = o.memory as Record<string, unknown>;
+    for (const key of Object.keys(m)) if (!["contextTokens", "replyTokens", "system"].includes(key)) invalid(`memory.${key}`, "unknown field");
+    if (m.system !== undefined && (typeof m.system !== "string" || m.system.length > 20_000)) invalid("memory.system", "must be a string of at most 20000 characters");
+    memory = { contextTokens: positiveInteger(m.contextTokens, "memory.contextTokens"), replyTokens: positiveInteger(m.replyTokens, "memory.replyTokens"), system: m.system as string | undefined };
+    if (memory.contextTokens !== undefined && memory.contextTokens < 128) invalid("memory.contextTokens", "must be at least 128");
+    if (memory.replyTokens !== undefined && memory.contextTokens !== undefined && memory.replyTokens > memory.contextTokens / 2) invalid("memory.replyTokens", "must be at most half of memory.contextTokens");
+  }
   if (o.owner !== undefined && typeof o.owner !== "string") invalid("owner", "must be a string");
-  return { name: o.name, priority, quota, owner: o.owner as string | undefined };
+  return { name: o.name, priority, quota, memory, owner: o.owner as string | undefined };
 }
 
 export class ProcessTable {
@@ -108,6 +130,7 @@ export class ProcessTable {
       priority: options.priority ?? PRIORITY.default,
       owner: options.owner,
       quota: Object.fromEntries(Object.entries(options.quota ?? {}).filter(([, v]) => v !== undefined)),
+      memory: Object.fromEntries(Object.entries(options.memory ?? {}).filter(([, v]) => v !== undefined)),
       promptTokens: 0,
       completionTokens: 0,
       requests: 0,

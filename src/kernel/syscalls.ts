@@ -98,6 +98,14 @@ export const SYSCALLS = {
     const { files, ns } = k.filesOf(ctx.pid);
     return files.import(field(args, "data", isAny, ""), { namespace: ctx.pid === k.shellPid ? undefined : ns });
   },
+  // Memory: the process's managed conversation, core blocks, recall and archival memory.
+  "memory.chat": (k, ctx, args) =>
+    k.memory.chat(ctx.pid, field(args, "text", isAny, ""), { maxTokens: field(args, "max_tokens", isAny, ""), onChunk: ctx.emit as ((c: ChatCompletionChunk) => void) | undefined }),
+  "memory.history": (k, ctx) => k.memory.history(ctx.pid),
+  "memory.remember": (k, ctx, args) => k.memory.remember(ctx.pid, field(args, "text", isAny, ""), field(args, "meta", isAny, "")),
+  "memory.recall": (k, ctx, args) => k.memory.recall(ctx.pid, field(args, "query", isAny, ""), field(args, "k", isAny, "") ?? 5),
+  "memory.blocks.get": (k, ctx, args) => k.memory.getBlocks(ctx.pid, field(args ?? {}, "label", isAny, "")),
+  "memory.blocks.set": (k, ctx, args) => k.memory.setBlock(ctx.pid, field(args, "label", isAny, ""), field(args, "value", isAny, ""), { limit: field(args, "limit", isAny, "") }),
   "kernel.info": (k) => k.info(),
   "kernel.stats": (k) => k.getStats(),
   "kernel.setPolicy": (k, ctx, args) => {
