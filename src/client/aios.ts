@@ -42,12 +42,15 @@ export interface Llm {
 /** An app's files (its process name is its namespace), versioned and searchable, in IndexedDB. */
 export interface Storage {
   write(path: string, content: Content, meta?: Meta): Promise<{ path: string; version: number }>;
-  read(path: string, options?: { version?: number }): Promise<ReadResult>;
-  list(prefix?: string): Promise<FileInfo[]>;
+  /** `namespace`: another app's files (the shell only). */
+  read(path: string, options?: { version?: number; namespace?: string }): Promise<ReadResult>;
+  list(prefix?: string, options?: { namespace?: string }): Promise<FileInfo[]>;
+  /** Every app's namespace with its files and bytes (the shell only). */
+  namespaces(): Promise<Array<{ ns: string; files: number; bytes: number }>>;
   versions(path: string): Promise<VersionInfo[]>;
   rollback(path: string, version: number): Promise<{ path: string; version: number }>;
   remove(path: string): Promise<{ path: string; versions: number }>;
-  search(query: string, options?: SearchOptions): Promise<SearchHit[]>;
+  search(query: string, options?: SearchOptions & { namespace?: string }): Promise<SearchHit[]>;
   usage(): Promise<{ files: number; bytes: number }>;
   /** One JSON file: this app's files (the shell's: every app's). */
   export(): Promise<Blob>;
@@ -189,12 +192,16 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
   function storageOf(pid?: number): Storage {
     return {
       write: (path, content, meta) => call("storage.write", pid, { path, content, meta }),
-      read: (path, opts = {}) => call("storage.read", pid, { path, version: opts.version }),
-      list: (prefix) => call("storage.list", pid, { prefix }),
+      read: (path, opts = {}) => call("storage.read", pid, { path, version: opts.version, namespace: opts.namespace }),
+      list: (prefix, opts = {}) => call("storage.list", pid, { prefix, namespace: opts.namespace }),
+      namespaces: () => call("storage.namespaces", pid),
       versions: (path) => call("storage.versions", pid, { path }),
       rollback: (path, version) => call("storage.rollback", pid, { path, version }),
       remove: (path) => call("storage.remove", pid, { path }),
-      search: (query, options) => call("storage.search", pid, { query, options }),
+      search: (query, options = {}) => {
+        const { namespace, ...rest } = options;
+        return call("storage.search", pid, { query, options: rest, namespace });
+      },
       usage: () => call("storage.usage", pid),
       export: () => call("storage.export", pid),
       import: (data) => call("storage.import", pid, { data }),

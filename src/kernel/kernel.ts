@@ -87,11 +87,15 @@ export class Kernel {
     if (problem) this.filesProblem = `the file system could not be mounted: ${problem}`;
   }
 
-  /** The file system and the calling process's namespace (its name: data outlives the process). */
-  filesOf(pid: number): { files: FileStore; ns: string } {
+  /**
+   * The file system and the calling process's namespace (its name: data outlives the process).
+   * The shell (the user) may name another app's namespace.
+   */
+  filesOf(pid: number, namespace?: string): { files: FileStore; ns: string } {
     const proc = this.procs.live(pid);
     if (!this.files) throw new KernelError("ENOTREADY", this.filesProblem);
-    return { files: this.files, ns: proc.name };
+    if (namespace !== undefined && namespace !== proc.name && pid !== this.shellPid) throw new KernelError("EPERM", `pid ${pid} (${proc.name}) may not read namespace ${namespace}`);
+    return { files: this.files, ns: namespace ?? proc.name };
   }
 
   spawn(options: unknown): ProcessInfo {

@@ -56,16 +56,21 @@ export const SYSCALLS = {
     return source.list();
   },
   // Files: each process reads and writes its app's namespace (its name).
+  "storage.namespaces": async (k, ctx) => {
+    const { files } = k.filesOf(ctx.pid);
+    if (ctx.pid !== k.shellPid) throw new KernelError("EPERM", "only the shell may list every app's namespace");
+    return Promise.all((await files.namespaces()).map(async ({ ns }) => ({ ns, ...(await files.usage(ns)) })));
+  },
   "storage.write": (k, ctx, args) => {
     const { files, ns } = k.filesOf(ctx.pid);
     return files.write(ns, field(args, "path", isAny, ""), field(args, "content", isAny, ""), field(args, "meta", isAny, ""));
   },
   "storage.read": (k, ctx, args) => {
-    const { files, ns } = k.filesOf(ctx.pid);
+    const { files, ns } = k.filesOf(ctx.pid, field(args, "namespace", isOptionalString, "a string"));
     return files.read(ns, field(args, "path", isAny, ""), { version: field(args, "version", isAny, "") });
   },
   "storage.list": (k, ctx, args) => {
-    const { files, ns } = k.filesOf(ctx.pid);
+    const { files, ns } = k.filesOf(ctx.pid, field(args ?? {}, "namespace", isOptionalString, "a string"));
     return files.list(ns, field(args ?? {}, "prefix", isAny, ""));
   },
   "storage.versions": (k, ctx, args) => {
@@ -81,7 +86,7 @@ export const SYSCALLS = {
     return files.remove(ns, field(args, "path", isAny, ""));
   },
   "storage.search": (k, ctx, args) => {
-    const { files, ns } = k.filesOf(ctx.pid);
+    const { files, ns } = k.filesOf(ctx.pid, field(args, "namespace", isOptionalString, "a string"));
     const { k: top, mode, prefix } = field(args, "options", isOptionalObject, "an object like { k: 10, mode: \"hybrid\" }") ?? {};
     return files.search(ns, field(args, "query", isAny, ""), { k: top, mode, prefix } as never);
   },

@@ -1,7 +1,7 @@
 // The file system through the real stack: window.aios → shared kernel worker → IndexedDB in
 // Chromium. Versions, rollback, search, namespaces, export/import, and durability across a reload,
 // a page killed mid-write, and a browser restart on the same profile.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, inject, it } from "vitest";
@@ -146,5 +146,47 @@ it("files survive a browser restart on the same profile", async () => {
     expect([...offsite, ...first.attempts, ...second.attempts]).toEqual([]);
   } finally {
     rmSync(profile, { recursive: true, force: true });
+  }
+});
+
+it("the Files window shows usage, apps, files, search and previews, and exports and imports (screenshot)", async () => {
+  const app = await openApp(browser(), "?device=wasm");
+  try {
+    const { page } = app;
+    await page.evaluate(async () => {
+      const p = await window.aios.spawn({ name: "travel-planner" });
+      await p.storage.write("trips/lisbon.md", "Lisbon in May: trams, tiles and custard tarts. Book the hotel by Friday.");
+      await p.storage.write("trips/kyoto.md", "Kyoto in autumn: temples, maple leaves, a day trip to Nara.");
+      await p.storage.write("budget.json", { lisbon: 1200, kyoto: 2600, currency: "EUR" });
+    });
+    await page.getByRole("button", { name: "Files" }).click();
+    const files = page.getByRole("dialog", { name: "Files" });
+    await files.getByRole("button", { name: /travel-planner/ }).click();
+    const table = files.getByRole("table", { name: "Files of travel-planner" });
+    await expect.poll(() => table.locator("tbody tr").count()).toBe(3);
+    await expect.poll(() => files.getByTestId("usage").textContent()).toMatch(/using .+ of .+/);
+    await files.getByRole("textbox", { name: "Search files" }).fill("temples");
+    await files.getByRole("button", { name: "Search" }).click();
+    const results = files.getByRole("list", { name: "Search results" });
+    await expect.poll(() => results.locator("li").first().textContent()).toContain("trips/kyoto.md");
+    await results.getByRole("button", { name: "trips/kyoto.md" }).click();
+    await expect.poll(() => files.getByLabel("File content").textContent()).toContain("maple leaves");
+    await files.getByRole("button", { name: "Keep my data" }).click();
+    await expect.poll(() => files.getByRole("status").textContent()).toMatch(/declined|will keep/);
+    mkdirSync("test-results", { recursive: true });
+    await page.screenshot({ path: "test-results/files.png" });
+
+    const [download] = await Promise.all([page.waitForEvent("download"), files.getByRole("button", { name: "Export all" }).click()]);
+    const exported = JSON.parse(readFileSync(await download.path(), "utf8"));
+    expect(exported.files.filter((f: { ns: string }) => f.ns === "travel-planner").length).toBe(3);
+    // Remove a file, then import the export from the file picker: it is back.
+    await page.evaluate(async () => (await window.aios.spawn({ name: "travel-planner" })).storage.remove("trips/lisbon.md"));
+    await files.getByLabel("Import files").setInputFiles(await download.path());
+    await expect.poll(() => files.getByRole("status").textContent()).toMatch(/Imported \d+ files/);
+    expect(await page.evaluate(async () => (await (await window.aios.spawn({ name: "travel-planner" })).storage.read("trips/lisbon.md")).content)).toContain("custard tarts");
+    expect(app.errors).toEqual([]);
+    app.assertOffline();
+  } finally {
+    await app.close();
   }
 });

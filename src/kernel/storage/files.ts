@@ -280,6 +280,12 @@ export class FileStore {
     }
   }
 
+  /** Every namespace that holds files, with its file count. */
+  async namespaces(): Promise<Array<{ ns: string; files: number }>> {
+    const rows = await this.db.getAll("namespaces");
+    return rows.filter((r) => r.docs > 0).map((r) => ({ ns: r.ns, files: r.docs }));
+  }
+
   /** Files and bytes (all kept versions) of a namespace, or of all of them. */
   async usage(ns?: string): Promise<{ files: number; bytes: number }> {
     if (ns !== undefined) validateNamespace(ns);
