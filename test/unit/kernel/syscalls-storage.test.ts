@@ -16,6 +16,14 @@ it("storage calls act in the caller's namespace, validate arguments, and guard e
   await syscall(kernel, "storage.write", { pid: b }, { path: "y.txt", content: "from b" });
   expect(await syscall(kernel, "storage.list", { pid: b })).toMatchObject([{ path: "y.txt" }]);
   await expect(syscall(kernel, "storage.read", { pid: b }, { path: "x.txt" })).rejects.toMatchObject({ code: "ENOENT" });
+  // Only the shell (the user) may look into another app's namespace.
+  await expect(syscall(kernel, "storage.read", { pid: b }, { path: "x.txt", namespace: "app-a" })).rejects.toMatchObject({ code: "EPERM" });
+  await expect(syscall(kernel, "storage.namespaces", { pid: b })).rejects.toMatchObject({ code: "EPERM" });
+  expect(await syscall(kernel, "storage.read", { pid: 1 }, { path: "x.txt", namespace: "app-a" })).toMatchObject({ content: "a note of a" });
+  expect(await syscall(kernel, "storage.namespaces", { pid: 1 })).toEqual([
+    { ns: "app-a", files: 1, bytes: 11 },
+    { ns: "app-b", files: 1, bytes: 6 },
+  ]);
   for (const args of [undefined, null, 42, { path: 42 }, { path: "../x", content: "c" }]) {
     await expect(syscall(kernel, "storage.write", { pid: a }, args)).rejects.toMatchObject({ code: "EINVAL" });
   }
