@@ -17,8 +17,8 @@ import { isLoopback, launch, proxyOf } from "../test/browser/chromium.ts";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const DEVICES = (process.env.BENCH_DEVICES ?? "wasm,webgpu").split(",") as Array<"wasm" | "webgpu">;
-/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2").split(","));
+/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2, storage, memory. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,storage,memory").split(","));
 const MESSAGES = [{ role: "user", content: "Tell me about operating systems." }];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -153,6 +153,37 @@ async function p2(browser: Browser, base: string) {
   };
 }
 
+/** The file system in the page's IndexedDB: small writes with lexical indexing, then searches. */
+async function storage(browser: Browser, base: string) {
+  const { page, context } = await guardedPage(browser, `${base}lab.html`);
+  const r = await page.evaluate(() => window.storageBench.run({ docs: 10_000, queries: 50 }));
+  await context.close();
+  return r;
+}
+
+/** The memory manager's own cost per chat call (LLM calls excluded), over 100 turns on 512 tokens. */
+async function memory(browser: Browser, base: string) {
+  const { page, context } = await guardedPage(browser, `${base}?device=wasm`);
+  const r = await page.evaluate(async () => {
+    await window.aios.ready;
+    const p = await window.aios.spawn({ name: `bench-memory-${Date.now()}`, memory: { contextTokens: 512, replyTokens: 16 } });
+    const chatter = ["Tell me about operating systems.", "What is a computer?", "Tell me a story about a cat.", "What is 12*7?", "who are you"];
+    const rows = [];
+    for (let turn = 0; turn < 100; turn++) {
+      const started = performance.now();
+      const reply = await p.chat(`${chatter[turn % chatter.length]} (turn ${turn})`);
+      rows.push({ overheadMs: reply.context.overheadMs, totalMs: performance.now() - started, paged: reply.context.pagedOut });
+    }
+    await p.exit();
+    return rows;
+  });
+  await context.close();
+  const last = r.slice(-10).map((x) => x.overheadMs);
+  const all = r.map((x) => x.overheadMs);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return { medianOverheadMs: median(all), medianOverheadLast10Ms: median(last), overheadShare: sum(all) / sum(r.map((x) => x.totalMs)), pagingCalls: r.filter((x) => x.paged > 0).length };
+}
+
 function schedulerSvg(rows: Array<{ label: string; throughput: number; p95: number; p50: number }>): string {
   const w = 640;
   const h = 60 + rows.length * 44;
@@ -212,6 +243,18 @@ try {
     }
     console.log(`  context switch cost: KV-preserving ${sched.switchMs.kv.toFixed(2)} ms, text (re-prefill) ${sched.switchMs.text.toFixed(2)} ms`);
     writeFileSync("bench/out/scheduler.svg", schedulerSvg(sched.rows));
+  }
+  if (ONLY.has("storage")) {
+    console.log("\nStorage: 10k small documents (20-50 words) written one by one with lexical indexing, then 50 lexical top-10 searches (page IndexedDB)");
+    const r = await storage(browser, base);
+    results.storage = r;
+    console.log(`  ${r.writesPerSecond.toFixed(0)} writes/s   search at ${r.docs} docs: cold median ${r.coldMedianMs.toFixed(2)} ms, p95 ${r.coldP95Ms.toFixed(2)} ms; warm median ${r.searchMedianMs.toFixed(2)} ms, p95 ${r.searchP95Ms.toFixed(2)} ms`);
+  }
+  if (ONLY.has("memory")) {
+    console.log("\nMemory manager: 100 turns on a 512-token window (wasm), its own time per chat call, LLM calls excluded");
+    const r = await memory(browser, base);
+    results.memory = r;
+    console.log(`  overhead median ${r.medianOverheadMs.toFixed(1)} ms (last 10 turns ${r.medianOverheadLast10Ms.toFixed(1)} ms), ${(r.overheadShare * 100).toFixed(1)}% of chat time; ${r.pagingCalls} calls paged`);
   }
   const leaked = proxyOf(browser)!.attempts;
   if (leaked.length) throw new Error(`requests tried to leave the machine: ${leaked.join(", ")}`);

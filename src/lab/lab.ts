@@ -69,3 +69,4 @@ declare global {
   }
 }
 window.lab = lab;
+import "./storage-bench.ts";

@@ -65,6 +65,8 @@ export interface MemoryChatResult {
     pagedOut: number;
     totalPagedOut: number;
     recalled: number;
+    /** Milliseconds this call spent on memory (loading, counting, paging, recall, assembly, saving), LLM calls excluded. */
+    overheadMs: number;
   };
 }
 
@@ -95,6 +97,7 @@ function label(value: unknown): string {
 export class MemoryManager {
   private readonly locks = new Map<string, Promise<unknown>>();
 
+
   constructor(private readonly kernel: Kernel) {}
 
   /** One turn of the process's conversation: the kernel assembles the context, pages, replies. */
@@ -102,24 +105,29 @@ export class MemoryManager {
     const message = text(input, "text");
     const { files, ns } = this.kernel.filesOf(pid);
     return this.locked(ns, async () => {
+      const started = performance.now();
       const { window, reply, system } = this.config(pid, options.maxTokens);
       const conversation = await this.load(files, ns);
       conversation.turns.push({ role: "user", content: message, tokens: await this.tokensOf("user", message), seq: conversation.nextSeq++, at: Date.now() });
-      const pagedOut = await this.pageOut(pid, files, ns, conversation, window, reply, system);
+      const timing = { summaryMs: 0 };
+      const pagedOut = await this.pageOut(pid, files, ns, conversation, window, reply, system, timing);
       await this.save(files, ns, conversation);
       const { messages, promptTokens, turnsInContext, recalled } = await this.assemble(files, ns, conversation, window - reply, system, message);
+      const replyStarted = performance.now();
       const completion = await this.kernel.chat(
         { messages, max_tokens: reply, temperature: 0, stream: options.onChunk !== undefined },
         { pid, onChunk: options.onChunk },
       );
       const content = completion.choices[0]!.message.content;
+      const replyEnded = performance.now();
       conversation.turns.push({ role: "assistant", content, tokens: await this.tokensOf("assistant", content), seq: conversation.nextSeq++, at: Date.now() });
       await this.save(files, ns, conversation);
+      const overheadMs = performance.now() - started - (replyEnded - replyStarted) - timing.summaryMs;
       return {
         content,
         finish_reason: completion.choices[0]!.finish_reason,
         usage: completion.usage,
-        context: { promptTokens, window, turnsInContext, pagedOut, totalPagedOut: conversation.pagedOut, recalled },
+        context: { promptTokens, window, turnsInContext, pagedOut, totalPagedOut: conversation.pagedOut, recalled, overheadMs },
       };
     });
   }
@@ -193,7 +201,7 @@ export class MemoryManager {
    * Moves the oldest turns out of context once the conversation passes PAGE_AT of the window:
    * verbatim into recall storage first, then into the rolling summary.
    */
-  private async pageOut(pid: number, files: FileStore, ns: string, conversation: Conversation, window: number, reply: number, system: string): Promise<number> {
+  private async pageOut(pid: number, files: FileStore, ns: string, conversation: Conversation, window: number, reply: number, system: string, timing: { summaryMs: number }): Promise<number> {
     const fixed = await this.kernel.countTokens([{ role: "system", content: await this.systemText(files, ns, system, conversation.summary, []) }]);
     const used = () => fixed + conversation.turns.reduce((sum, t) => sum + t.tokens, 0) + reply;
     if (used() <= PAGE_AT * window || conversation.turns.length < 2) return 0;
@@ -203,7 +211,9 @@ export class MemoryManager {
       await files.write(ns, `${ITEMS}recall/${String(turn.seq).padStart(8, "0")}.md`, `${turn.role}: ${turn.content}`, { role: turn.role, seq: turn.seq, at: turn.at });
     }
     conversation.pagedOut += evicted.length;
+    const started = performance.now();
     conversation.summary = await this.summarise(pid, conversation.summary, evicted, window);
+    timing.summaryMs += performance.now() - started;
     return evicted.length;
   }
 

@@ -52,6 +52,8 @@ export interface NamespaceRow {
   ns: string;
   docs: number;
   totalLength: number;
+  /** Incremented by every change transaction (caches of the index are tied to it). */
+  generation?: number;
 }
 
 export interface FilesDB extends DBSchema {

@@ -10,6 +10,7 @@
  */
 import { KernelError } from "../errors.ts";
 import { idf, snippet, termFrequencies, termScore, tokenize } from "./bm25.ts";
+import { PostingCache, type Posting } from "./posting-cache.ts";
 import { openFilesDB, type ChangeTransaction, type ContentType, type FileRow, type FilesDatabase, type Meta, type VersionRow } from "./db.ts";
 
 export type Content = string | Blob | JsonValue;
@@ -196,6 +197,8 @@ const postingRange = (ns: string, term: string) => IDBKeyRange.bound([ns, term, 
 const nsRange = (ns: string, prefix = "") => IDBKeyRange.bound([ns, prefix], [ns, prefix + "\uffff\uffff"]);
 
 export class FileStore {
+  private readonly cache = new PostingCache();
+
   private constructor(
     private readonly db: FilesDatabase,
     readonly limits: StorageLimits,
@@ -314,11 +317,17 @@ export class FileStore {
     const stats = await tx.objectStore("namespaces").get(ns);
     if (!stats || stats.docs === 0) return [];
     const average = stats.totalLength / stats.docs;
+    const generation = stats.generation ?? 0;
     const scores = new Map<string, number>();
     for (const term of terms) {
-      const postings = await tx.objectStore("postings").getAll(postingRange(ns, term));
-      const termIdf = idf(stats.docs, postings.length);
-      for (const { path, tf, length } of postings) {
+      let postings = this.cache.get(ns, generation, term);
+      if (!postings) {
+        const rows = await tx.objectStore("postings").getAll(postingRange(ns, term));
+        postings = new Map<string, Posting>(rows.map((r) => [r.path, { tf: r.tf, length: r.length }]));
+        this.cache.put(ns, generation, term, postings);
+      }
+      const termIdf = idf(stats.docs, postings.size);
+      for (const [path, { tf, length }] of postings) {
         if (!path.startsWith(prefix)) continue;
         scores.set(path, (scores.get(path) ?? 0) + termScore(tf, length, average, termIdf));
       }
@@ -401,7 +410,9 @@ export class FileStore {
   }
 
   private change(): ChangeTransaction {
-    return this.db.transaction(["files", "versions", "postings", "namespaces"], "readwrite");
+    // "relaxed": committed once the browser has the data (it survives a tab or browser crash);
+    // "strict" would also wait for the OS to flush to disk on every write.
+    return this.db.transaction(["files", "versions", "postings", "namespaces"], "readwrite", { durability: "relaxed" });
   }
 
   private termsOf(text: string): Pick<FileRow, "terms" | "length"> {
@@ -428,10 +439,17 @@ export class FileStore {
       pending.push(store.objectStore("files").delete([ns, path]));
     }
     const stats = (await store.objectStore("namespaces").get(ns)) ?? { ns, docs: 0, totalLength: 0 };
+    const generation = stats.generation ?? 0;
     stats.docs += (next ? 1 : 0) - (prev ? 1 : 0);
     stats.totalLength += (next?.length ?? 0) - (prev?.length ?? 0);
+    stats.generation = generation + 1;
     pending.push(store.objectStore("namespaces").put(stats));
     await Promise.all(pending);
+    // The cache follows once the transaction has committed.
+    void store.done.then(
+      () => this.cache.applyChange(ns, generation, path, prev?.terms ?? {}, next?.terms ?? null, next?.length ?? 0),
+      () => this.cache.drop(ns),
+    );
   }
 }
 

@@ -69,6 +69,24 @@ describe("FileStore", () => {
     expect(await store.search("other", "cat", { mode: "lexical" })).toEqual([]);
   });
 
+  it("search results stay right when another kernel (another tab) writes the same database", async () => {
+    const name = `files-test-${++dbCounter}`;
+    const a = await FileStore.open({ name });
+    const b = await FileStore.open({ name });
+    await a.write("app", "x.txt", "apple banana");
+    await a.write("app", "y.txt", "banana cherry");
+    expect((await b.search("app", "banana", { mode: "lexical" })).map((h) => h.path).sort()).toEqual(["x.txt", "y.txt"]);
+    expect((await a.search("app", "banana", { mode: "lexical" })).length).toBe(2);
+    // b has banana's postings cached; a changes them.
+    await a.write("app", "x.txt", "apple only");
+    await a.write("app", "z.txt", "banana split");
+    expect((await b.search("app", "banana", { mode: "lexical" })).map((h) => h.path).sort()).toEqual(["y.txt", "z.txt"]);
+    expect((await a.search("app", "banana", { mode: "lexical" })).map((h) => h.path).sort()).toEqual(["y.txt", "z.txt"]);
+    await b.remove("app", "y.txt");
+    expect((await a.search("app", "banana", { mode: "lexical" })).map((h) => h.path)).toEqual(["z.txt"]);
+    expect((await b.search("app", "banana", { mode: "lexical" })).map((h) => h.path)).toEqual(["z.txt"]);
+  });
+
   it("exports a namespace or everything to one file and imports it back losslessly", async () => {
     await store.write("app", "a.txt", "alpha one");
     await store.write("app", "a.txt", "alpha two", { n: 2 });
