@@ -13,12 +13,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { preview } from "vite";
 import { isLoopback, launch, proxyOf } from "../test/browser/chromium.ts";
+import { benchVectors } from "./vectors.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const DEVICES = (process.env.BENCH_DEVICES ?? "wasm,webgpu").split(",") as Array<"wasm" | "webgpu">;
-/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2, storage, memory. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,storage,memory").split(","));
+/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2, p4, storage, memory. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,p4,storage,memory").split(","));
 const MESSAGES = [{ role: "user", content: "Tell me about operating systems." }];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -243,6 +244,21 @@ try {
     }
     console.log(`  context switch cost: KV-preserving ${sched.switchMs.kv.toFixed(2)} ms, text (re-prefill) ${sched.switchMs.text.toFixed(2)} ms`);
     writeFileSync("bench/out/scheduler.svg", schedulerSvg(sched.rows));
+  }
+  if (ONLY.has("p4")) {
+    console.log("\nP4: top-10 vector search over 384-d clustered unit vectors, 50 queries (same data, same page)");
+    const { page, context } = await guardedPage(browser, `${base}lab.html`);
+    const r = await benchVectors(page);
+    await context.close();
+    results.p4 = r;
+    const ms = (x: number | null) => (x === null ? "–" : x < 10 ? x.toFixed(2) : x.toFixed(0));
+    console.log(`  ${"engine".padEnd(52)}   size   build ms  median ms   p95 ms recall@10`);
+    for (const row of r.rows) {
+      console.log(`  ${row.engine.padEnd(52)} ${String(row.size).padStart(6)} ${ms(row.buildMs).padStart(10)} ${ms(row.medianMs).padStart(10)} ${ms(row.p95Ms).padStart(8)} ${row.recallAt10 === null ? "–" : row.recallAt10.toFixed(3)}${row.note ? `   (${row.note})` : ""}`);
+    }
+    const int8 = r.rows.find((x) => x.engine.startsWith("ours int8") && x.size === 100_000);
+    const orama = r.rows.find((x) => x.engine.startsWith("orama") && x.size === 100_000);
+    if (int8?.medianMs && orama?.medianMs) console.log(`  at 100k: ours int8 ${(orama.medianMs / int8.medianMs).toFixed(1)}x faster than Orama`);
   }
   if (ONLY.has("storage")) {
     console.log("\nStorage: 10k small documents (20-50 words) written one by one with lexical indexing, then 50 lexical top-10 searches (page IndexedDB)");

@@ -5,7 +5,7 @@
 import * as Comlink from "comlink";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from "../kernel/chat.ts";
 import type { LoadProgress } from "../kernel/engine.ts";
-import type { KernelInfo, KernelStats } from "../kernel/kernel.ts";
+import type { EmbedderInfo, KernelInfo, KernelStats } from "../kernel/kernel.ts";
 import type { ModelInfo } from "../kernel/models.ts";
 import type { MemoryOptions, ProcessInfo, Quota } from "../kernel/process.ts";
 import type { PolicyConfig } from "../kernel/scheduler.ts";
@@ -101,6 +101,11 @@ export interface Aios {
     delete(id: string): Promise<void>;
     /** Adds an OpenAI-compatible server's models as "<host>/<id>" (asks it for /models; chats go there once one is loaded). */
     connect(endpoint: { baseUrl: string; apiKey?: string; continueFinalMessage?: boolean }): Promise<ModelInfo[]>;
+  };
+  /** Embedding models (vector search, recall by meaning): the embedded one and real ones on demand. */
+  embedders: {
+    list(): Promise<EmbedderInfo[]>;
+    load(id: string, options?: { onProgress?: (p: LoadProgress) => void }): Promise<EmbedderInfo>;
   };
   kernel: {
     info(): Promise<BootInfo>;
@@ -267,6 +272,16 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
       };
     },
     models,
+    embedders: {
+      list: () => call("embedders.list"),
+      load: (id, loadOptions = {}) =>
+        call("embedders.load", undefined, { id }, {
+          emit: (p: LoadProgress) => {
+            emitProgress(p);
+            loadOptions.onProgress?.(p);
+          },
+        }),
+    },
     kernel: {
       info: async () => (await booted, kernel.info()),
       stats: () => call("kernel.stats"),

@@ -21,7 +21,25 @@ import type { ModelInfo, ModelSource } from "./models.ts";
 import { ProcessTable, validateSpawn, type Process, type ProcessInfo } from "./process.ts";
 import { Scheduler, validatePolicy, type PolicyConfig, type RequestStats } from "./scheduler.ts";
 import { MemoryManager } from "./memory/memory.ts";
+import type { Embedder } from "./embedders/embedder.ts";
 import type { FileStore } from "./storage/files.ts";
+
+export interface EmbedderInfo {
+  id: string;
+  label: string;
+  dim: number;
+  /** Shipped with the app (no download). */
+  embedded: boolean;
+  /** Downloaded already (or embedded). */
+  cached: boolean;
+  downloadMB: number;
+  loaded?: boolean;
+}
+
+export interface EmbedderSource {
+  list(): Promise<EmbedderInfo[]>;
+  load(id: string, onProgress: (p: LoadProgress) => void): Promise<Embedder>;
+}
 
 export interface KernelInfo {
   engine: EngineName;
@@ -81,6 +99,45 @@ export class Kernel {
   constructor(private readonly sources: ModelSource[]) {
     this.shellPid = this.procs.spawn({ name: "shell" }).pid;
   }
+
+  /** Where embedding models come from (the worker supplies Transformers.js's catalog). */
+  private embedders: EmbedderSource | null = null;
+
+  setEmbedderSource(source: EmbedderSource): void {
+    this.embedders = source;
+  }
+
+  async listEmbedders(): Promise<EmbedderInfo[]> {
+    const current = this.files?.embedderId ?? null;
+    return (await this.embedders?.list())?.map((e) => ({ ...e, loaded: e.id === current })) ?? [];
+  }
+
+  /** Loads an embedding model and gives it to the file system (vector and hybrid search, recall). */
+  async loadEmbedder(id: unknown, onProgress: (p: LoadProgress) => void = () => {}): Promise<EmbedderInfo> {
+    if (typeof id !== "string" || id.length === 0 || id.length > 256) throw new KernelError("EINVAL", "id: must be an embedding model id string");
+    if (!this.embedders) throw new KernelError("ENOTSUP", "this kernel has no embedding models");
+    if (!this.files) throw new KernelError("ENOTREADY", this.filesProblem);
+    const entry = (await this.embedders.list()).find((e) => e.id === id);
+    if (!entry) throw new KernelError("ENOENT", `id: no embedding model ${id} (see aios.embedders.list())`);
+    if (this.files.embedderId === id) return { ...entry, loaded: true };
+    // One load at a time, chat models included (Transformers.js's settings are global).
+    if (this.loading) throw new KernelError("EBUSY", `a load of ${this.loading} is already running`);
+    this.loading = id;
+    try {
+      const next = await this.embedders.load(id, onProgress).catch((e) => {
+        throw toKernelError(e, "ELOAD");
+      });
+      const previous = this.embedder;
+      this.embedder = next;
+      this.files.attachEmbedder(next);
+      await previous?.unload().catch(() => undefined);
+      return { ...entry, loaded: true };
+    } finally {
+      this.loading = null;
+    }
+  }
+
+  private embedder: Embedder | null = null;
 
   mountFiles(files: FileStore | null, problem?: string): void {
     this.files = files;

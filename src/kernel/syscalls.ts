@@ -111,6 +111,11 @@ export const SYSCALLS = {
   "memory.recall": (k, ctx, args) => k.memory.recall(ctx.pid, field(args, "query", isAny, ""), field(args, "k", isAny, "") ?? 5),
   "memory.blocks.get": (k, ctx, args) => k.memory.getBlocks(ctx.pid, field(args ?? {}, "label", isAny, "")),
   "memory.blocks.set": (k, ctx, args) => k.memory.setBlock(ctx.pid, field(args, "label", isAny, ""), field(args, "value", isAny, ""), { limit: field(args, "limit", isAny, "") }),
+  "embedders.list": (k) => k.listEmbedders(),
+  "embedders.load": (k, ctx, args) => {
+    if (ctx.pid !== k.shellPid) throw new KernelError("EPERM", "only the shell may change the embedding model");
+    return k.loadEmbedder(field(args, "id", isString, "an embedding model id string"), ctx.emit as ((p: LoadProgress) => void) | undefined);
+  },
   "kernel.info": (k) => k.info(),
   "kernel.stats": (k) => k.getStats(),
   "kernel.setPolicy": (k, ctx, args) => {

@@ -69,4 +69,5 @@ declare global {
   }
 }
 window.lab = lab;
+import "./vector-bench.ts";
 import "./storage-bench.ts";

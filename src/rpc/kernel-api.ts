@@ -5,7 +5,8 @@
 import { TransformersSource } from "../kernel/engines/transformers-source.ts";
 import { WebLLMSource } from "../kernel/engines/webllm.ts";
 import { KernelError } from "../kernel/errors.ts";
-import { Kernel, type KernelInfo } from "../kernel/kernel.ts";
+import { EMBEDDERS, isEmbedderCached, loadTransformersEmbedder, type TransformersEmbedderOptions } from "../kernel/embedders/transformers.ts";
+import { Kernel, type EmbedderSource, type KernelInfo } from "../kernel/kernel.ts";
 import { detectGpu, type GpuCapabilities } from "../kernel/models.ts";
 import { syscall, type SyscallContext } from "../kernel/syscalls.ts";
 import { FileStore } from "../kernel/storage/files.ts";
@@ -29,6 +30,18 @@ export interface BootInfo extends KernelInfo {
 }
 
 export const DEFAULT_MODEL = "aios-tiny";
+export const DEFAULT_EMBEDDER = "aios-embed";
+
+/** Transformers.js's embedding models: the embedded one and real encoders downloaded on demand. */
+function embedderSource(options: TransformersEmbedderOptions): EmbedderSource {
+  return {
+    list: async () =>
+      Promise.all(
+        EMBEDDERS.map(async (e) => ({ id: e.id, label: e.label, dim: e.dim, embedded: e.source === "embedded", cached: await isEmbedderCached(e), downloadMB: e.downloadMB })),
+      ),
+    load: (id, onProgress) => loadTransformersEmbedder(id, options, onProgress),
+  };
+}
 
 export function createKernelApi() {
   let kernel: Kernel | null = null;
@@ -58,6 +71,9 @@ export function createKernelApi() {
       (error: Error) => kernel!.mountFiles(null, error.message),
     );
     await kernel.loadModel(options.model ?? DEFAULT_MODEL);
+    kernel.setEmbedderSource(embedderSource({ modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base) }));
+    // Vector search and recall by meaning; without it search is lexical (the OS still boots).
+    await kernel.loadEmbedder(DEFAULT_EMBEDDER).catch((error: Error) => console.warn(`AIOS: no embedder: ${error.message}`));
     return bootInfo();
   }
 

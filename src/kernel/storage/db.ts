@@ -7,6 +7,8 @@
  *   retention limit are gone; a removed file has no rows left in any store.
  * - `postings` holds exactly the terms of each file's current version, and `namespaces[ns]` the
  *   count and total token length of the indexed files (BM25's N and average length).
+ * - `vectors[ns, path]`, where present, embeds the current version's text; a change of a file
+ *   made without an embedder deletes it rather than leave a stale one.
  */
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from "idb";
 
@@ -56,19 +58,28 @@ export interface NamespaceRow {
   generation?: number;
 }
 
+/** A file's embedding (of its current version's text), from the model named. */
+export interface VectorRow {
+  ns: string;
+  path: string;
+  model: string;
+  vector: Float32Array;
+}
+
 export interface FilesDB extends DBSchema {
   files: { key: [string, string]; value: FileRow };
+  vectors: { key: [string, string]; value: VectorRow };
   versions: { key: [string, string, number]; value: VersionRow };
   postings: { key: [string, string, string]; value: PostingRow };
   namespaces: { key: string; value: NamespaceRow };
 }
 
 export type FilesDatabase = IDBPDatabase<FilesDB>;
-export const ALL_STORES = ["files", "versions", "postings", "namespaces"] as const;
-export type ChangeTransaction = IDBPTransaction<FilesDB, ["files", "versions", "postings", "namespaces"], "readwrite">;
+export const ALL_STORES = ["files", "versions", "postings", "namespaces", "vectors"] as const;
+export type ChangeTransaction = IDBPTransaction<FilesDB, ["files", "versions", "postings", "namespaces", "vectors"], "readwrite">;
 
 export const DB_NAME = "aios-files";
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 
 /** Opens (creating or upgrading) the database; in Node tests fake-indexeddb provides `indexedDB`. */
 export function openFilesDB(name = DB_NAME): Promise<FilesDatabase> {
@@ -80,6 +91,7 @@ export function openFilesDB(name = DB_NAME): Promise<FilesDatabase> {
         db.createObjectStore("postings", { keyPath: ["ns", "term", "path"] });
         db.createObjectStore("namespaces", { keyPath: "ns" });
       }
+      if (oldVersion < 2) db.createObjectStore("vectors", { keyPath: ["ns", "path"] });
     },
     // A newer version of the app (another tab) wants to upgrade: step aside.
     blocking(_current, _blocked, event) {

@@ -10,7 +10,10 @@
  */
 import { KernelError } from "../errors.ts";
 import { idf, snippet, termFrequencies, termScore, tokenize } from "./bm25.ts";
+import type { Embedder } from "../embedders/embedder.ts";
 import { PostingCache, type Posting } from "./posting-cache.ts";
+import { VectorCache } from "./vector-cache.ts";
+import { VectorIndex } from "./vector-index.ts";
 import { openFilesDB, type ChangeTransaction, type ContentType, type FileRow, type FilesDatabase, type Meta, type VersionRow } from "./db.ts";
 
 export type Content = string | Blob | JsonValue;
@@ -95,6 +98,15 @@ export interface ExportDocument {
 }
 
 const EXPORT_FORMAT = "aios-files";
+/** Text an embedding reads (embedders truncate to their own token limit after this). */
+const EMBED_CHARS = 4000;
+/** Reciprocal-rank fusion's constant (Cormack et al.). */
+const RRF_K = 60;
+
+interface Embedding {
+  vector: Float32Array;
+  model: string;
+}
 const MAX_QUERY_CHARS = 4096;
 const MAX_K = 100;
 const encoder = new TextEncoder();
@@ -198,6 +210,8 @@ const nsRange = (ns: string, prefix = "") => IDBKeyRange.bound([ns, prefix], [ns
 
 export class FileStore {
   private readonly cache = new PostingCache();
+  private readonly vectors = new VectorCache();
+  private embedder: Embedder | null = null;
 
   private constructor(
     private readonly db: FilesDatabase,
@@ -213,19 +227,40 @@ export class FileStore {
     this.db.close();
   }
 
+  /**
+   * Files written from now on are embedded by `embedder` (vector and hybrid search); files embedded
+   * by another model are found by vector search again once rewritten or `reembed`-ed.
+   */
+  attachEmbedder(embedder: Embedder | null): void {
+    this.embedder = embedder;
+  }
+
+  get embedderId(): string | null {
+    return this.embedder?.modelId ?? null;
+  }
+
+  /** The embedding of a version's text, when an embedder is attached and there is text. */
+  private async embed(text: string): Promise<Embedding | null> {
+    const embedder = this.embedder;
+    if (!embedder || !text.trim()) return null;
+    const [vector] = await embedder.embed([text.slice(0, EMBED_CHARS)]);
+    return { vector: vector!, model: embedder.modelId };
+  }
+
   async write(ns: string, path: unknown, content: unknown, meta?: unknown): Promise<{ path: string; version: number }> {
     validateNamespace(ns);
     const p = validatePath(path, this.limits);
     const { type, size } = classify(content, this.limits.maxFileBytes);
     const m = validateMeta(meta, this.limits);
     const text = await indexText(content as Content, type);
+    const embedding = await this.embed(text);
     try {
       const tx = this.change();
       const prev = await tx.objectStore("files").get([ns, p]);
       const now = Date.now();
       const version = (prev?.version ?? 0) + 1;
       await tx.objectStore("versions").put({ ns, path: p, version, type, content, size, meta: m, createdAt: now });
-      await this.index(tx, prev, { ns, path: p, version, type, size, createdAt: prev?.createdAt ?? now, updatedAt: now, meta: m, ...this.termsOf(text) });
+      await this.index(tx, prev, { ns, path: p, version, type, size, createdAt: prev?.createdAt ?? now, updatedAt: now, meta: m, ...this.termsOf(text) }, embedding);
       await tx.done;
       return { path: p, version };
     } catch (error) {
@@ -275,7 +310,7 @@ export class FileStore {
       if (!prev) throw new KernelError("ENOENT", `${p}: no such file`);
       const versions = await tx.objectStore("versions").count(fileRange(ns, p));
       await tx.objectStore("versions").delete(fileRange(ns, p));
-      await this.index(tx, prev, null);
+      await this.index(tx, prev, null, null);
       await tx.done;
       return { path: p, versions };
     } catch (error) {
@@ -305,15 +340,52 @@ export class FileStore {
     if (!Number.isSafeInteger(k) || k < 1 || k > MAX_K) throw new KernelError("EINVAL", `k: must be an integer from 1 to ${MAX_K}`);
     const mode = options.mode ?? "hybrid";
     if (mode !== "hybrid" && mode !== "lexical" && mode !== "vector") throw new KernelError("EINVAL", 'mode: must be "hybrid", "lexical" or "vector"');
-    if (mode === "vector") throw new KernelError("ENOTSUP", "mode: vector search needs an embedding model, which this store has not been given");
+    if (mode === "vector" && !this.embedder) throw new KernelError("ENOTSUP", "mode: vector search needs an embedding model, and none is loaded");
     const prefix = validatePrefix(options.prefix, this.limits);
-    return this.lexical(ns, query, k, prefix);
+    const terms = [...new Set(tokenize(query))];
+    let ranked: Array<[string, number]>;
+    if (mode === "lexical" || !this.embedder) ranked = (await this.lexical(ns, terms, prefix)).slice(0, k);
+    else if (mode === "vector") ranked = await this.nearest(ns, query, k, prefix);
+    else {
+      // Reciprocal-rank fusion of both lists (each cut at a few times k).
+      const depth = Math.max(30, 3 * k);
+      const [lexical, vector] = [(await this.lexical(ns, terms, prefix)).slice(0, depth), await this.nearest(ns, query, depth, prefix)];
+      const fused = new Map<string, number>();
+      for (const list of [lexical, vector]) list.forEach(([path], rank) => fused.set(path, (fused.get(path) ?? 0) + 1 / (RRF_K + rank + 1)));
+      ranked = [...fused].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, k);
+    }
+    return this.withSnippets(ns, ranked, terms);
   }
 
-  private async lexical(ns: string, query: string, k: number, prefix: string): Promise<SearchHit[]> {
-    const terms = [...new Set(tokenize(query))];
+  /** Files by cosine similarity of their embedding to the query's (exact search, wasm SIMD). */
+  private async nearest(ns: string, query: string, k: number, prefix: string): Promise<Array<[string, number]>> {
+    const embedder = this.embedder!;
+    const [q] = await embedder.embed([query.slice(0, EMBED_CHARS)]);
+    const tx = this.db.transaction(["namespaces", "vectors"]);
+    const generation = (await tx.objectStore("namespaces").get(ns))?.generation ?? 0;
+    let space = this.vectors.get(ns, generation, embedder.modelId);
+    if (!space) {
+      const rows = await tx.objectStore("vectors").getAll(IDBKeyRange.bound([ns], [ns, []]));
+      const index = await VectorIndex.create(embedder.dim);
+      space = { generation, model: embedder.modelId, index, idOf: new Map(), pathOf: new Map(), nextId: 0 };
+      for (const row of rows) {
+        if (row.model !== embedder.modelId || row.vector.length !== embedder.dim) continue;
+        const id = space.nextId++;
+        index.add(id, row.vector);
+        space.idOf.set(row.path, id);
+        space.pathOf.set(id, row.path);
+      }
+      this.vectors.set(ns, space);
+    }
+    const { pathOf } = space;
+    const hits = space.index.search(q!, Math.min(k, Math.max(1, space.index.size)), prefix ? { filter: (id) => pathOf.get(id)!.startsWith(prefix) } : {});
+    return hits.map((h) => [pathOf.get(h.id)!, h.score]);
+  }
+
+  /** Every file matching a query term, by BM25 score. */
+  private async lexical(ns: string, terms: string[], prefix: string): Promise<Array<[string, number]>> {
     if (terms.length === 0) return [];
-    const tx = this.db.transaction(["postings", "namespaces", "versions", "files"]);
+    const tx = this.db.transaction(["postings", "namespaces"]);
     const stats = await tx.objectStore("namespaces").get(ns);
     if (!stats || stats.docs === 0) return [];
     const average = stats.totalLength / stats.docs;
@@ -332,7 +404,11 @@ export class FileStore {
         scores.set(path, (scores.get(path) ?? 0) + termScore(tf, length, average, termIdf));
       }
     }
-    const top = [...scores].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, k);
+    return [...scores].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  }
+
+  private async withSnippets(ns: string, top: Array<[string, number]>, terms: string[]): Promise<SearchHit[]> {
+    const tx = this.db.transaction(["files", "versions"]);
     const rows: Array<VersionRow | undefined> = [];
     for (const [path] of top) {
       const file = await tx.objectStore("files").get([ns, path]);
@@ -389,18 +465,19 @@ export class FileStore {
           return { ns: file.ns, path: file.path, version: v.version, type: v.type, content, size: classify(content, Infinity).size, meta: v.meta, createdAt: v.createdAt };
         });
         const latest = rows.reduce((a, b) => (b.version > a.version ? b : a));
-        const terms = this.termsOf(await indexText(latest.content as Content, latest.type));
+        const latestText = await indexText(latest.content as Content, latest.type);
+        const terms = this.termsOf(latestText);
         const row: FileRow = { ns: file.ns, path: file.path, version: latest.version, type: latest.type, size: latest.size, createdAt: file.createdAt, updatedAt: latest.createdAt, meta: latest.meta, ...terms };
-        return { rows, row };
+        return { rows, row, embedding: await this.embed(latestText) };
       }),
     );
     try {
       const tx = this.change();
-      for (const { rows, row } of prepared) {
+      for (const { rows, row, embedding } of prepared) {
         const prev = await tx.objectStore("files").get([row.ns, row.path]);
         await tx.objectStore("versions").delete(fileRange(row.ns, row.path));
         await Promise.all(rows.map((r) => tx.objectStore("versions").put(r)));
-        await this.index(tx, prev, row);
+        await this.index(tx, prev, row, embedding);
       }
       await tx.done;
     } catch (error) {
@@ -412,7 +489,7 @@ export class FileStore {
   private change(): ChangeTransaction {
     // "relaxed": committed once the browser has the data (it survives a tab or browser crash);
     // "strict" would also wait for the OS to flush to disk on every write.
-    return this.db.transaction(["files", "versions", "postings", "namespaces"], "readwrite", { durability: "relaxed" });
+    return this.db.transaction(["files", "versions", "postings", "namespaces", "vectors"], "readwrite", { durability: "relaxed" });
   }
 
   private termsOf(text: string): Pick<FileRow, "terms" | "length"> {
@@ -424,13 +501,15 @@ export class FileStore {
    * Replaces `prev`'s index entries with `next`'s (either may be null) and writes or deletes the
    * file row, inside the caller's transaction.
    */
-  private async index(store: ChangeTransaction, prev: FileRow | undefined, next: FileRow | null): Promise<void> {
+  private async index(store: ChangeTransaction, prev: FileRow | undefined, next: FileRow | null, embedding: Embedding | null): Promise<void> {
     const ns = (next ?? prev)!.ns;
     const path = (next ?? prev)!.path;
     const postings = store.objectStore("postings");
     const pending: Promise<unknown>[] = [];
     for (const term of Object.keys(prev?.terms ?? {})) if (!next || !(term in next.terms)) pending.push(postings.delete([ns, term, path]));
     if (next) for (const [term, tf] of Object.entries(next.terms)) pending.push(postings.put({ ns, term, path, tf, length: next.length }));
+    if (embedding && next) pending.push(store.objectStore("vectors").put({ ns, path, model: embedding.model, vector: embedding.vector }));
+    else pending.push(store.objectStore("vectors").delete([ns, path]));
     if (next) {
       pending.push(store.objectStore("files").put(next));
       const keepFrom = next.version - this.limits.keepVersions;
@@ -447,8 +526,14 @@ export class FileStore {
     await Promise.all(pending);
     // The cache follows once the transaction has committed.
     void store.done.then(
-      () => this.cache.applyChange(ns, generation, path, prev?.terms ?? {}, next?.terms ?? null, next?.length ?? 0),
-      () => this.cache.drop(ns),
+      () => {
+        this.cache.applyChange(ns, generation, path, prev?.terms ?? {}, next?.terms ?? null, next?.length ?? 0);
+        this.vectors.applyChange(ns, generation, path, embedding?.vector ?? null, embedding?.model ?? null);
+      },
+      () => {
+        this.cache.drop(ns);
+        this.vectors.drop(ns);
+      },
     );
   }
 }
