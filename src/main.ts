@@ -18,3 +18,8 @@ window.aios = createAios(connectKernel(params.get("kernel") === "dedicated" ? "d
 });
 
 mount(App, { target: document.getElementById("app")!, props: { aios: window.aios } });
+
+// Files and memories should outlive storage pressure: ask once per visit. Browsers decide on
+// their own (Chromium grants it to sites a user engages with; headless always declines), and the
+// Files window shows the answer.
+void navigator.storage?.persist?.().catch(() => false);

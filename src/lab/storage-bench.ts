@@ -2,17 +2,9 @@
  * In-page part of `npm run bench`'s storage figures: the file system (FileStore on this page's
  * real IndexedDB) writing small documents with lexical indexing, and searching them.
  */
+import { createRng } from "../kernel/sampling.ts";
 import { FileStore } from "../kernel/storage/files.ts";
 
-/** A deterministic PRNG (mulberry32) so every run writes the same corpus. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "shi", "pe", "da", "zu", "ri", "mo", "ga", "fe", "bi"];
 
@@ -29,7 +21,7 @@ function vocabulary(n: number, random: () => number): string[] {
 const percentile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)]!;
 
 async function run(config: { docs: number; queries: number }) {
-  const random = rng(7);
+  const random = createRng(7); // the same corpus every run
   const vocab = vocabulary(5000, random);
   const word = () => vocab[Math.floor(vocab.length * random() ** 2.5)]!;
   const doc = () => Array.from({ length: 20 + Math.floor(random() * 30) }, word).join(" ");

@@ -6,6 +6,7 @@
  * are imported on demand, so lab.html pays nothing for this until a benchmark runs.
  */
 import { VectorIndex } from "../kernel/storage/vector-index.ts";
+import { createRng } from "../kernel/sampling.ts";
 
 export interface VectorBenchConfig {
   sizes?: number[];
@@ -52,14 +53,6 @@ const DEFAULTS = {
   hnsw: { m: 16, efConstruction: 100, efSearch: 100, maxBuildMs: 180_000 },
 } as const;
 
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normaliseInPlace(v: Float32Array) {
   let s = 0;
@@ -70,7 +63,7 @@ function normaliseInPlace(v: Float32Array) {
 
 /** n clustered unit vectors (centre + gaussian noise, renormalised) and q queries from the same mixture. */
 function dataset(n: number, q: number, dim: number, clusterSize: number, spread: number, seed: number) {
-  const random = mulberry32(seed);
+  const random = createRng(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const clusters = Math.max(1, Math.round(n / clusterSize));
   const centres = new Float32Array(clusters * dim);

@@ -4,7 +4,7 @@
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, inject } from "vitest";
-import { isLoopback, launch, proxyOf } from "./chromium.ts";
+import { isLoopback, launch, launchWithProfile, proxyOf } from "./chromium.ts";
 
 export { isLoopback, launch };
 
@@ -78,4 +78,18 @@ export async function openApp(browser: Browser, query = "", options: { waitReady
     },
     close: () => context.close(),
   };
+}
+
+/**
+ * The app in a browser of its own with a profile on disk (for data that must survive a browser
+ * restart), guarded like openApp; `offsite()` lists what tried to leave the machine.
+ */
+export async function openWithProfile(profile: string, query = "?device=wasm"): Promise<{ context: BrowserContext; page: Page; offsite(): string[] }> {
+  const { context, attempts } = await launchWithProfile(profile);
+  const blocked: string[] = [];
+  await context.route("**/*", (route) => (isLoopback(route.request().url()) ? route.continue() : (blocked.push(route.request().url()), route.abort())));
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(new URL(query, inject("baseUrl")).href);
+  await page.evaluate(() => window.aios.ready);
+  return { context, page, offsite: () => [...blocked, ...attempts] };
 }

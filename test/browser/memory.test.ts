@@ -4,21 +4,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect, inject, it } from "vitest";
-import { launchWithProfile } from "./chromium.ts";
-import { isLoopback } from "./harness.ts";
+import { expect, it } from "vitest";
+import { openWithProfile } from "./harness.ts";
 
 it("a 100-turn conversation on a 512-token window never overflows, recalls paged-out facts, and survives a restart", async () => {
   const profile = mkdtempSync(join(tmpdir(), "aios-memory-"));
-  const offsite: string[] = [];
-  const open = async () => {
-    const { context, attempts } = await launchWithProfile(profile);
-    await context.route("**/*", (route) => (isLoopback(route.request().url()) ? route.continue() : (offsite.push(route.request().url()), route.abort())));
-    const page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(new URL("?device=wasm", inject("baseUrl")).href);
-    await page.evaluate(() => window.aios.ready);
-    return { context, page, attempts };
-  };
+  const open = () => openWithProfile(profile);
+
   try {
     const first = await open();
     const run = await first.page.evaluate(async () => {
@@ -61,7 +53,7 @@ it("a 100-turn conversation on a 512-token window never overflows, recalls paged
     expect(after.recalled).toContain("4711");
     expect(after.fits).toBe(true);
     expect(after.recalledIntoContext).toBeGreaterThan(0);
-    expect([...offsite, ...first.attempts, ...second.attempts]).toEqual([]);
+    expect([...first.offsite(), ...second.offsite()]).toEqual([]);
   } finally {
     rmSync(profile, { recursive: true, force: true });
   }

@@ -5,8 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, inject, it } from "vitest";
-import { launchWithProfile } from "./chromium.ts";
-import { isLoopback, openApp, useBrowser } from "./harness.ts";
+import { openApp, openWithProfile, useBrowser } from "./harness.ts";
 
 const browser = useBrowser();
 
@@ -118,15 +117,8 @@ it("committed files survive a reload and a page killed in the middle of writing"
 
 it("files survive a browser restart on the same profile", async () => {
   const profile = mkdtempSync(join(tmpdir(), "aios-profile-"));
-  const offsite: string[] = [];
-  const open = async () => {
-    const { context, attempts } = await launchWithProfile(profile);
-    await context.route("**/*", (route) => (isLoopback(route.request().url()) ? route.continue() : (offsite.push(route.request().url()), route.abort())));
-    const page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(new URL("?device=wasm", inject("baseUrl")).href);
-    await page.evaluate(() => window.aios.ready);
-    return { context, page, attempts };
-  };
+  const open = () => openWithProfile(profile);
+
   try {
     const first = await open();
     await first.page.evaluate(async () => {
@@ -143,7 +135,7 @@ it("files survive a browser restart on the same profile", async () => {
     await second.context.close();
     expect([out.read.content, out.read.version]).toEqual(["Met Ada at the library. We talked about engines.", 2]);
     expect(out.hits.map((h) => h.path)).toEqual(["day1.md"]);
-    expect([...offsite, ...first.attempts, ...second.attempts]).toEqual([]);
+    expect([...first.offsite(), ...second.offsite()]).toEqual([]);
   } finally {
     rmSync(profile, { recursive: true, force: true });
   }

@@ -177,7 +177,7 @@ export class MemoryManager {
     if (limit === undefined) limit = (await files.read(ns, `${BLOCKS}${l}.json`).then((r) => (r.content as unknown as Block).limit, () => DEFAULT_BLOCK_LIMIT));
     if (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > MAX_BLOCK_LIMIT) throw new KernelError("EINVAL", `limit: must be an integer from 1 to ${MAX_BLOCK_LIMIT}`);
     if (value.length > (limit as number)) throw new KernelError("EQUOTA", `block ${l}: ${value.length} characters is over its ${limit}-character limit`);
-    await files.write(ns, `${BLOCKS}${l}.json`, { value, limit });
+    await files.write(ns, `${BLOCKS}${l}.json`, { value, limit }, undefined, { index: false });
     return { label: l, value, limit: limit as number };
   }
 
@@ -319,7 +319,8 @@ export class MemoryManager {
   }
 
   private async save(files: FileStore, ns: string, conversation: Conversation): Promise<void> {
-    await files.write(ns, CONVERSATION, conversation as never);
+    // Bookkeeping, not searchable: turns are found in recall storage once paged out.
+    await files.write(ns, CONVERSATION, conversation as never, undefined, { index: false });
   }
 
   private locked<T>(ns: string, run: () => Promise<T>): Promise<T> {

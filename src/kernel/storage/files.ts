@@ -30,14 +30,7 @@ export interface StorageLimits {
 
 export const DEFAULT_LIMITS: StorageLimits = { maxFileBytes: 32 * 1024 * 1024, keepVersions: 20, maxPathChars: 1024, maxMetaBytes: 16 * 1024 };
 
-export interface FileInfo {
-  path: string;
-  version: number;
-  type: ContentType;
-  size: number;
-  createdAt: number;
-  updatedAt: number;
-}
+export type FileInfo = Pick<FileRow, "path" | "version" | "type" | "size" | "createdAt" | "updatedAt">;
 
 export interface ReadResult {
   path: string;
@@ -247,12 +240,13 @@ export class FileStore {
     return { vector: vector!, model: embedder.modelId };
   }
 
-  async write(ns: string, path: unknown, content: unknown, meta?: unknown): Promise<{ path: string; version: number }> {
+  /** `index: false` keeps a file out of search (the kernel's own bookkeeping files). */
+  async write(ns: string, path: unknown, content: unknown, meta?: unknown, options: { index?: boolean } = {}): Promise<{ path: string; version: number }> {
     validateNamespace(ns);
     const p = validatePath(path, this.limits);
     const { type, size } = classify(content, this.limits.maxFileBytes);
     const m = validateMeta(meta, this.limits);
-    const text = await indexText(content as Content, type);
+    const text = options.index === false ? "" : await indexText(content as Content, type);
     const embedding = await this.embed(text);
     try {
       const tx = this.change();

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { createRng } from "../../../../src/kernel/sampling.ts";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,15 +31,6 @@ async function relaxedDotHere(): Promise<number[] | null> {
   return Array.from(new Int32Array(memory.buffer, 48, 4));
 }
 
-/** mulberry32: a seeded uniform [0, 1) generator. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(random: () => number) {
   return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -53,13 +45,13 @@ function normalise(v: Float32Array): Float32Array {
 }
 
 function randomVectors(n: number, dim: number, seed: number): Float32Array[] {
-  const g = gaussian(rng(seed));
+  const g = gaussian(createRng(seed));
   return Array.from({ length: n }, () => Float32Array.from({ length: dim }, g));
 }
 
 /** Normalised points around `clusters` random centres (the shape of real embeddings). */
 function clusteredVectors(n: number, dim: number, clusters: number, seed: number, spread = 0.35): Float32Array[] {
-  const random = rng(seed);
+  const random = createRng(seed);
   const g = gaussian(random);
   const centres = Array.from({ length: clusters }, () => normalise(Float32Array.from({ length: dim }, g)));
   return Array.from({ length: n }, () => {
@@ -191,7 +183,7 @@ describe.each(["simd128", "relaxed"] as const)("VectorIndex (%s int8 scan)", (si
 
   it("add replaces, remove swap-removes, and growth keeps every vector", async () => {
     const dim = 20;
-    const random = rng(9);
+    const random = createRng(9);
     const pool = randomVectors(600, dim, 77);
     const index = await create(dim);
     const live = new Map<number, Float32Array>();
