@@ -83,8 +83,10 @@ it("committed files survive a reload and a page killed in the middle of writing"
     await page.evaluate(async () => {
       const p = await window.aios.spawn({ name: "durable" });
       await p.storage.write("marker.txt", "start");
-      for (let i = 0; i < 200; i++) void p.storage.write(`burst/f${i % 20}.txt`, `burst version word${Math.floor(i / 20) + 1}`).catch(() => {});
-      await new Promise((r) => setTimeout(r, 30));
+      const writes = Array.from({ length: 200 }, (_, i) => p.storage.write(`burst/f${i % 20}.txt`, `burst version word${Math.floor(i / 20) + 1}`));
+      writes.forEach((w) => w.catch(() => {}));
+      // Kill once some have committed, with most still queued or in flight.
+      await writes[25];
     });
     await page.close({ runBeforeUnload: false });
     // The shared kernel ends with its last page; open a new one on the same origin and storage.
