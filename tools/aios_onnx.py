@@ -5,6 +5,26 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 
+def pin_signature(m, shapes, producer, path):
+    """Sets every graph input and output to exactly `shapes` (ints fixed, strings named symbolic
+    axes), drops intermediate shape info, checks the model and saves it to `path`."""
+    for vi in list(m.graph.input) + list(m.graph.output):
+        dims = vi.type.tensor_type.shape.dim
+        want = shapes[vi.name]
+        assert len(dims) == len(want), (vi.name, len(dims))
+        for d, w in zip(dims, want):
+            d.Clear()
+            if isinstance(w, int):
+                d.dim_value = w
+            else:
+                d.dim_param = w
+    del m.graph.value_info[:]
+    m.producer_name = producer
+    onnx.checker.check_model(m)
+    onnx.shape_inference.infer_shapes(m, strict_mode=True)
+    onnx.save(m, path)
+
+
 def export_fp32(model, cfg, path):
     L, H, D = cfg.num_hidden_layers, cfg.num_key_value_heads, cfg.head_dim
     b, s, p = 2, 5, 3
@@ -56,21 +76,7 @@ def export_fp32(model, cfg, path):
         for kv in ("key", "value"):
             shapes[f"past_key_values.{i}.{kv}"] = ["batch_size", H, "past_sequence_length", D]
             shapes[f"present.{i}.{kv}"] = ["batch_size", H, "total_sequence_length", D]
-    for vi in list(m.graph.input) + list(m.graph.output):
-        dims = vi.type.tensor_type.shape.dim
-        want = shapes[vi.name]
-        assert len(dims) == len(want), (vi.name, len(dims))
-        for d, w in zip(dims, want):
-            d.Clear()
-            if isinstance(w, int):
-                d.dim_value = w
-            else:
-                d.dim_param = w
-    del m.graph.value_info[:]
-    m.producer_name = "aios-tiny/tools/make_model.py"
-    onnx.checker.check_model(m)
-    onnx.shape_inference.infer_shapes(m, strict_mode=True)
-    onnx.save(m, path)
+    pin_signature(m, shapes, "aios-tiny/tools/make_model.py", path)
     return m
 
 

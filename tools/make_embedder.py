@@ -33,6 +33,7 @@ import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import aios_tokenizer as TK  # noqa: E402
+from aios_onnx import pin_signature  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "public", "models", "aios-embed")
@@ -1189,21 +1190,8 @@ def export_onnx(model, path):
                           output_names=["last_hidden_state"], dynamic_axes=dyn, opset_version=14, do_constant_folding=True)
     model.eval()
     m = onnx.load(path)
-    for vi in list(m.graph.input) + list(m.graph.output):
-        dims = vi.type.tensor_type.shape.dim
-        want = ["batch_size", "sequence_length"] + ([HIDDEN] if vi.name == "last_hidden_state" else [])
-        assert len(dims) == len(want), (vi.name, len(dims))
-        for d, w in zip(dims, want):
-            d.Clear()
-            if isinstance(w, int):
-                d.dim_value = w
-            else:
-                d.dim_param = w
-    del m.graph.value_info[:]
-    m.producer_name = "aios-embed/tools/make_embedder.py"
-    onnx.checker.check_model(m)
-    onnx.shape_inference.infer_shapes(m, strict_mode=True)
-    onnx.save(m, path)
+    shapes = {vi.name: ["batch_size", "sequence_length"] + ([HIDDEN] if vi.name == "last_hidden_state" else []) for vi in list(m.graph.input) + list(m.graph.output)}
+    pin_signature(m, shapes, "aios-embed/tools/make_embedder.py", path)
     return [i.name for i in m.graph.input]
 
 
