@@ -18,8 +18,8 @@ import { benchVectors } from "./vectors.ts";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const DEVICES = (process.env.BENCH_DEVICES ?? "wasm,webgpu").split(",") as Array<"wasm" | "webgpu">;
-/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2, p4, storage, memory. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,p4,storage,memory").split(","));
+/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2, p4, storage, memory, tools. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,p4,storage,memory,tools").split(","));
 const MESSAGES = [{ role: "user", content: "Tell me about operating systems." }];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -185,6 +185,50 @@ async function memory(browser: Browser, base: string) {
   return { medianOverheadMs: median(all), medianOverheadLast10Ms: median(last), overheadShare: sum(all) / sum(r.map((x) => x.totalMs)), pagingCalls: r.filter((x) => x.paged > 0).length };
 }
 
+/**
+ * Tools: the access check's cost and the js sandbox's start and call overhead (in a page, side by
+ * side), a tool call through window.aios (worker, ports, validation, access, audit) vs the same
+ * driver called bare, and the kernel's own time per tool-loop step (model and tool excluded).
+ */
+async function tools(browser: Browser, base: string) {
+  const lab = await guardedPage(browser, `${base}lab.html`);
+  const inPage = await lab.page.evaluate(() => window.toolsBench.run({ accessCalls: 200, sandboxCalls: 30 }));
+  await lab.context.close();
+  const { page, context, offsite } = await guardedPage(browser, `${base}?device=wasm`);
+  const viaKernel = await page.evaluate(async () => {
+    await window.aios.ready;
+    const p = await window.aios.spawn({ name: `bench-tools-${Date.now()}`, capabilities: ["calculator"] });
+    const calls: number[] = [];
+    for (let i = -10; i < 100; i++) {
+      const t = performance.now();
+      await p.tools.call("calculator", { expression: "12*7" });
+      if (i >= 0) calls.push(performance.now() - t);
+    }
+    await p.exit();
+    const steps: number[] = [];
+    const plain: number[] = [];
+    let toolTurns = 0;
+    for (let i = 0; i < 12; i++) {
+      const agent = await window.aios.spawn({ name: `bench-loop-${Date.now()}-${i}`, capabilities: ["calculator"] });
+      const withTool = await agent.chat("What is 12 times 7?");
+      const without = await agent.chat("Hello");
+      await agent.exit();
+      if (i < 2) continue;
+      if (withTool.context.steps >= 2) {
+        toolTurns++;
+        steps.push(withTool.context.overheadMs / withTool.context.steps);
+      }
+      plain.push(without.context.overheadMs);
+    }
+    const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+    const med = (xs: number[]) => (xs.length ? sorted(xs)[Math.floor(xs.length / 2)]! : null);
+    return { callMs: med(calls), stepMs: med(steps), plainTurnMs: med(plain), toolTurns, turns: 10 };
+  });
+  await context.close();
+  if (offsite.length) throw new Error(`requests left the machine: ${offsite.join(", ")}`);
+  return { ...inPage, viaKernel };
+}
+
 function schedulerSvg(rows: Array<{ label: string; throughput: number; p95: number; p50: number }>): string {
   const w = 640;
   const h = 60 + rows.length * 44;
@@ -271,6 +315,17 @@ try {
     const r = await memory(browser, base);
     results.memory = r;
     console.log(`  overhead median ${r.medianOverheadMs.toFixed(1)} ms (last 10 turns ${r.medianOverheadLast10Ms.toFixed(1)} ms), ${(r.overheadShare * 100).toFixed(1)}% of chat time; ${r.pagingCalls} calls paged`);
+  }
+  if (ONLY.has("tools")) {
+    console.log("\nTools: access checks, the js sandbox, a tool call through the kernel, the tool loop (wasm)");
+    const r = await tools(browser, base);
+    results.tools = r;
+    const { access, sandbox, viaKernel } = r;
+    const f = (x: number | null, d = 3) => (x === null ? "–" : x.toFixed(d));
+    console.log(`  access check + audit entry: ${f(access.accessMemoryMs)} ms (memory store), ${f(access.accessIndexedDBMs)} ms (IndexedDB store); the bare calculator call ${f(access.bareMs)} ms`);
+    console.log(`  js sandbox (${sandbox.isolation}): cold start ${f(sandbox.coldStartMs, 1)} ms; warm call ${f(sandbox.warmWorkerMs, 2)} ms in a worker vs ${f(sandbox.warmInlineMs, 2)} ms inline (worker overhead ${f(sandbox.workerOverheadMs, 2)} ms)`);
+    console.log(`  calculator through window.aios as a process: ${f(viaKernel.callMs, 2)} ms per call vs ${f(access.bareMs)} ms bare (x${viaKernel.callMs && access.bareMs ? (viaKernel.callMs / access.bareMs).toFixed(0) : "–"})`);
+    console.log(`  tool loop: the kernel's own time per step ${f(viaKernel.stepMs, 1)} ms (model and tool excluded; ${viaKernel.toolTurns}/${viaKernel.turns} turns called the tool); a turn without tools ${f(viaKernel.plainTurnMs, 1)} ms`);
   }
   const leaked = proxyOf(browser)!.attempts;
   if (leaked.length) throw new Error(`requests tried to leave the machine: ${leaked.join(", ")}`);

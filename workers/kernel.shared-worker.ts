@@ -1,14 +1,13 @@
 /// <reference lib="webworker" />
 // The kernel as a SharedWorker: one kernel (one loaded model) for every tab of this origin. Each
-// tab connects a port; nothing but wiring lives here.
-import * as Comlink from "comlink";
+// tab's port acts as the shell; nothing but wiring lives here.
 import { installErrorTransfer } from "../src/rpc/errors.ts";
-import { createKernelApi } from "../src/rpc/kernel-api.ts";
+import { createKernelHost } from "../src/rpc/kernel-api.ts";
 
 installErrorTransfer();
-const api = createKernelApi();
+const host = createKernelHost();
 (self as unknown as SharedWorkerGlobalScope).onconnect = (event: MessageEvent) => {
   const port = event.ports[0]!;
-  Comlink.expose(api, port);
+  host.serveShell(port);
   port.start();
 };

@@ -1,8 +1,8 @@
 /// <reference lib="webworker" />
-// The kernel worker: exposes the kernel API over comlink. No logic lives here.
-import * as Comlink from "comlink";
+// The kernel as a dedicated worker (browsers without SharedWorker): the page's side acts as the
+// shell. No logic lives here.
 import { installErrorTransfer } from "../src/rpc/errors.ts";
-import { createKernelApi } from "../src/rpc/kernel-api.ts";
+import { createKernelHost } from "../src/rpc/kernel-api.ts";
 
 installErrorTransfer();
-Comlink.expose(createKernelApi());
+createKernelHost().serveShell(self as unknown as DedicatedWorkerGlobalScope);

@@ -1,25 +1,29 @@
 /**
  * window.aios: the page's handle on the kernel worker (for the shell, headless tests and power
- * users). Every call is a system call into the kernel over comlink; nothing here runs a model.
+ * users). Every call is a system call into the kernel; its argument and result types come from
+ * the kernel's declarations (`SyscallArgs`, `SyscallResult` in syscalls.ts). The page's own
+ * connection acts as the shell (the user); each spawned process gets a port of its own, and its
+ * handle calls through that port — nothing here names a pid.
  */
 import * as Comlink from "comlink";
+import type { ConsentAnswer, ConsentEvent, ConsentRequest, Decision } from "../kernel/access.ts";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from "../kernel/chat.ts";
 import type { LoadProgress } from "../kernel/engine.ts";
-import type { EmbedderInfo, KernelInfo, KernelStats } from "../kernel/kernel.ts";
-import type { ModelInfo } from "../kernel/models.ts";
-import type { MemoryOptions, ProcessInfo, Quota } from "../kernel/process.ts";
-import type { PolicyConfig } from "../kernel/scheduler.ts";
-import type { Block, MemoryChatResult, RecallItem, Turn } from "../kernel/memory/memory.ts";
+import type { MemoryChatEvent, MemoryChatResult } from "../kernel/memory/memory.ts";
+import type { SpawnOptions } from "../kernel/process.ts";
 import type { Meta } from "../kernel/storage/db.ts";
-import type { Content, FileInfo, ReadResult, SearchHit, SearchOptions, VersionInfo } from "../kernel/storage/files.ts";
-import type { SyscallName } from "../kernel/syscalls.ts";
-import type { BootInfo, BootOptions, KernelApi } from "../rpc/kernel-api.ts";
+import type { Content, SearchOptions } from "../kernel/storage/files.ts";
+import type { SyscallArgs, SyscallName, SyscallResult } from "../kernel/syscalls.ts";
+import type { BootInfo, BootOptions, CallOptions, ProcessApi, ShellApi, SpawnedProcess } from "../rpc/kernel-api.ts";
 import { ChunkQueue } from "./chunk-queue.ts";
+import { hostWorkers } from "./worker-host.ts";
 
 export interface ReadyInfo {
   engine: BootInfo["engine"];
   model: string;
   device: BootInfo["device"];
+  /** The model asked for could not load; the embedded one booted instead. */
+  fallback?: BootInfo["fallback"];
 }
 
 export interface CreateOptions {
@@ -39,50 +43,94 @@ export interface Llm {
   interrupt(): Promise<number>;
 }
 
-/** An app's files (its process name is its namespace), versioned and searchable, in IndexedDB. */
+type Result<N extends SyscallName> = Promise<SyscallResult<N>>;
+
+/** An app's files (its namespace), versioned and searchable, in IndexedDB. */
 export interface Storage {
-  write(path: string, content: Content, meta?: Meta): Promise<{ path: string; version: number }>;
+  write(path: string, content: Content, meta?: Meta): Result<"storage.write">;
   /** `namespace`: another app's files (the shell only). */
-  read(path: string, options?: { version?: number; namespace?: string }): Promise<ReadResult>;
-  list(prefix?: string, options?: { namespace?: string }): Promise<FileInfo[]>;
+  read(path: string, options?: { version?: number; namespace?: string }): Result<"storage.read">;
+  list(prefix?: string, options?: { namespace?: string }): Result<"storage.list">;
   /** Every app's namespace with its files and bytes (the shell only). */
-  namespaces(): Promise<Array<{ ns: string; files: number; bytes: number }>>;
-  versions(path: string): Promise<VersionInfo[]>;
-  rollback(path: string, version: number): Promise<{ path: string; version: number }>;
-  remove(path: string): Promise<{ path: string; versions: number }>;
-  search(query: string, options?: SearchOptions & { namespace?: string }): Promise<SearchHit[]>;
-  usage(): Promise<{ files: number; bytes: number }>;
+  namespaces(): Result<"storage.namespaces">;
+  versions(path: string): Result<"storage.versions">;
+  rollback(path: string, version: number): Result<"storage.rollback">;
+  remove(path: string): Result<"storage.remove">;
+  search(query: string, options?: SearchOptions & { namespace?: string }): Result<"storage.search">;
+  usage(): Result<"storage.usage">;
   /** One JSON file: this app's files (the shell's: every app's). */
-  export(): Promise<Blob>;
-  import(data: Blob | string): Promise<{ files: number; versions: number }>;
+  export(): Result<"storage.export">;
+  import(data: Blob | string): Result<"storage.import">;
 }
 
-/** A conversation the kernel keeps and fits into the context window (pages old turns out). */
+/**
+ * A conversation the kernel keeps and fits into the context window, running the agent loop: the
+ * model may call the tools the process holds. Streamed, it yields chunks and, between them, an
+ * `{ object: "aios.tool_result", name, arguments, result | error }` for every tool call.
+ */
 export interface MemoryChat {
   (text: string, options?: { stream?: false; max_tokens?: number }): Promise<MemoryChatResult>;
-  (text: string, options: { stream: true; max_tokens?: number }): Promise<AsyncIterable<ChatCompletionChunk>>;
+  (text: string, options: { stream: true; max_tokens?: number }): Promise<AsyncIterable<MemoryChatEvent>>;
 }
 
 export interface Memory {
-  history(): Promise<{ turns: Turn[]; summary: string; pagedOut: number }>;
-  remember(text: string, meta?: Meta): Promise<{ path: string }>;
-  recall(query: string, k?: number): Promise<RecallItem[]>;
+  history(): Result<"memory.history">;
+  remember(text: string, meta?: Meta): Result<"memory.remember">;
+  recall(query: string, k?: number): Result<"memory.recall">;
   blocks: {
-    get(label?: string): Promise<Block[]>;
-    set(label: string, value: string, options?: { limit?: number }): Promise<Block>;
+    get(label?: string): Result<"memory.blocks.get">;
+    set(label: string, value: string, options?: { limit?: number }): Result<"memory.blocks.set">;
   };
+}
+
+export interface Tools {
+  /** Every tool: name, description, JSON Schema of its arguments, the capability it needs, kind. */
+  list(): Result<"tools.list">;
+  /** Calls a tool as this process (checked by the access manager; audited). */
+  call(name: string, args?: Record<string, unknown>): Promise<unknown>;
 }
 
 /** A process spawned from this page: its requests are accounted and scheduled as its own. */
 export interface ProcessHandle {
   readonly pid: number;
   readonly name: string;
+  /** Its namespace and the key of its access decisions. */
+  readonly app: string;
+  /** The process's own channel to the kernel: calls on it act as this process. */
+  readonly port: MessagePort;
   llm: Llm;
   storage: Storage;
   chat: MemoryChat;
   memory: Memory;
-  info(): Promise<ProcessInfo>;
-  exit(): Promise<ProcessInfo>;
+  tools: Tools;
+  /** Spawns a child: same app, capabilities a subset of this process's. */
+  spawn(options: SpawnOptions): Promise<ProcessHandle>;
+  ps(): Result<"proc.ps">;
+  kill(pid: number): Result<"proc.kill">;
+  info(): Result<"proc.self">;
+  exit(): Result<"proc.exit">;
+}
+
+export interface Access {
+  /** Every app's capabilities with the decision that applies ("user" set, or the "default"). */
+  list(): Result<"access.list">;
+  set(app: string, capability: string, decision: Decision): Result<"access.set">;
+  /** Removes the user's decision: the default applies again. */
+  revoke(app: string, capability: string): Result<"access.set">;
+  /** The audit log (oldest first) and how many old entries were dropped to keep it bounded. */
+  audit(filter?: SyscallArgs<"access.audit">): Result<"access.audit">;
+  /** The audit log as a JSON file. */
+  exportAudit(): Promise<Blob>;
+  network(): Result<"access.network">;
+  /** A proxy of the user's own for sites that refuse cross-origin reads: a URL with `{url}`. */
+  configureNetwork(config: { proxy: string | null }): Result<"access.configureNetwork">;
+  /**
+   * Shows consent prompts (the shell does): `onAsk` gets each prompt, `onSettled` hears when one
+   * was answered (here or in another tab) or withdrawn. Returns a function that stops listening.
+   */
+  onConsent(onAsk: (request: ConsentRequest) => void, onSettled?: (id: string) => void): () => void;
+  answer(id: string, answer: ConsentAnswer): Result<"access.consent.answer">;
+  pending(): Result<"access.consent.pending">;
 }
 
 export interface Aios {
@@ -90,34 +138,38 @@ export interface Aios {
   llm: Llm;
   /** The shell's files; its export and import cover every app. */
   storage: Storage;
-  /** The shell's own managed conversation and memory. */
+  /** The shell's own managed conversation (with the tool loop) and memory. */
   chat: MemoryChat;
   memory: Memory;
-  spawn(options: { name: string; priority?: number; quota?: Quota; memory?: MemoryOptions }): Promise<ProcessHandle>;
+  tools: Tools;
+  access: Access;
+  spawn(options: SpawnOptions): Promise<ProcessHandle>;
   models: EventTarget & {
-    list(): Promise<ModelInfo[]>;
+    list(): Result<"models.list">;
     /** Progress also fires as "progress" events (CustomEvent<LoadProgress>) on aios.models. */
     load(id: string, options?: { onProgress?: (p: LoadProgress) => void }): Promise<ReadyInfo>;
-    delete(id: string): Promise<void>;
+    delete(id: string): Result<"models.delete">;
     /** Adds an OpenAI-compatible server's models as "<host>/<id>" (asks it for /models; chats go there once one is loaded). */
-    connect(endpoint: { baseUrl: string; apiKey?: string; continueFinalMessage?: boolean }): Promise<ModelInfo[]>;
+    connect(endpoint: SyscallArgs<"models.connect">): Result<"models.connect">;
   };
   /** Embedding models (vector search, recall by meaning): the embedded one and real ones on demand. */
   embedders: {
-    list(): Promise<EmbedderInfo[]>;
-    load(id: string, options?: { onProgress?: (p: LoadProgress) => void }): Promise<EmbedderInfo>;
+    list(): Result<"embedders.list">;
+    load(id: string, options?: { onProgress?: (p: LoadProgress) => void }): Result<"embedders.load">;
   };
   kernel: {
     info(): Promise<BootInfo>;
-    stats(): Promise<KernelStats>;
-    ps(): Promise<ProcessInfo[]>;
-    kill(pid: number): Promise<ProcessInfo>;
-    setPolicy(config: Partial<PolicyConfig>): Promise<PolicyConfig>;
+    stats(): Result<"kernel.stats">;
+    ps(): Result<"proc.ps">;
+    kill(pid: number): Result<"proc.kill">;
+    setPolicy(config: SyscallArgs<"kernel.setPolicy">): Result<"kernel.setPolicy">;
   };
 }
 
 let requestCounter = 0;
 const tabId = `tab-${Math.random().toString(36).slice(2, 8)}`;
+/** Where the page remembers the model the user chose (restored at boot). */
+const MODEL_KEY = "aios.model";
 
 /** Where the kernel runs: one SharedWorker for all tabs when the browser has them, else a worker per tab. */
 export interface KernelConnection {
@@ -148,9 +200,148 @@ function holdTabLock(): Promise<void> {
   });
 }
 
+function storedModel(): string | undefined {
+  try {
+    return globalThis.localStorage?.getItem(MODEL_KEY) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function rememberModel(id: string): void {
+  try {
+    globalThis.localStorage?.setItem(MODEL_KEY, id);
+  } catch {
+    // Storage disabled: the choice lasts this session only.
+  }
+}
+
+type RawCall = ProcessApi["call"];
+
+/**
+ * A typed system call over one port (the shell's connection or a process's own). `invoke` makes
+ * the raw call; it must not hand back comlink's proxy itself (awaiting one sends a GET, which the
+ * kernel's ports refuse).
+ */
+function typedCall(invoke: RawCall) {
+  return async <N extends SyscallName>(name: N, args?: SyscallArgs<N>, extra: { emit?: (event: never) => void; requestId?: string } = {}): Promise<SyscallResult<N>> => {
+    const emit = extra.emit ? Comlink.proxy(extra.emit as (event: unknown) => void) : undefined;
+    const options: CallOptions | undefined = extra.requestId ? { requestId: extra.requestId } : undefined;
+    return (await invoke(name, args, emit, options)) as SyscallResult<N>;
+  };
+}
+
+type Call = ReturnType<typeof typedCall>;
+
+function objectOr<T extends object>(value: T | null | undefined): Partial<T> {
+  return typeof value === "object" && value !== null ? value : {};
+}
+
+function llmOf(call: Call): Llm {
+  async function create(request: ChatCompletionRequest, options?: CreateOptions | null): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
+    const opts = objectOr(options);
+    const requestId = `${tabId}-${++requestCounter}`;
+    const onAbort = () => void call("llm.interrupt", { requestId }).catch(() => undefined);
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    const cleanup = () => opts.signal?.removeEventListener("abort", onAbort);
+    if (!(request as { stream?: unknown } | null)?.stream) {
+      return call("llm.chat", request, { requestId }).finally(cleanup);
+    }
+    const queue = new ChunkQueue<ChatCompletionChunk>();
+    call("llm.chat", request, { requestId, emit: (chunk: ChatCompletionChunk) => queue.push(chunk) })
+      .then(() => queue.end(), (error: unknown) => queue.fail(error))
+      .finally(cleanup);
+    await queue.started();
+    return queue;
+  }
+  return {
+    chat: { completions: { create: create as ChatCompletions["create"] } },
+    interrupt: () => call("llm.interrupt", {}),
+  };
+}
+
+function storageOf(call: Call): Storage {
+  return {
+    write: (path, content, meta) => call("storage.write", { path, content, meta }),
+    read: (path, options) => {
+      const o = objectOr(options);
+      return call("storage.read", { path, version: o.version, namespace: o.namespace });
+    },
+    list: (prefix, options) => call("storage.list", { prefix, namespace: objectOr(options).namespace }),
+    namespaces: () => call("storage.namespaces"),
+    versions: (path) => call("storage.versions", { path }),
+    rollback: (path, version) => call("storage.rollback", { path, version }),
+    remove: (path) => call("storage.remove", { path }),
+    search: (query, options) => {
+      const { namespace, ...rest } = objectOr(options);
+      return call("storage.search", { query, options: rest as SyscallArgs<"storage.search">["options"], namespace });
+    },
+    usage: () => call("storage.usage"),
+    export: () => call("storage.export"),
+    import: (data) => call("storage.import", { data }),
+  };
+}
+
+function chatOf(call: Call): MemoryChat {
+  return (async (text: string, options?: { stream?: boolean; max_tokens?: number } | null) => {
+    const o = objectOr(options);
+    const args = { text, max_tokens: o.max_tokens };
+    if (!o.stream) return call("memory.chat", args);
+    const queue = new ChunkQueue<MemoryChatEvent>();
+    call("memory.chat", args, { emit: (event: MemoryChatEvent) => queue.push(event) }).then(
+      () => queue.end(),
+      (error: unknown) => queue.fail(error),
+    );
+    await queue.started();
+    return queue;
+  }) as MemoryChat;
+}
+
+function memoryOf(call: Call): Memory {
+  return {
+    history: () => call("memory.history"),
+    remember: (text, meta) => call("memory.remember", { text, meta }),
+    recall: (query, k) => call("memory.recall", { query, k }),
+    blocks: {
+      get: (label) => call("memory.blocks.get", { label }),
+      set: (label, value, options) => call("memory.blocks.set", { label, value, limit: objectOr(options).limit }),
+    },
+  };
+}
+
+function toolsOf(call: Call): Tools {
+  return {
+    list: () => call("tools.list"),
+    call: (name, args) => call("tools.call", { name, arguments: args ?? {} }),
+  };
+}
+
+/** A process's handle: every call goes through its own port. */
+function processHandle(spawned: SpawnedProcess): ProcessHandle {
+  const api = Comlink.wrap<ProcessApi>(spawned.port);
+  const call = typedCall((name, args, emit, options) => api.call(name, args, emit, options));
+  const self: ProcessHandle = {
+    pid: spawned.pid,
+    name: spawned.name,
+    app: spawned.app,
+    port: spawned.port,
+    llm: llmOf(call),
+    storage: storageOf(call),
+    chat: chatOf(call),
+    memory: memoryOf(call),
+    tools: toolsOf(call),
+    spawn: async (options) => processHandle((await call("proc.spawn", options)) as unknown as SpawnedProcess),
+    ps: () => call("proc.ps"),
+    kill: (pid) => call("proc.kill", { pid }),
+    info: () => call("proc.self"),
+    exit: () => call("proc.exit"),
+  };
+  return self;
+}
+
 export function createAios(connection: KernelConnection | Worker, options: Omit<BootOptions, "baseUrl"> & { baseUrl?: string } = {}): Aios {
   const { endpoint, worker } = connection instanceof Worker ? { endpoint: connection, worker: connection } : connection;
-  const kernel = Comlink.wrap<KernelApi>(endpoint);
+  const kernel = Comlink.wrap<ShellApi>(endpoint);
   const models = new EventTarget() as Aios["models"];
   const emitProgress = (p: LoadProgress) => models.dispatchEvent(new CustomEvent("progress", { detail: p }));
 
@@ -160,134 +351,93 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
     worker.addEventListener("error", (e) => reject(new Error(`the kernel worker failed: ${(e as ErrorEvent).message || "could not start"}`)), { once: true }),
   );
   workerFailed.catch(() => undefined);
+  // This tab hosts workers the kernel can kill (the js sandbox), where the kernel cannot make its own.
+  const relay = new MessageChannel();
+  hostWorkers(relay.port1);
   const booted = Promise.race([
-    holdTabLock().then(() => kernel.attach(tabId)).then(() => kernel.boot({ ...options, baseUrl })),
+    holdTabLock()
+      .then(() => kernel.attach(tabId, Comlink.transfer(relay.port2, [relay.port2])))
+      .then(() => kernel.boot({ ...options, model: options.model ?? storedModel(), baseUrl })),
     workerFailed,
   ]);
-  const ready: Promise<ReadyInfo> = booted.then(({ engine, model, device }) => ({ engine, model, device }));
-
-  async function call<T>(name: SyscallName, pid?: number, args?: unknown, extra: { requestId?: string; emit?: (e: never) => void } = {}): Promise<T> {
-    const caller = pid ?? (await booted).shellPid;
-    const emit = extra.emit ? Comlink.proxy(extra.emit as (e: unknown) => void) : undefined;
-    return (await kernel.syscall(name, { pid: caller, owner: tabId, requestId: extra.requestId }, args, emit)) as T;
-  }
-
-  function llmOf(pid?: number): Llm {
-    async function create(request: ChatCompletionRequest, opts: CreateOptions = {}): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
-      const requestId = `${tabId}-${++requestCounter}`;
-      const onAbort = () => void call("llm.interrupt", pid, { requestId });
-      opts.signal?.addEventListener("abort", onAbort, { once: true });
-      const cleanup = () => opts.signal?.removeEventListener("abort", onAbort);
-      if (!(request as { stream?: unknown })?.stream) {
-        return call<ChatCompletion>("llm.chat", pid, request, { requestId }).finally(cleanup);
-      }
-      const queue = new ChunkQueue<ChatCompletionChunk>();
-      call("llm.chat", pid, request, { requestId, emit: (chunk: ChatCompletionChunk) => queue.push(chunk) })
-        .then(() => queue.end(), (error: unknown) => queue.fail(error))
-        .finally(cleanup);
-      await queue.started();
-      return queue;
-    }
-    return {
-      chat: { completions: { create: create as ChatCompletions["create"] } },
-      interrupt: () => call<number>("llm.interrupt", pid, {}),
-    };
-  }
-
-  function storageOf(pid?: number): Storage {
-    return {
-      write: (path, content, meta) => call("storage.write", pid, { path, content, meta }),
-      read: (path, opts = {}) => call("storage.read", pid, { path, version: opts.version, namespace: opts.namespace }),
-      list: (prefix, opts = {}) => call("storage.list", pid, { prefix, namespace: opts.namespace }),
-      namespaces: () => call("storage.namespaces", pid),
-      versions: (path) => call("storage.versions", pid, { path }),
-      rollback: (path, version) => call("storage.rollback", pid, { path, version }),
-      remove: (path) => call("storage.remove", pid, { path }),
-      search: (query, options = {}) => {
-        const { namespace, ...rest } = options;
-        return call("storage.search", pid, { query, options: rest, namespace });
-      },
-      usage: () => call("storage.usage", pid),
-      export: () => call("storage.export", pid),
-      import: (data) => call("storage.import", pid, { data }),
-    };
-  }
-
-  function chatOf(pid?: number): MemoryChat {
-    return (async (text: string, opts: { stream?: boolean; max_tokens?: number } = {}) => {
-      const args = { text, max_tokens: opts.max_tokens };
-      if (!opts.stream) return call<MemoryChatResult>("memory.chat", pid, args);
-      const queue = new ChunkQueue<ChatCompletionChunk>();
-      call("memory.chat", pid, args, { emit: (chunk: ChatCompletionChunk) => queue.push(chunk) }).then(
-        () => queue.end(),
-        (error: unknown) => queue.fail(error),
-      );
-      await queue.started();
-      return queue;
-    }) as MemoryChat;
-  }
-
-  function memoryOf(pid?: number): Memory {
-    return {
-      history: () => call("memory.history", pid),
-      remember: (text, meta) => call("memory.remember", pid, { text, meta }),
-      recall: (query, k) => call("memory.recall", pid, { query, k }),
-      blocks: {
-        get: (label) => call("memory.blocks.get", pid, { label }),
-        set: (label, value, options = {}) => call("memory.blocks.set", pid, { label, value, limit: options.limit }),
-      },
-    };
-  }
+  const ready: Promise<ReadyInfo> = booted.then(({ engine, model, device, fallback }) => ({ engine, model, device, ...(fallback ? { fallback } : {}) }));
+  // The shell's calls wait for boot: before it, the kernel has nothing to serve them with.
+  const call = typedCall(async (name, args, emit, options) => {
+    await booted;
+    return kernel.call(name, args, emit, options);
+  });
 
   models.list = () => call("models.list");
-  models.load = async (id, loadOptions = {}) => {
-    const info = await call<KernelInfo>("models.load", undefined, { id }, {
+  models.load = async (id, loadOptions) => {
+    const onProgress = objectOr(loadOptions).onProgress;
+    const info = await call("models.load", { id }, {
       emit: (p: LoadProgress) => {
         emitProgress(p);
-        loadOptions.onProgress?.(p);
+        onProgress?.(p);
       },
     });
+    rememberModel(info.model);
     return { engine: info.engine, model: info.model, device: info.device };
   };
-  models.delete = (id) => call("models.delete", undefined, { id });
-  models.connect = async (endpoint) => (await call<ModelInfo[]>("models.connect", undefined, endpoint)).map((m) => ({ ...m, loaded: false }));
+  models.delete = (id) => call("models.delete", { id });
+  models.connect = async (endpoint) => (await call("models.connect", endpoint)).map((m) => ({ ...m, loaded: false }));
+
+  const access: Access = {
+    list: () => call("access.list"),
+    set: (app, capability, decision) => call("access.set", { app, capability, decision }),
+    revoke: (app, capability) => call("access.set", { app, capability, decision: null }),
+    audit: (filter) => call("access.audit", objectOr(filter)),
+    exportAudit: async () => {
+      const log = await call("access.audit", {});
+      return new Blob([JSON.stringify({ format: "aios-audit", exportedAt: new Date().toISOString(), ...log }, null, 1)], { type: "application/json" });
+    },
+    network: () => call("access.network"),
+    configureNetwork: (config) => call("access.configureNetwork", { proxy: objectOr(config).proxy ?? null }),
+    onConsent(onAsk, onSettled) {
+      let listening = true;
+      void call("access.consent.listen", {}, {
+        emit: (event: ConsentEvent) => {
+          if (!listening) return;
+          if (event.type === "ask") onAsk(event.request);
+          else onSettled?.(event.id);
+        },
+      }).catch((error: unknown) => console.warn("AIOS: consent prompts unavailable:", error));
+      return () => {
+        listening = false;
+      };
+    },
+    answer: (id, answer) => call("access.consent.answer", { id, answer }),
+    pending: () => call("access.consent.pending"),
+  };
 
   return {
     ready,
-    llm: llmOf(),
-    storage: storageOf(),
-    chat: chatOf(),
-    memory: memoryOf(),
-    async spawn(spawnOptions) {
-      const info = await call<ProcessInfo>("proc.spawn", undefined, spawnOptions);
-      return {
-        pid: info.pid,
-        name: info.name,
-        llm: llmOf(info.pid),
-        storage: storageOf(info.pid),
-        chat: chatOf(info.pid),
-        memory: memoryOf(info.pid),
-        info: async () => (await call<ProcessInfo[]>("proc.ps")).find((p) => p.pid === info.pid)!,
-        exit: () => call<ProcessInfo>("proc.exit", info.pid),
-      };
-    },
+    llm: llmOf(call),
+    storage: storageOf(call),
+    chat: chatOf(call),
+    memory: memoryOf(call),
+    tools: toolsOf(call),
+    access,
+    spawn: async (spawnOptions) => processHandle((await call("proc.spawn", spawnOptions)) as unknown as SpawnedProcess),
     models,
     embedders: {
       list: () => call("embedders.list"),
-      load: (id, loadOptions = {}) =>
-        call("embedders.load", undefined, { id }, {
+      load: (id, loadOptions) => {
+        const onProgress = objectOr(loadOptions).onProgress;
+        return call("embedders.load", { id }, {
           emit: (p: LoadProgress) => {
             emitProgress(p);
-            loadOptions.onProgress?.(p);
+            onProgress?.(p);
           },
-        }),
+        });
+      },
     },
     kernel: {
       info: async () => (await booted, kernel.info()),
       stats: () => call("kernel.stats"),
       ps: () => call("proc.ps"),
-      kill: (pid) => call("proc.kill", undefined, { pid }),
-      setPolicy: (config) => call("kernel.setPolicy", undefined, config),
+      kill: (pid) => call("proc.kill", { pid }),
+      setPolicy: (config) => call("kernel.setPolicy", objectOr(config)),
     },
   };
 }

@@ -1,28 +1,111 @@
 /**
- * The OpenAI Chat Completions surface of the kernel: request validation (every bad field is an
- * EINVAL whose message names it) and the response objects (`chat.completion`, `.chunk`).
+ * The OpenAI Chat Completions surface of the kernel: the request's JSON Schema (one declaration,
+ * checked at the boundary; every bad field is an EINVAL whose message names it), tools and tool
+ * calls, and the response objects (`chat.completion`, `.chunk`).
  */
 import { KernelError } from "./errors.ts";
-import type { ChatMessage, FinishReason, Role } from "./engine.ts";
+import type { ChatMessage, FinishReason, Role, ToolCall, ToolChoice, ToolSpec } from "./engine.ts";
+import { Type, validate, type Static } from "./schema.ts";
 
-export interface ChatCompletionRequest {
-  model?: string;
-  messages: Array<{ role: Role; content: string | Array<{ type: "text"; text: string }> }>;
-  max_tokens?: number | null;
-  max_completion_tokens?: number | null;
-  temperature?: number | null;
-  top_p?: number | null;
-  seed?: number | null;
-  stop?: string | string[] | null;
-  stream?: boolean | null;
-  stream_options?: { include_usage?: boolean } | null;
-  n?: number | null;
-  user?: string;
-  /** vLLM's extension: the final message is a partial assistant reply to continue, not a turn to answer. */
-  continue_final_message?: boolean | null;
-  /** Must be false (or absent) when continuing a final message. */
-  add_generation_prompt?: boolean | null;
-}
+export const LIMITS = {
+  messages: 4096,
+  contentChars: 1_000_000,
+  stopStrings: 4,
+  stopChars: 256,
+  maxTokens: 1 << 20,
+  tools: 128,
+  toolCalls: 32,
+} as const;
+
+/** Tool names: OpenAI's pattern plus dots (the kernel's own tools are named like `files.write`). */
+export const TOOL_NAME = "^[a-zA-Z0-9_.-]{1,64}$";
+
+const Nullable = <T extends Parameters<typeof Type.Optional>[0]>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
+const TextPart = Type.Object({ type: Type.Literal("text"), text: Type.String() });
+const Content = Type.Union([Type.String(), Type.Array(TextPart)]);
+
+export const ToolCallSchema = Type.Object({
+  id: Type.String({ maxLength: 128 }),
+  type: Type.Literal("function"),
+  function: Type.Object({ name: Type.String({ pattern: TOOL_NAME }), arguments: Type.String({ maxLength: 1_000_000 }) }),
+});
+
+export const MessageSchema = Type.Object({
+  role: Type.Enum(["system", "user", "assistant", "tool"]),
+  content: Type.Optional(Type.Union([Content, Type.Null()])),
+  name: Type.Optional(Type.String({ maxLength: 256 })),
+  tool_calls: Type.Optional(Type.Array(ToolCallSchema, { maxItems: LIMITS.toolCalls })),
+  tool_call_id: Type.Optional(Type.String({ maxLength: 128 })),
+  // What OpenAI clients echo back on an assistant message; accepted and not used.
+  refusal: Nullable(Type.String()),
+  annotations: Type.Optional(Type.Array(Type.Unknown())),
+});
+
+export const ToolSpecSchema = Type.Object({
+  type: Type.Literal("function"),
+  function: Type.Object({
+    name: Type.String({ pattern: TOOL_NAME }),
+    description: Type.Optional(Type.String({ maxLength: 4096 })),
+    parameters: Type.Optional(Type.Object({})),
+    strict: Nullable(Type.Boolean()),
+  }),
+});
+
+export const ToolChoiceSchema = Type.Union([
+  Type.Literal("none"),
+  Type.Literal("auto"),
+  Type.Literal("required"),
+  Type.Object({ type: Type.Literal("function"), function: Type.Object({ name: Type.String({ pattern: TOOL_NAME }) }) }),
+]);
+
+/** The request body (`additionalProperties: false`: an unknown field is an EINVAL naming it). */
+export const ChatRequestSchema = Type.Object(
+  {
+    model: Type.Optional(Type.String({ maxLength: 256 })),
+    messages: Type.Array(MessageSchema, { minItems: 1, maxItems: LIMITS.messages }),
+    max_tokens: Nullable(Type.Integer({ minimum: 1, maximum: LIMITS.maxTokens })),
+    max_completion_tokens: Nullable(Type.Integer({ minimum: 1, maximum: LIMITS.maxTokens })),
+    temperature: Nullable(Type.Number({ minimum: 0, maximum: 2 })),
+    top_p: Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+    seed: Nullable(Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER })),
+    stop: Nullable(Type.Union([Type.String({ minLength: 1, maxLength: LIMITS.stopChars }), Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.stopChars }), { maxItems: LIMITS.stopStrings })])),
+    stream: Nullable(Type.Boolean()),
+    stream_options: Nullable(Type.Object({ include_usage: Type.Optional(Type.Boolean()) })),
+    n: Nullable(Type.Literal(1)),
+    user: Type.Optional(Type.String({ maxLength: 256 })),
+    tools: Nullable(Type.Array(ToolSpecSchema, { maxItems: LIMITS.tools })),
+    tool_choice: Nullable(ToolChoiceSchema),
+    parallel_tool_calls: Nullable(Type.Boolean()),
+    /** vLLM's extension: the final message is a partial assistant reply to continue, not a turn to answer. */
+    continue_final_message: Nullable(Type.Boolean()),
+    /** Must be false (or absent) when continuing a final message. */
+    add_generation_prompt: Nullable(Type.Boolean()),
+    // Sent by real clients with their no-op value; accepted only with it (checked below).
+    frequency_penalty: Nullable(Type.Number()),
+    presence_penalty: Nullable(Type.Number()),
+    logprobs: Nullable(Type.Boolean()),
+    top_logprobs: Nullable(Type.Integer()),
+    logit_bias: Nullable(Type.Record(Type.String(), Type.Number())),
+    response_format: Nullable(Type.Object({ type: Type.String() })),
+    store: Nullable(Type.Boolean()),
+    metadata: Nullable(Type.Record(Type.String(), Type.String())),
+  },
+  { additionalProperties: false },
+);
+
+/** Fields this kernel accepts only with their no-op value (what clients send by default). */
+const NEUTRAL: Array<[keyof ChatCompletionRequest, (v: unknown) => boolean, string]> = [
+  ["frequency_penalty", (v) => v === 0, "only 0 is supported"],
+  ["presence_penalty", (v) => v === 0, "only 0 is supported"],
+  ["logprobs", (v) => v === false, "log probabilities are not supported"],
+  ["top_logprobs", (v) => v === 0, "log probabilities are not supported"],
+  ["logit_bias", (v) => Object.keys(v as object).length === 0, "logit bias is not supported"],
+  ["response_format", (v) => (v as { type: string }).type === "text", 'only { type: "text" } is supported'],
+  ["store", (v) => v === false, "stored completions are not supported"],
+];
+
+export type ChatCompletionRequest = Static<typeof ChatRequestSchema>;
+export type ChatRequestMessage = Static<typeof MessageSchema>;
 
 export interface ValidatedChatRequest {
   model?: string;
@@ -36,134 +119,75 @@ export interface ValidatedChatRequest {
   includeUsage: boolean;
   /** The last message is an assistant reply to continue (its text is not repeated in the completion). */
   continueFinal: boolean;
+  /** Offered tools (none when `tool_choice` is "none"). */
+  tools?: ToolSpec[];
+  toolChoice?: ToolChoice;
 }
-
-export const LIMITS = {
-  messages: 4096,
-  contentChars: 1_000_000,
-  stopStrings: 4,
-  stopChars: 256,
-  maxTokens: 1 << 20,
-} as const;
-
-const KNOWN_FIELDS = new Set([
-  "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop",
-  "stream", "stream_options", "n", "user", "continue_final_message", "add_generation_prompt",
-]);
-const ROLES: ReadonlySet<string> = new Set<Role>(["system", "user", "assistant", "tool"]);
 
 function invalid(field: string, problem: string): never {
   throw new KernelError("EINVAL", `${field}: ${problem}`);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+function text(content: Static<typeof Content> | null | undefined): string {
+  if (content === null || content === undefined) return "";
+  return typeof content === "string" ? content : content.map((p) => p.text).join("");
 }
 
-function optionalNumber(body: Record<string, unknown>, field: string): number | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value)) invalid(field, `must be a finite number, got ${describe(value)}`);
-  return value;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `a string of ${value.length} characters`;
-  return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
-}
-
-function messageContent(value: unknown, field: string): string {
-  if (typeof value === "string") return value;
-  if (Array.isArray(value)) {
-    return value
-      .map((part, i) => {
-        if (!isPlainObject(part) || part.type !== "text" || typeof part.text !== "string") {
-          invalid(`${field}[${i}]`, 'only {type: "text", text: string} parts are supported');
-        }
-        return part.text as string;
-      })
-      .join("");
+export function validateChatRequest(input: unknown): ValidatedChatRequest {
+  const body = validate(ChatRequestSchema, input, "", "request");
+  for (const [field, neutral, problem] of NEUTRAL) {
+    const value = body[field];
+    if (value !== undefined && value !== null && !neutral(value)) invalid(field, problem);
   }
-  return invalid(field, `must be a string or an array of text parts, got ${describe(value)}`);
-}
-
-export function validateChatRequest(body: unknown): ValidatedChatRequest {
-  if (!isPlainObject(body)) invalid("request", `must be an object, got ${describe(body)}`);
-  for (const key of Object.keys(body)) if (!KNOWN_FIELDS.has(key)) invalid(key, "unknown field");
-
-  if (body.model !== undefined && typeof body.model !== "string") invalid("model", `must be a string, got ${describe(body.model)}`);
-
-  if (!Array.isArray(body.messages)) invalid("messages", `must be an array, got ${describe(body.messages)}`);
-  if (body.messages.length === 0) invalid("messages", "must not be empty");
-  if (body.messages.length > LIMITS.messages) invalid("messages", `at most ${LIMITS.messages} messages`);
   let chars = 0;
-  const messages: ChatMessage[] = body.messages.map((m: unknown, i: number) => {
+  const messages: ChatMessage[] = body.messages.map((m, i) => {
     const field = `messages[${i}]`;
-    if (!isPlainObject(m)) invalid(field, `must be an object, got ${describe(m)}`);
-    if (typeof m.role !== "string" || !ROLES.has(m.role)) {
-      invalid(`${field}.role`, `must be one of system, user, assistant, tool; got ${describe(m.role)}`);
-    }
-    const content = messageContent(m.content, `${field}.content`);
-    chars += content.length;
+    if ((m.content === undefined || m.content === null) && !(m.role === "assistant" && m.tool_calls?.length)) invalid(`${field}.content`, "is required (an assistant turn may have tool_calls instead)");
+    if (m.tool_calls && m.role !== "assistant") invalid(`${field}.tool_calls`, "only assistant messages call tools");
+    const content = text(m.content);
+    chars += content.length + (m.tool_calls ?? []).reduce((n, c) => n + c.function.arguments.length, 0);
     if (chars > LIMITS.contentChars) invalid(`${field}.content`, `messages exceed ${LIMITS.contentChars} characters in all`);
-    return { role: m.role as Role, content };
+    const message: ChatMessage = { role: m.role as Role, content };
+    if (m.tool_calls?.length) message.tool_calls = m.tool_calls.map((c) => ({ id: c.id, type: "function", function: { name: c.function.name, arguments: c.function.arguments } }));
+    if (m.role === "tool" && m.tool_call_id !== undefined) message.tool_call_id = m.tool_call_id;
+    return message;
   });
 
-  const maxTokensField = body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
-  const maxTokens = optionalNumber(body, maxTokensField);
-  if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > LIMITS.maxTokens)) {
-    invalid(maxTokensField, `must be an integer from 1 to ${LIMITS.maxTokens}, got ${maxTokens}`);
-  }
-  const temperature = optionalNumber(body, "temperature") ?? 1;
-  if (temperature < 0 || temperature > 2) invalid("temperature", `must be between 0 and 2, got ${temperature}`);
-  const topP = optionalNumber(body, "top_p") ?? 1;
-  if (topP <= 0 || topP > 1) invalid("top_p", `must be in (0, 1], got ${topP}`);
-  const seed = optionalNumber(body, "seed");
-  if (seed !== undefined && !Number.isSafeInteger(seed)) invalid("seed", `must be an integer, got ${seed}`);
-  const n = optionalNumber(body, "n");
-  if (n !== undefined && n !== 1) invalid("n", "only n = 1 is supported");
-
-  let stop: string[] = [];
-  if (typeof body.stop === "string") stop = [body.stop];
-  else if (Array.isArray(body.stop)) stop = body.stop;
-  else if (body.stop !== undefined && body.stop !== null) invalid("stop", `must be a string or an array of strings, got ${describe(body.stop)}`);
-  if (stop.length > LIMITS.stopStrings) invalid("stop", `at most ${LIMITS.stopStrings} stop strings`);
-  stop.forEach((s, i) => {
-    if (typeof s !== "string" || s.length === 0 || s.length > LIMITS.stopChars) {
-      invalid(`stop[${i}]`, `must be a non-empty string of at most ${LIMITS.stopChars} characters`);
-    }
-  });
-
-  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== "boolean") invalid("stream", `must be a boolean, got ${describe(body.stream)}`);
-  let includeUsage = false;
-  if (body.stream_options !== undefined && body.stream_options !== null) {
-    if (!isPlainObject(body.stream_options)) invalid("stream_options", "must be an object");
-    const inc = body.stream_options.include_usage;
-    if (inc !== undefined && typeof inc !== "boolean") invalid("stream_options.include_usage", "must be a boolean");
-    includeUsage = inc === true;
-  }
-  if (body.user !== undefined && typeof body.user !== "string") invalid("user", "must be a string");
-  for (const flag of ["continue_final_message", "add_generation_prompt"]) {
-    if (body[flag] !== undefined && body[flag] !== null && typeof body[flag] !== "boolean") invalid(flag, `must be a boolean, got ${describe(body[flag])}`);
-  }
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+  const stop = body.stop === undefined || body.stop === null ? [] : typeof body.stop === "string" ? [body.stop] : body.stop;
   const continueFinal = body.continue_final_message === true;
   if (continueFinal && messages.at(-1)!.role !== "assistant") invalid("continue_final_message", "the last message must be the assistant reply to continue");
   if (continueFinal && body.add_generation_prompt === true) invalid("add_generation_prompt", "must be false when continue_final_message is true");
   if (!continueFinal && body.add_generation_prompt === false) invalid("add_generation_prompt", "false is only supported with continue_final_message: true");
 
+  const choice = body.tool_choice ?? undefined;
+  const offered = body.tools ?? [];
+  const names = new Set<string>();
+  for (const [i, t] of offered.entries()) {
+    if (names.has(t.function.name)) invalid(`tools[${i}].function.name`, `${t.function.name} is offered twice`);
+    names.add(t.function.name);
+  }
+  if (choice !== undefined && choice !== "none" && offered.length === 0) invalid("tool_choice", "needs tools");
+  if (typeof choice === "object" && !names.has(choice.function.name)) invalid("tool_choice.function.name", `${choice.function.name} is not one of the offered tools`);
+  if (continueFinal && offered.length > 0 && choice !== "none") invalid("continue_final_message", "cannot be combined with tools");
+  const tools: ToolSpec[] | undefined =
+    offered.length === 0 || choice === "none"
+      ? undefined
+      : offered.map((t) => ({ type: "function", function: { name: t.function.name, ...(t.function.description !== undefined ? { description: t.function.description } : {}), ...(t.function.parameters ? { parameters: t.function.parameters as Record<string, unknown> } : {}) } }));
+
   return {
-    model: body.model as string | undefined,
+    model: body.model,
     messages,
     maxTokens,
-    temperature,
-    topP,
-    seed,
+    temperature: body.temperature ?? 1,
+    topP: body.top_p ?? 1,
+    seed: body.seed ?? undefined,
     stop,
     stream: body.stream === true,
-    includeUsage,
+    includeUsage: body.stream_options?.include_usage === true,
     continueFinal,
+    tools,
+    toolChoice: tools ? (choice === undefined || choice === "none" ? "auto" : (choice as ToolChoice)) : undefined,
   };
 }
 
@@ -180,11 +204,19 @@ export interface ChatCompletion {
   model: string;
   choices: Array<{
     index: 0;
-    message: { role: "assistant"; content: string };
+    message: { role: "assistant"; content: string | null; tool_calls?: ToolCall[] };
     finish_reason: FinishReason;
     logprobs: null;
   }>;
   usage: Usage;
+}
+
+/** A streamed piece of a tool call (OpenAI's `delta.tool_calls[]`). */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: "function";
+  function: { name?: string; arguments?: string };
 }
 
 export interface ChatCompletionChunk {
@@ -194,7 +226,7 @@ export interface ChatCompletionChunk {
   model: string;
   choices: Array<{
     index: 0;
-    delta: { role?: "assistant"; content?: string };
+    delta: { role?: "assistant"; content?: string; tool_calls?: ToolCallDelta[] };
     finish_reason: FinishReason | null;
     logprobs: null;
   }>;

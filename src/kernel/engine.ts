@@ -6,9 +6,30 @@ export type Device = "webgpu" | "wasm" | "cpu" | "remote";
 export type EngineName = "transformers" | "web-llm" | "remote";
 export type Role = "system" | "user" | "assistant" | "tool";
 
+/** A function call the model made (OpenAI's shape; `arguments` is a JSON text). */
+export interface ToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+/** A tool a request offers the model (an OpenAI `tools` entry). */
+export interface ToolSpec {
+  type: "function";
+  function: { name: string; description?: string; parameters?: Record<string, unknown> };
+}
+
+/** "auto": the model may call an offered tool; "required": it must call one; or that one. */
+export type ToolChoice = "auto" | "required" | { type: "function"; function: { name: string } };
+
 export interface ChatMessage {
   role: Role;
+  /** Text ("" for an assistant turn that only calls tools). */
   content: string;
+  /** An assistant turn's tool calls. */
+  tool_calls?: ToolCall[];
+  /** A tool message answers this call. */
+  tool_call_id?: string;
 }
 
 export interface LoadProgress {
@@ -37,9 +58,16 @@ export interface GenerateParams {
   continueFinal?: boolean;
   /** Called with each new piece of text as it is decoded; pieces joined equal the final text. */
   onText?: (delta: string) => void;
+  /**
+   * Tools offered to the model. Engines whose backend speaks OpenAI tools (remote servers) pass
+   * them through and return `toolCalls`; the others render them into the prompt (the model's chat
+   * template) and the kernel parses `<tool_call>` text out of the reply.
+   */
+  tools?: ToolSpec[];
+  toolChoice?: ToolChoice;
 }
 
-export type FinishReason = "stop" | "length" | "abort";
+export type FinishReason = "stop" | "length" | "abort" | "tool_calls";
 
 export interface GenerateResult {
   text: string;
@@ -48,6 +76,8 @@ export interface GenerateResult {
   completionTokens: number;
   /** Token ids of the completion, when the engine exposes them. */
   tokenIds?: number[];
+  /** Tool calls the backend returned natively (engines with `nativeTools`). */
+  toolCalls?: ToolCall[];
   /** Milliseconds from start to first token and for the whole call. */
   timeToFirstTokenMs: number;
   totalMs: number;
@@ -78,10 +108,14 @@ export interface Engine {
   readonly device: Device;
   /** The model's context window in tokens, where the engine knows it. */
   readonly contextLength?: number;
+  /** The backend takes OpenAI `tools` and returns `tool_calls` itself (else the kernel parses text). */
+  readonly nativeTools?: boolean;
+  /** The engine continues a final assistant message (`continueFinal`), so the kernel may prefill a reply. */
+  readonly supportsPrefill?: boolean;
   generate(params: GenerateParams): Promise<GenerateResult>;
   /** Engines that can decode in slices offer this; the others run each request whole. */
   start?(params: GenerateParams): Promise<Generation>;
-  countTokens(messages: ChatMessage[]): Promise<number>;
+  countTokens(messages: ChatMessage[], tools?: ToolSpec[]): Promise<number>;
   unload(): Promise<void>;
 }
 

@@ -13,10 +13,12 @@ export type ErrorCode =
   | "ELOAD" // a model failed to download or initialise
   | "ENOTSUP" // the engine or browser cannot do this
   | "ENOTREADY" // the kernel has no model loaded yet
-  | "EIO" // storage (IndexedDB) failed for a reason other than quota
+  | "EIO" // storage (IndexedDB) or a tool's I/O (the network) failed
+  | "ETIMEDOUT" // a tool call (or a consent prompt) took longer than its limit
+  | "ENODEV" // no open tab can serve this device
   | "EINTERNAL"; // a bug: an unexpected exception, wrapped so it keeps its message
 
-const CODES: ReadonlySet<string> = new Set<ErrorCode>(["EINVAL", "ENOENT", "EBUSY", "EKILLED", "EQUOTA", "ENOSYS", "EPERM", "ELOAD", "ENOTSUP", "ENOTREADY", "EIO", "EINTERNAL"]);
+const CODES: ReadonlySet<string> = new Set<ErrorCode>(["EINVAL", "ENOENT", "EBUSY", "EKILLED", "EQUOTA", "ENOSYS", "EPERM", "ELOAD", "ENOTSUP", "ENOTREADY", "EIO", "ETIMEDOUT", "ENODEV", "EINTERNAL"]);
 
 function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && CODES.has(code);

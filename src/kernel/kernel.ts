@@ -1,28 +1,30 @@
 /**
- * The kernel: owns the loaded engine, serves OpenAI-shaped chat requests one at a time (FIFO),
- * swaps models, and interrupts generations. Pure TypeScript; workers/ exposes it over comlink.
+ * The kernel: owns the loaded engine, the process table, the requests in flight, the tools and the
+ * access manager; serves OpenAI-shaped chat requests through the scheduler, runs tool calls behind
+ * the access manager, swaps models. Pure TypeScript; src/rpc/ serves it over ports.
  *
  * Invariants:
  * - `engine` is always a fully loaded engine or null (before boot); a failed load never replaces it.
- * - At most one generation runs at a time; the rest wait in `queue` order.
+ * - Every method acts as a pid the caller was given by the transport (the port it came in on),
+ *   never one named in a message; a process sees and ends only itself and its descendants.
+ * - Every request in flight has one row in `requests` (kill, quotas and process state read it).
  * - Every public method either succeeds or throws a KernelError; none leaves the kernel wedged.
  */
-import {
-  newCompletionId,
-  usageOf,
-  validateChatRequest,
-  type ChatCompletion,
-  type ChatCompletionChunk,
-  type ValidatedChatRequest,
-} from "./chat.ts";
-import type { ChatMessage, Device, Engine, EngineName, GenerateParams, LoadProgress } from "./engine.ts";
+import { AccessManager } from "./access.ts";
+import { newCompletionId, usageOf, validateChatRequest, type ChatCompletion, type ChatCompletionChunk, type ToolCallDelta, type ValidatedChatRequest } from "./chat.ts";
+import type { ChatMessage, Device, Engine, EngineName, GenerateParams, LoadProgress, ToolCall, ToolSpec } from "./engine.ts";
 import { KernelError, toKernelError } from "./errors.ts";
+import { MemoryManager, type MemoryPort } from "./memory/memory.ts";
 import type { ModelInfo, ModelSource } from "./models.ts";
-import { ProcessTable, validateSpawn, type Process, type ProcessInfo } from "./process.ts";
+import { ProcessTable, SHELL_APP, validateSpawn, type Process, type ProcessInfo } from "./process.ts";
+import { RequestTable, type RequestRow } from "./requests.ts";
+import { validate } from "./schema.ts";
 import { Scheduler, validatePolicy, type PolicyConfig, type RequestStats } from "./scheduler.ts";
-import { MemoryManager } from "./memory/memory.ts";
 import type { Embedder } from "./embedders/embedder.ts";
 import type { FileStore } from "./storage/files.ts";
+import { ToolCallFilter, parseToolCalls } from "./tool-calls.ts";
+import { ToolRegistry } from "./tools/registry.ts";
+import { resultText, type AppFiles, type ToolDriver, type ToolInfo } from "./tools/tool.ts";
 
 export interface EmbedderInfo {
   id: string;
@@ -54,7 +56,7 @@ export interface KernelStats {
   last?: GenerationStats;
   policy: PolicyConfig;
   contextSwitches: number;
-  /** The most recent requests, oldest first: queueing, first token, run slices, preemptions. */
+  /** The most recent requests, oldest first: queueing, first token, run slices, preemptions (a process sees its own). */
   history: RequestStats[];
 }
 
@@ -69,39 +71,158 @@ export interface GenerationStats {
 }
 
 export interface ChatCallOptions {
-  /** The calling process; default: the shell (pid 1). */
+  /** The calling process (given by the transport); default: the shell (pid 1). */
   pid?: number;
-  /** Names this request for interrupt(id). */
+  /** Names this request for interrupt(id); unique per process. */
   requestId?: string;
   /** Receives chunks when the request has stream: true. */
   onChunk?: (chunk: ChatCompletionChunk) => void;
 }
 
+export interface KernelOptions {
+  access?: AccessManager;
+  tools?: ToolDriver[];
+}
+
 const DEFAULT_MAX_TOKENS = 256;
+const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
+/** Paths under this prefix are the memory manager's: processes may read them, never change them. */
+export const RESERVED_PREFIX = ".memory/";
 
 export class Kernel {
   private engine: Engine | null = null;
+  /** One model or embedder load at a time (Transformers.js's settings are global). */
   private loading: string | null = null;
   readonly scheduler = new Scheduler();
-  private readonly running = new Map<string, { controller: AbortController; pid: number }>();
   private readonly stats: Pick<KernelStats, "loads" | "requests" | "last"> = { loads: 0, requests: 0 };
-  private requestCounter = 0;
   readonly procs = new ProcessTable();
-  /** pid 1: the shell, which `chat` without a pid runs as. */
+  readonly requests = new RequestTable();
+  readonly tools = new ToolRegistry();
+  readonly access: AccessManager;
+  /** pid 1: the shell (the user), which page calls without a process of their own run as. */
   readonly shellPid: number;
+  private readonly shell: Process;
 
-  /** The file system (IndexedDB), once mounted; apps' files live in their name's namespace. */
+  /** The file system (IndexedDB), once mounted; apps' files live in their app's namespace. */
   private files: FileStore | null = null;
   private filesProblem = "the file system is not mounted";
-  /** Context windows as memory: conversations, paging, core blocks, recall (on the file system). */
-  readonly memory = new MemoryManager(this);
-
-  constructor(private readonly sources: ModelSource[]) {
-    this.shellPid = this.procs.spawn({ name: "shell" }).pid;
-  }
-
+  /** Context windows as memory: conversations, paging, core blocks, recall, the tool loop. */
+  readonly memory: MemoryManager;
   /** Where embedding models come from (the worker supplies Transformers.js's catalog). */
   private embedders: EmbedderSource | null = null;
+  private embedder: Embedder | null = null;
+
+  constructor(
+    private readonly sources: ModelSource[],
+    options: KernelOptions = {},
+  ) {
+    this.access = options.access ?? new AccessManager();
+    this.shell = this.procs.spawnShell([]);
+    this.shellPid = this.shell.pid;
+    this.addTools(...(options.tools ?? []));
+    this.memory = new MemoryManager(this.memoryPort());
+  }
+
+  // --- tools -------------------------------------------------------------------------------------
+
+  /** Registers tools; the shell (the user) may declare-use every capability they need. */
+  addTools(...drivers: ToolDriver[]): void {
+    this.tools.add(...drivers);
+    for (const d of drivers) {
+      const label = this.tools.capabilityLabel(d);
+      const capability = label.includes("<") ? `${label.split(":")[0]}:*` : label;
+      if (!this.shell.capabilities.includes(capability)) this.shell.capabilities.push(capability);
+    }
+  }
+
+  listTools(): ToolInfo[] {
+    return this.tools.list();
+  }
+
+  /** The tools a process may be offered: those whose capability is not denied to it. */
+  toolsFor(pid: number): ToolSpec[] {
+    const proc = this.procs.live(pid);
+    return this.tools
+      .all()
+      .filter((d) => this.mayOffer(proc, d))
+      .map((d) => this.tools.spec(d.name));
+  }
+
+  private mayOffer(proc: Process, driver: ToolDriver): boolean {
+    const label = this.tools.capabilityLabel(driver);
+    if (!label.includes("<")) return this.access.decisionFor(proc, label).decision !== "deny";
+    const family = label.split(":")[0]!;
+    return proc.capabilities.some((c) => c.split(":")[0] === family);
+  }
+
+  /**
+   * Runs one tool call as process `pid`: arguments validated against the tool's schema, the
+   * capability checked by the access manager (asking the user where needed), run with a time
+   * limit, audited. Throws EINVAL, ENOENT, EPERM, ETIMEDOUT, EIO, EKILLED.
+   */
+  async callTool(pid: number, name: unknown, rawArgs: unknown, options: { signal?: AbortSignal; timing?: { runMs: number } } = {}): Promise<unknown> {
+    const proc = this.procs.live(pid);
+    if (typeof name !== "string") throw new KernelError("EINVAL", "name: must be a tool name string");
+    const driver = this.tools.get(name);
+    const args = validate(driver.parameters, rawArgs ?? {}, "args");
+    const capability = driver.capability(args);
+    const summary = driver.describe(args);
+    const row = this.requests.admit(proc, { kind: "tool" });
+    const onAbort = () => row.controller.abort(options.signal?.reason);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    proc.toolCalls++;
+    const started = performance.now();
+    try {
+      const check = await this.access.check(proc, { tool: name, capability, summary, args }, row.controller.signal);
+      const timeoutMs = driver.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
+      const timer = setTimeout(() => row.controller.abort(new KernelError("ETIMEDOUT", `${name} took longer than ${timeoutMs} ms`)), timeoutMs);
+      row.running = true;
+      try {
+        const aborted = new Promise<never>((_, reject) => {
+          const fail = () => reject(toKernelError(row.controller.signal.reason ?? new KernelError("EKILLED", `the call to ${name} was cancelled`)));
+          if (row.controller.signal.aborted) fail();
+          else row.controller.signal.addEventListener("abort", fail, { once: true });
+        });
+        aborted.catch(() => undefined);
+        const network = await this.access.networkConfig();
+        const runStarted = performance.now();
+        const result = await Promise.race([driver.run(args, { pid: proc.pid, app: proc.app, signal: row.controller.signal, files: this.appFiles(proc), network }), aborted]).finally(() => {
+          if (options.timing) options.timing.runMs = performance.now() - runStarted;
+        });
+        await check.done({ resultBytes: resultText(result).length, ms: Math.round(performance.now() - started) });
+        return result;
+      } catch (error) {
+        const e = toKernelError(error, "EIO");
+        await check.done({ error: e.code, ms: Math.round(performance.now() - started) });
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      this.requests.release(row);
+    }
+  }
+
+  /** An app's own files as tools see them; the kernel's `.memory/` is read-only to them. */
+  private appFiles(proc: Process): AppFiles {
+    const fs = () => this.filesOf(proc.pid).files;
+    const guard = (path: string) => {
+      if (isReserved(path)) throw new KernelError("EPERM", `${path}: ${RESERVED_PREFIX} belongs to the kernel's memory manager`);
+      return path;
+    };
+    return {
+      read: async (path) => {
+        const r = await fs().read(proc.app, path);
+        return { path: r.path, version: r.version, content: r.content, type: r.type };
+      },
+      write: (path, content) => fs().write(proc.app, guard(path), content),
+      list: async (prefix) => (await fs().list(proc.app, prefix)).filter((f) => !isReserved(f.path)),
+      search: async (query, k = 3) => (await fs().search(proc.app, query, { k: Math.min(100, k + 8) })).filter((h) => !isReserved(h.path)).slice(0, k),
+    };
+  }
+
+  // --- embedders ---------------------------------------------------------------------------------
 
   setEmbedderSource(source: EmbedderSource): void {
     this.embedders = source;
@@ -120,7 +241,6 @@ export class Kernel {
     const entry = (await this.embedders.list()).find((e) => e.id === id);
     if (!entry) throw new KernelError("ENOENT", `id: no embedding model ${id} (see aios.embedders.list())`);
     if (this.files.embedderId === id) return { ...entry, loaded: true };
-    // One load at a time, chat models included (Transformers.js's settings are global).
     if (this.loading) throw new KernelError("EBUSY", `a load of ${this.loading} is already running`);
     this.loading = id;
     try {
@@ -137,55 +257,84 @@ export class Kernel {
     }
   }
 
-  private embedder: Embedder | null = null;
-
   mountFiles(files: FileStore | null, problem?: string): void {
     this.files = files;
     if (problem) this.filesProblem = `the file system could not be mounted: ${problem}`;
   }
 
   /**
-   * The file system and the calling process's namespace (its name: data outlives the process).
+   * The file system and the calling process's namespace (its app: data outlives the process).
    * The shell (the user) may name another app's namespace.
    */
   filesOf(pid: number, namespace?: string): { files: FileStore; ns: string } {
     const proc = this.procs.live(pid);
     if (!this.files) throw new KernelError("ENOTREADY", this.filesProblem);
-    if (namespace !== undefined && namespace !== proc.name && pid !== this.shellPid) throw new KernelError("EPERM", `pid ${pid} (${proc.name}) may not read namespace ${namespace}`);
-    return { files: this.files, ns: namespace ?? proc.name };
+    if (namespace !== undefined && namespace !== proc.app && pid !== this.shellPid) throw new KernelError("EPERM", `pid ${pid} (${proc.app}) may not use namespace ${namespace}`);
+    return { files: this.files, ns: namespace ?? proc.app };
   }
 
-  spawn(options: unknown): ProcessInfo {
-    return this.procs.info(this.procs.spawn(validateSpawn(options)));
+  // --- processes ---------------------------------------------------------------------------------
+
+  /** Spawns a process as `callerPid` (the shell: any app name; a process: a child of its own app). */
+  spawn(options: unknown, placement: { caller?: number; owner?: string } = {}): ProcessInfo {
+    const caller = this.procs.live(placement.caller ?? this.shellPid);
+    const valid = validateSpawn(options);
+    for (const capability of valid.capabilities ?? []) this.checkCapabilityName(capability);
+    const proc = this.procs.spawn(valid, { parent: caller, owner: placement.owner ?? caller.owner });
+    return this.info(proc);
   }
 
-  ps(): ProcessInfo[] {
-    return this.procs.all().map((p) => this.procs.info(p));
+  private checkCapabilityName(capability: string): void {
+    const [family, ...rest] = capability.split(":");
+    const qualifier = rest.join(":");
+    if (!this.tools.families().has(family!)) throw new KernelError("EINVAL", `capabilities: no tool needs ${capability} (known: ${[...this.tools.families()].join(", ")})`);
+    if (family === "network" && qualifier !== "*" && !/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+)(:\d{1,5})?$/.test(qualifier)) throw new KernelError("EINVAL", `capabilities: ${capability}: must be network:<host>, network:<host>:<port> or network:*`);
   }
 
-  /** Ends a process: its queued and running requests reject with EKILLED. */
-  kill(pid: unknown): ProcessInfo {
+  info(proc: Process): ProcessInfo {
+    return this.procs.info(proc, this.requests.stateOf(proc.pid));
+  }
+
+  /** What `callerPid` may see: the shell every process; a process itself and its descendants. */
+  ps(callerPid: number = this.shellPid): ProcessInfo[] {
+    this.procs.live(callerPid);
+    return this.procs
+      .all()
+      .filter((p) => callerPid === this.shellPid || this.procs.descendsFrom(p.pid, callerPid))
+      .map((p) => this.info(p));
+  }
+
+  /**
+   * Ends a process: its queued and running requests and tool calls reject with EKILLED. The shell
+   * may end any process but itself; a process itself and its descendants.
+   */
+  kill(pid: unknown, callerPid: number = this.shellPid): ProcessInfo {
     const proc = this.procs.live(pid);
     if (proc.pid === this.shellPid) throw new KernelError("EPERM", "pid 1 (shell) cannot be killed");
-    proc.state = "done";
-    for (const controller of proc.inFlight.values()) controller.abort(new KernelError("EKILLED", `pid ${proc.pid} (${proc.name}) was killed`));
-    return this.procs.info(proc);
+    if (callerPid !== this.shellPid && !this.procs.descendsFrom(proc.pid, callerPid)) throw new KernelError("EPERM", `pid ${callerPid} may end only itself and the processes it spawned, not pid ${proc.pid}`);
+    const reason = new KernelError("EKILLED", `pid ${proc.pid} (${proc.name}) was killed`);
+    for (const child of this.procs.all().filter((p) => !p.done && p.parent === proc.pid)) this.kill(child.pid);
+    this.procs.end(proc);
+    this.requests.abort(proc.pid, reason);
+    return this.info(proc);
   }
 
   /** Ends every live process owned by `owner` (a tab that closed); returns how many. */
   endOwner(owner: string): number {
-    const procs = this.procs.all().filter((p) => p.owner === owner && p.state !== "done");
-    for (const p of procs) this.kill(p.pid);
+    this.access.dropOwner(owner);
+    const procs = this.procs.all().filter((p) => p.owner === owner && !p.done);
+    for (const p of procs) if (!p.done) this.kill(p.pid);
     return procs.length;
   }
 
+  // --- models ------------------------------------------------------------------------------------
 
   /** Adds a source of models, e.g. a remote endpoint the user connected; earlier sources win on equal ids. */
   addSource(source: ModelSource): void {
     this.sources.push(source);
   }
 
-  info(): KernelInfo {
+  kernelInfo(): KernelInfo {
     const engine = this.requireEngine();
     return { engine: engine.name, model: engine.modelId, device: engine.device };
   }
@@ -195,17 +344,30 @@ export class Kernel {
     return this.requireEngine().contextLength ?? 4096;
   }
 
-  /** Tokens of a prompt, counted by the loaded model's own tokenizer and chat template. */
-  countTokens(messages: ChatMessage[]): Promise<number> {
-    return this.requireEngine().countTokens(messages);
+  /**
+   * Tokens of a prompt by the loaded model's own tokenizer and chat template: a scheduler job of
+   * process `pid`, charged to it (a remote engine counts with a one-token request).
+   */
+  async countTokens(messages: ChatMessage[], pid: number = this.shellPid, tools?: ToolSpec[]): Promise<number> {
+    const proc = this.procs.live(pid);
+    const engine = this.requireEngine();
+    const row = this.requests.admit(proc, { kind: "count" });
+    try {
+      const n = await this.scheduler.task(() => engine.countTokens(messages, tools), proc.priority, row.controller.signal);
+      proc.countedTokens += n;
+      return n;
+    } finally {
+      this.requests.release(row);
+    }
   }
 
-  getStats(): KernelStats {
+  getStats(callerPid: number = this.shellPid): KernelStats {
+    const all = callerPid === this.shellPid;
     return {
       ...structuredClone(this.stats),
       policy: { ...this.scheduler.config },
       contextSwitches: this.scheduler.contextSwitches,
-      history: this.scheduler.requests(),
+      history: this.scheduler.requests().filter((r) => all || r.pid === callerPid),
     };
   }
 
@@ -224,7 +386,7 @@ export class Kernel {
   async loadModel(id: unknown, onProgress: (p: LoadProgress) => void = () => {}): Promise<KernelInfo> {
     if (typeof id !== "string" || id.length === 0 || id.length > 256) throw new KernelError("EINVAL", "id: must be a model id string");
     const source = this.sourceOf(id);
-    if (this.engine?.modelId === id) return this.info();
+    if (this.engine?.modelId === id) return this.kernelInfo();
     if (this.loading) throw new KernelError("EBUSY", `a load of ${this.loading} is already running`);
     this.loading = id;
     try {
@@ -239,7 +401,7 @@ export class Kernel {
         await previous?.unload().catch(() => undefined);
       });
       onProgress({ modelId: id, progress: 1, text: `${id} ready` });
-      return this.info();
+      return this.kernelInfo();
     } finally {
       this.loading = null;
     }
@@ -253,6 +415,8 @@ export class Kernel {
     await source.remove(id);
   }
 
+  // --- chat --------------------------------------------------------------------------------------
+
   /**
    * One Chat Completions request. Non-streaming: resolves to a `chat.completion`. Streaming:
    * chunks go to `onChunk` as tokens decode, and it resolves to the same completion at the end.
@@ -260,20 +424,10 @@ export class Kernel {
   async chat(request: unknown, options: ChatCallOptions = {}): Promise<ChatCompletion> {
     const proc = this.procs.live(options.pid ?? this.shellPid);
     const req = validateChatRequest(request);
-    const requestId = options.requestId ?? `req-${++this.requestCounter}`;
-    if (typeof requestId !== "string") throw new KernelError("EINVAL", "requestId: must be a string");
-    if (this.running.has(requestId)) throw new KernelError("EBUSY", `request ${requestId} is already running`);
+    if (options.requestId !== undefined && (typeof options.requestId !== "string" || options.requestId.length > 128)) throw new KernelError("EINVAL", "requestId: must be a string of at most 128 characters");
+    const row = this.requests.admit(proc, { kind: "llm", id: options.requestId, wantedTokens: req.maxTokens ?? DEFAULT_MAX_TOKENS });
     const { quota } = proc;
-    if (quota.maxQueued !== undefined && proc.inFlight.size >= quota.maxQueued) {
-      throw new KernelError("EQUOTA", `pid ${proc.pid}: maxQueued (${quota.maxQueued}) requests already queued or running`);
-    }
-    let maxTokens = req.maxTokens ?? DEFAULT_MAX_TOKENS;
-    if (quota.maxCompletionTokens !== undefined) {
-      const left = quota.maxCompletionTokens - proc.completionTokens;
-      if (left <= 0) throw new KernelError("EQUOTA", `pid ${proc.pid}: maxCompletionTokens (${quota.maxCompletionTokens}) used up`);
-      maxTokens = Math.min(maxTokens, left);
-    }
-    const controller = new AbortController();
+    const { controller } = row;
     const timer =
       quota.maxRequestMs === undefined
         ? undefined
@@ -281,12 +435,9 @@ export class Kernel {
     // A kill or quota abort rejects at once, even while the request is still queued.
     const cancelled = new Promise<never>((_, reject) => controller.signal.addEventListener("abort", () => controller.signal.reason instanceof KernelError && reject(controller.signal.reason), { once: true }));
     cancelled.catch(() => undefined);
-    this.running.set(requestId, { controller, pid: proc.pid });
-    proc.inFlight.set(requestId, controller);
     proc.requests++;
-    this.procs.refresh(proc);
     try {
-      const run = this.generate(proc, requestId, { ...req, maxTokens }, controller.signal, options.onChunk).then((completion) => {
+      const run = this.generate(proc, row, { ...req, maxTokens: row.reserved }, options.onChunk).then((completion) => {
         proc.promptTokens += completion.usage.prompt_tokens;
         proc.completionTokens += completion.usage.completion_tokens;
         if (controller.signal.reason instanceof KernelError) throw controller.signal.reason;
@@ -295,39 +446,36 @@ export class Kernel {
       return await Promise.race([run, cancelled]);
     } finally {
       clearTimeout(timer);
-      this.running.delete(requestId);
-      proc.inFlight.delete(requestId);
-      this.procs.refresh(proc);
+      this.requests.release(row);
     }
   }
 
   /**
-   * Stops one request, or all of them (of process `pid` when given): a running generation ends at
-   * the next token with finish_reason "abort".
+   * Stops requests: one (by the caller's own request id) or all of the caller's; the shell's
+   * interrupt without an id stops every process's. A running generation ends at the next token
+   * with finish_reason "abort".
    */
-  interrupt(requestId?: unknown, pid?: number): number {
+  interrupt(requestId?: unknown, callerPid: number = this.shellPid): number {
     if (requestId !== undefined && typeof requestId !== "string") throw new KernelError("EINVAL", "requestId: must be a string");
-    let stopped = 0;
-    for (const [id, { controller, pid: owner }] of this.running) {
-      if ((requestId === undefined || id === requestId) && (pid === undefined || pid === owner)) {
-        controller.abort();
-        stopped++;
-      }
+    if (requestId === undefined && callerPid === this.shellPid) {
+      return this.requests
+        .all()
+        .filter((r) => r.kind === "llm")
+        .reduce((n, r) => n + this.requests.abort(r.pid, undefined, r.id), 0);
     }
-    return stopped;
+    return this.requests
+      .of(callerPid)
+      .filter((r) => r.kind === "llm" && (requestId === undefined || r.id === requestId))
+      .reduce((n, r) => n + this.requests.abort(r.pid, undefined, r.id), 0);
   }
 
-  private async generate(
-    proc: Process,
-    requestId: string,
-    req: ValidatedChatRequest & { maxTokens: number },
-    signal: AbortSignal,
-    onChunk?: (c: ChatCompletionChunk) => void,
-  ): Promise<ChatCompletion> {
+  private async generate(proc: Process, row: RequestRow, req: ValidatedChatRequest & { maxTokens: number }, onChunk?: (c: ChatCompletionChunk) => void): Promise<ChatCompletion> {
     const engine = this.requireEngine();
     if (req.model !== undefined && req.model !== engine.modelId) {
       throw new KernelError("ENOENT", `model: ${req.model} is not loaded (loaded: ${engine.modelId}); call aios.models.load first`);
     }
+    const requestId = row.id;
+    const signal = row.controller.signal;
     const id = newCompletionId();
     const created = Math.floor(Date.now() / 1000);
     const chunk = (delta: ChatCompletionChunk["choices"][0]["delta"], finish: ChatCompletionChunk["choices"][0]["finish_reason"]): ChatCompletionChunk => ({
@@ -341,18 +489,35 @@ export class Kernel {
     stream?.(chunk({ role: "assistant", content: "" }, null));
     this.stats.requests++;
     let stats: RequestStats | undefined;
+    // Engines without native tools: the model writes <tool_call> text, which the kernel parses
+    // (and never streams as content). A forced choice is a prefill of the call's opening.
+    const offered = req.tools?.map((t) => t.function.name) ?? [];
+    const prompted = req.tools !== undefined && !engine.nativeTools;
+    const filter = prompted ? new ToolCallFilter(offered) : null;
+    let messages = req.messages;
+    let continueFinal = req.continueFinal;
+    let prefill = "";
+    if (prompted && engine.supportsPrefill && req.toolChoice !== undefined && req.toolChoice !== "auto") {
+      prefill = typeof req.toolChoice === "object" ? `<tool_call>{"name": ${JSON.stringify(req.toolChoice.function.name)}, "arguments": ` : `<tool_call>{"name": "`;
+      messages = [...messages, { role: "assistant", content: prefill }];
+      continueFinal = true;
+      filter!.push(prefill);
+    }
     const params: GenerateParams = {
-      messages: req.messages,
+      messages,
       maxTokens: req.maxTokens,
       temperature: req.temperature,
       topP: req.topP,
       seed: req.seed,
       stop: req.stop,
-      continueFinal: req.continueFinal,
+      continueFinal,
       signal,
+      tools: req.tools,
+      toolChoice: req.toolChoice,
       onText: (text) => {
-        this.scheduler.firstToken(stats ??= this.scheduler.statsOf(requestId));
-        stream?.(chunk({ content: text }, null));
+        this.scheduler.firstToken((stats ??= this.scheduler.statsOf(requestId, proc.pid)));
+        const shown = filter ? filter.push(text) : text;
+        if (shown) stream?.(chunk({ content: shown }, null));
       },
     };
     const result = await this.scheduler
@@ -364,15 +529,32 @@ export class Kernel {
         start: async () => (engine.start ? engine.start(params) : null),
         whole: () => engine.generate(params),
         onRun: (running) => {
-          proc.runningRequest = running ? requestId : null;
-          this.procs.refresh(proc);
+          row.running = running;
         },
       })
       .catch((e) => {
         throw toKernelError(e);
       });
+    let content = result.text;
+    let toolCalls: ToolCall[] | undefined = result.toolCalls?.length ? result.toolCalls : undefined;
+    if (filter) {
+      const parsed = filter.finish();
+      if (parsed.tail && !parsed.calls.length) stream?.(chunk({ content: parsed.tail }, null));
+      if (parsed.calls.length) {
+        toolCalls = parsed.calls;
+        content = parseToolCalls(prefill + result.text, offered).content;
+      } else if (prefill) content = prefill + result.text;
+    }
+    const finishReason = toolCalls && result.finishReason !== "abort" ? "tool_calls" : result.finishReason;
+    if (toolCalls && stream) {
+      toolCalls.forEach((call, index) => {
+        const opening: ToolCallDelta = { index, id: call.id, type: "function", function: { name: call.function.name, arguments: "" } };
+        stream(chunk({ tool_calls: [opening] }, null));
+        stream(chunk({ tool_calls: [{ index, function: { arguments: call.function.arguments } }] }, null));
+      });
+    }
     const usage = usageOf(result.promptTokens, result.completionTokens);
-    stream?.(chunk({}, result.finishReason));
+    stream?.(chunk({}, finishReason));
     if (stream && req.includeUsage) stream({ ...chunk({}, null), choices: [], usage });
     const decodeMs = result.totalMs - result.timeToFirstTokenMs;
     this.stats.last = {
@@ -383,14 +565,8 @@ export class Kernel {
       totalMs: result.totalMs,
       decodeTokensPerSecond: decodeMs > 0 ? ((result.completionTokens - 1) * 1000) / decodeMs : 0,
     };
-    return {
-      id,
-      object: "chat.completion",
-      created,
-      model: engine.modelId,
-      choices: [{ index: 0, message: { role: "assistant", content: result.text }, finish_reason: result.finishReason, logprobs: null }],
-      usage,
-    };
+    const message: ChatCompletion["choices"][0]["message"] = toolCalls ? { role: "assistant", content: content || null, tool_calls: toolCalls } : { role: "assistant", content };
+    return { id, object: "chat.completion", created, model: engine.modelId, choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }], usage };
   }
 
   private requireEngine(): Engine {
@@ -403,4 +579,27 @@ export class Kernel {
     if (source) return source;
     throw new KernelError("ENOENT", `id: no model ${id} in the catalog (see aios.models.list())`);
   }
+
+  /** The narrow port the memory manager uses: it is a client of the kernel, charged like any. */
+  private memoryPort(): MemoryPort {
+    return {
+      process: (pid) => {
+        const p = this.procs.live(pid);
+        return { app: p.app, memory: { ...p.memory } };
+      },
+      files: (pid) => this.filesOf(pid),
+      contextLength: () => this.contextLength(),
+      countTokens: (pid, messages, tools) => this.countTokens(messages, pid, tools),
+      chat: (pid, request, onChunk) => this.chat(request, { pid, onChunk }),
+      tools: (pid) => this.toolsFor(pid),
+      callTool: (pid, name, args, signal, timing) => this.callTool(pid, name, args, { signal, timing }),
+    };
+  }
 }
+
+export function isReserved(path: string): boolean {
+  const p = path.startsWith("/") ? path.slice(1) : path;
+  return p === RESERVED_PREFIX.slice(0, -1) || p.startsWith(RESERVED_PREFIX);
+}
+
+export { SHELL_APP };

@@ -1,143 +1,164 @@
 /**
- * Processes: every agent (and the shell) is a process with a pid, a priority and quotas; every
- * LLM request it makes is accounted to it.
+ * Processes: every agent (and the shell) is a process with a pid, an app, a priority, quotas and
+ * the capabilities it declared; every LLM request and tool call it makes is accounted to it.
  *
  * Invariants:
  * - pids are never reused; a process in state "done" accepts no new requests.
- * - `inFlight` holds exactly the process's queued and running requests.
- * - `completionTokens` never exceeds `quota.maxCompletionTokens` by more than zero: requests are
- *   clamped to what is left, and refused (EQUOTA) once nothing is.
+ * - A process's app (its namespace: files, memory, access decisions) is fixed at spawn: the name
+ *   the user gave it when the shell spawned it, its parent's app when a process spawned it (a
+ *   child never gets more than its parent: same app, capabilities a subset of the parent's).
+ * - "shell" is pid 1's app alone: no other process may be named or act as it.
+ * - Live processes are bounded in all, per owner (tab) and per parent: no one agent can fill the
+ *   table for everyone.
  */
 import { KernelError } from "./errors.ts";
+import { Type, validate, type Static } from "./schema.ts";
 
 export type ProcessState = "ready" | "running" | "waiting" | "done";
-
-export interface Quota {
-  /** Completion tokens over the process's whole life. */
-  maxCompletionTokens?: number;
-  /** Wall-clock limit of one request, queueing included. */
-  maxRequestMs?: number;
-  /** Requests queued or running at once. */
-  maxQueued?: number;
-}
-
-/** How the kernel manages a process's context window (see memory/memory.ts). */
-export interface MemoryOptions {
-  /** The window its conversation is assembled into (at most the model's). */
-  contextTokens?: number;
-  /** Room kept for the reply. */
-  replyTokens?: number;
-  /** Its system prompt. */
-  system?: string;
-}
-
-export interface SpawnOptions {
-  name: string;
-  priority?: number;
-  quota?: Quota;
-  memory?: MemoryOptions;
-  /** Who owns it (a tab); ending the owner ends its processes. */
-  owner?: string;
-}
-
-export interface ProcessInfo {
-  pid: number;
-  name: string;
-  state: ProcessState;
-  priority: number;
-  owner?: string;
-  quota: Quota;
-  memory: MemoryOptions;
-  promptTokens: number;
-  completionTokens: number;
-  requests: number;
-  startedAt: number;
-}
-
-export interface Process extends ProcessInfo {
-  inFlight: Map<string, AbortController>;
-  runningRequest: string | null;
-}
 
 export const PRIORITY = { min: 0, max: 39, default: 20 } as const;
 /** Live processes at most (a runaway spawner gets EQUOTA), and ended ones kept for ps(). */
 export const MAX_LIVE_PROCESSES = 1024;
+export const MAX_LIVE_PER_OWNER = 256;
+export const MAX_LIVE_CHILDREN = 64;
 const KEEP_DONE = 64;
-const NAME_MAX = 64;
+export const SHELL_APP = "shell";
+
+/** A capability: a family and an optional qualifier, e.g. "calculator", "network:127.0.0.1:8123". */
+export const CAPABILITY = "^[a-z][a-z0-9.-]{0,31}(:[^\\s]{1,255})?$";
+
+export const QuotaSchema = Type.Object(
+  {
+    maxCompletionTokens: Type.Optional(Type.Integer({ minimum: 1, description: "Completion tokens over the process's whole life (reserved when a request is admitted)." })),
+    maxRequestMs: Type.Optional(Type.Integer({ minimum: 1, description: "Wall-clock limit of one request, queueing included." })),
+    maxQueued: Type.Optional(Type.Integer({ minimum: 1, description: "Requests queued or running at once." })),
+  },
+  { additionalProperties: false },
+);
+
+export const MemoryOptionsSchema = Type.Object(
+  {
+    contextTokens: Type.Optional(Type.Integer({ minimum: 128, description: "The window its conversation is assembled into (at most the model's)." })),
+    replyTokens: Type.Optional(Type.Integer({ minimum: 1, description: "Room kept for the reply." })),
+    system: Type.Optional(Type.String({ maxLength: 20_000, description: "Its system prompt (its instructions)." })),
+    maxSteps: Type.Optional(Type.Integer({ minimum: 1, maximum: 16, description: "Tool-loop steps per chat turn (default 4)." })),
+  },
+  { additionalProperties: false },
+);
+
+export const SpawnSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64, pattern: "\\S" }),
+    priority: Type.Optional(Type.Integer({ minimum: PRIORITY.min, maximum: PRIORITY.max })),
+    quota: Type.Optional(QuotaSchema),
+    memory: Type.Optional(MemoryOptionsSchema),
+    capabilities: Type.Optional(Type.Array(Type.String({ pattern: CAPABILITY }), { maxItems: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+export type Quota = Static<typeof QuotaSchema>;
+export type MemoryOptions = Static<typeof MemoryOptionsSchema>;
+export type SpawnOptions = Static<typeof SpawnSchema>;
+
+export interface ProcessInfo {
+  pid: number;
+  name: string;
+  /** Its files' namespace and the key of its access decisions. */
+  app: string;
+  /** The process that spawned it (none for the shell's own children). */
+  parent?: number;
+  state: ProcessState;
+  priority: number;
+  /** The tab it belongs to; closing the tab ends it. */
+  owner?: string;
+  quota: Quota;
+  memory: MemoryOptions;
+  capabilities: string[];
+  promptTokens: number;
+  completionTokens: number;
+  /** Tokens its memory manager counted (prompt assembly), charged to it. */
+  countedTokens: number;
+  requests: number;
+  toolCalls: number;
+  startedAt: number;
+}
+
+export type Process = Omit<ProcessInfo, "state"> & { done: boolean };
 
 function invalid(field: string, problem: string): never {
   throw new KernelError("EINVAL", `${field}: ${problem}`);
 }
 
-function positiveInteger(value: unknown, field: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) invalid(field, `must be a positive integer, got ${String(value).slice(0, 40)}`);
-  return value;
+/** Spawn options checked at the boundary, plus the cross-field rules a schema cannot say. */
+export function validateSpawn(options: unknown): SpawnOptions {
+  const o = validate(SpawnSchema, options ?? undefined, "", "options");
+  const m = o.memory;
+  if (m?.replyTokens !== undefined && m.contextTokens !== undefined && m.replyTokens > m.contextTokens / 2) invalid("memory.replyTokens", "must be at most half of memory.contextTokens");
+  if (o.name.trim().toLowerCase() === SHELL_APP) invalid("name", `"${SHELL_APP}" is reserved for the user's shell`);
+  return o;
 }
 
-export function validateSpawn(options: unknown): SpawnOptions {
-  if (typeof options !== "object" || options === null) invalid("options", "must be an object with a name");
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) if (!["name", "priority", "quota", "memory", "owner"].includes(key)) invalid(key, "unknown field");
-  if (typeof o.name !== "string" || o.name.trim().length === 0 || o.name.length > NAME_MAX) invalid("name", `must be a non-empty string of at most ${NAME_MAX} characters`);
-  let priority: number | undefined;
-  if (o.priority !== undefined) {
-    if (typeof o.priority !== "number" || !Number.isInteger(o.priority) || o.priority < PRIORITY.min || o.priority > PRIORITY.max) {
-      invalid("priority", `must be an integer from ${PRIORITY.min} (lowest) to ${PRIORITY.max} (highest)`);
-    }
-    priority = o.priority;
-  }
-  let quota: Quota = {};
-  if (o.quota !== undefined) {
-    if (typeof o.quota !== "object" || o.quota === null) invalid("quota", "must be an object");
-    const q = o.quota as Record<string, unknown>;
-    for (const key of Object.keys(q)) if (!["maxCompletionTokens", "maxRequestMs", "maxQueued"].includes(key)) invalid(`quota.${key}`, "unknown field");
-    quota = {
-      maxCompletionTokens: positiveInteger(q.maxCompletionTokens, "quota.maxCompletionTokens"),
-      maxRequestMs: positiveInteger(q.maxRequestMs, "quota.maxRequestMs"),
-      maxQueued: positiveInteger(q.maxQueued, "quota.maxQueued"),
-    };
-  }
-  let memory: MemoryOptions = {};
-  if (o.memory !== undefined) {
-    if (typeof o.memory !== "object" || o.memory === null) invalid("memory", "must be an object");
-    const m = o.memory as Record<string, unknown>;
-    for (const key of Object.keys(m)) if (!["contextTokens", "replyTokens", "system"].includes(key)) invalid(`memory.${key}`, "unknown field");
-    if (m.system !== undefined && (typeof m.system !== "string" || m.system.length > 20_000)) invalid("memory.system", "must be a string of at most 20000 characters");
-    memory = { contextTokens: positiveInteger(m.contextTokens, "memory.contextTokens"), replyTokens: positiveInteger(m.replyTokens, "memory.replyTokens"), system: m.system as string | undefined };
-    if (memory.contextTokens !== undefined && memory.contextTokens < 128) invalid("memory.contextTokens", "must be at least 128");
-    if (memory.replyTokens !== undefined && memory.contextTokens !== undefined && memory.replyTokens > memory.contextTokens / 2) invalid("memory.replyTokens", "must be at most half of memory.contextTokens");
-  }
-  if (o.owner !== undefined && typeof o.owner !== "string") invalid("owner", "must be a string");
-  return { name: o.name, priority, quota, memory, owner: o.owner as string | undefined };
+export interface SpawnPlacement {
+  /** The spawning process (absent for the shell itself). */
+  parent?: Process;
+  owner?: string;
 }
 
 export class ProcessTable {
   private readonly procs = new Map<number, Process>();
   private nextPid = 1;
+  private readonly endListeners = new Set<(proc: Process) => void>();
 
-  spawn(options: SpawnOptions): Process {
-    const all = [...this.procs.values()];
-    if (all.filter((p) => p.state !== "done").length >= MAX_LIVE_PROCESSES) {
-      throw new KernelError("EQUOTA", `at most ${MAX_LIVE_PROCESSES} live processes`);
+  /** The shell: pid 1, app "shell", every capability the user has. */
+  spawnShell(capabilities: string[]): Process {
+    if (this.procs.size > 0) throw new KernelError("EINTERNAL", "the shell is pid 1 and is spawned first");
+    return this.add({ name: SHELL_APP, app: SHELL_APP, priority: PRIORITY.default, quota: {}, memory: {}, capabilities });
+  }
+
+  spawn(options: SpawnOptions, placement: SpawnPlacement): Process {
+    const live = this.all().filter((p) => !p.done);
+    if (live.length >= MAX_LIVE_PROCESSES) throw new KernelError("EQUOTA", `at most ${MAX_LIVE_PROCESSES} live processes`);
+    if (placement.owner !== undefined && live.filter((p) => p.owner === placement.owner).length >= MAX_LIVE_PER_OWNER) {
+      throw new KernelError("EQUOTA", `at most ${MAX_LIVE_PER_OWNER} live processes per tab`);
     }
-    const done = all.filter((p) => p.state === "done");
+    const parent = placement.parent && placement.parent.app !== SHELL_APP ? placement.parent : undefined;
+    if (placement.parent && live.filter((p) => p.parent === placement.parent!.pid).length >= MAX_LIVE_CHILDREN) {
+      throw new KernelError("EQUOTA", `pid ${placement.parent.pid} (${placement.parent.name}) has ${MAX_LIVE_CHILDREN} live children already`);
+    }
+    const capabilities = [...new Set(options.capabilities ?? [])];
+    if (parent) {
+      const extra = capabilities.find((c) => !parent.capabilities.includes(c) && !(c.startsWith("network:") && parent.capabilities.includes("network:*")));
+      if (extra) throw new KernelError("EPERM", `capabilities: ${extra} is not one of pid ${parent.pid} (${parent.name})'s own`);
+    }
+    return this.add({
+      name: options.name,
+      app: parent?.app ?? options.name,
+      parent: placement.parent && placement.parent.app !== SHELL_APP ? placement.parent.pid : undefined,
+      owner: placement.owner,
+      priority: options.priority ?? PRIORITY.default,
+      quota: { ...options.quota },
+      memory: { ...options.memory },
+      capabilities,
+    });
+  }
+
+  private add(fields: Pick<Process, "name" | "app" | "priority" | "quota" | "memory" | "capabilities"> & Partial<Pick<Process, "parent" | "owner">>): Process {
+    const done = this.all().filter((p) => p.done);
     for (const old of done.slice(0, Math.max(0, done.length - KEEP_DONE + 1))) this.procs.delete(old.pid);
     const proc: Process = {
       pid: this.nextPid++,
-      name: options.name,
-      state: "ready",
-      priority: options.priority ?? PRIORITY.default,
-      owner: options.owner,
-      quota: Object.fromEntries(Object.entries(options.quota ?? {}).filter(([, v]) => v !== undefined)),
-      memory: Object.fromEntries(Object.entries(options.memory ?? {}).filter(([, v]) => v !== undefined)),
+      ...fields,
+      done: false,
       promptTokens: 0,
       completionTokens: 0,
+      countedTokens: 0,
       requests: 0,
+      toolCalls: 0,
       startedAt: Date.now(),
-      inFlight: new Map(),
-      runningRequest: null,
     };
+    if (proc.parent === undefined) delete proc.parent;
+    if (proc.owner === undefined) delete proc.owner;
     this.procs.set(proc.pid, proc);
     return proc;
   }
@@ -147,22 +168,40 @@ export class ProcessTable {
     if (typeof pid !== "number" || !Number.isSafeInteger(pid)) invalid("pid", "must be an integer");
     const proc = this.procs.get(pid);
     if (!proc) throw new KernelError("ENOENT", `pid ${pid}: no such process`);
-    if (proc.state === "done") throw new KernelError("EKILLED", `pid ${pid} (${proc.name}) has exited`);
+    if (proc.done) throw new KernelError("EKILLED", `pid ${pid} (${proc.name}) has exited`);
     return proc;
+  }
+
+  get(pid: number): Process | undefined {
+    return this.procs.get(pid);
   }
 
   all(): Process[] {
     return [...this.procs.values()];
   }
 
-  /** Recomputes a live process's state from its requests. */
-  refresh(proc: Process): void {
-    if (proc.state === "done") return;
-    proc.state = proc.runningRequest ? "running" : proc.inFlight.size > 0 ? "waiting" : "ready";
+  /** True when `pid` is `ancestor` or descends from it. */
+  descendsFrom(pid: number, ancestor: number): boolean {
+    for (let p = this.procs.get(pid), hops = 0; p && hops <= this.procs.size; p = p.parent === undefined ? undefined : this.procs.get(p.parent), hops++) {
+      if (p.pid === ancestor) return true;
+    }
+    return false;
   }
 
-  info(proc: Process): ProcessInfo {
-    const { inFlight: _inFlight, runningRequest: _running, ...info } = proc;
-    return structuredClone(info);
+  /** Marks a process ended (once); tells the listeners (the transport closes its port). */
+  end(proc: Process): void {
+    if (proc.done) return;
+    proc.done = true;
+    for (const listener of this.endListeners) listener(proc);
+  }
+
+  onEnd(listener: (proc: Process) => void): () => void {
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
+  }
+
+  info(proc: Process, state: Exclude<ProcessState, "done">): ProcessInfo {
+    const { done, ...rest } = proc;
+    return structuredClone({ ...rest, state: done ? "done" : state });
   }
 }

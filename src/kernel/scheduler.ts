@@ -90,6 +90,22 @@ export class Scheduler {
     return this.submit<T>({ run, priority, age: 0, signal: new AbortController().signal });
   }
 
+  /**
+   * A short job of a process (counting tokens): runs whole between slices, at the process's
+   * priority; rejects with the signal's reason if cancelled while queued.
+   */
+  task<T>(run: () => Promise<T>, priority: number, signal: AbortSignal): Promise<T> {
+    return this.submit<T>({
+      run: () => {
+        if (signal.aborted) throw signal.reason ?? new KernelError("EKILLED", "cancelled");
+        return run();
+      },
+      priority,
+      age: 0,
+      signal,
+    });
+  }
+
   generation(options: {
     requestId: string;
     pid: number;
@@ -121,8 +137,8 @@ export class Scheduler {
     if (stats && stats.firstTokenAt === null) stats.firstTokenAt = performance.now();
   }
 
-  statsOf(requestId: string): RequestStats | undefined {
-    return this.history.findLast((s) => s.requestId === requestId);
+  statsOf(requestId: string, pid: number): RequestStats | undefined {
+    return this.history.findLast((s) => s.requestId === requestId && s.pid === pid);
   }
 
   requests(): RequestStats[] {
@@ -142,11 +158,12 @@ export class Scheduler {
     try {
       while (this.queue.length > 0) {
         const job = this.pick();
-        if (this.last && this.last !== job && this.last.generation && !this.last.generation.done && this.queue.includes(this.last)) {
+        // A short task (a token count) between two slices is not a context switch.
+        if (!job.run && this.last && this.last !== job && this.last.generation && !this.last.generation.done && this.queue.includes(this.last)) {
           this.last.stats!.preemptions++;
           this.contextSwitches++;
         }
-        this.last = job;
+        if (!job.run) this.last = job;
         await this.runSlice(job);
         await yieldToEventLoop();
       }

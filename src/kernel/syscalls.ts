@@ -1,136 +1,284 @@
 /**
- * The system-call table (xv6's syscall.c): each call name maps to one handler. A handler gets the
- * kernel, the caller's context and the raw arguments, and validates them itself (at the boundary:
- * nothing unvalidated reaches a subsystem). Every failure is a KernelError with a stable code.
+ * The system-call table (xv6's syscall.c): each call is declared once — its name, the JSON Schema
+ * of its arguments, who may make it, and its handler. `syscall()` checks the arguments at the
+ * boundary (one validator, `schema.ts`), so a handler gets typed, validated values; the page's
+ * client types (`SyscallArgs`, `SyscallResult`) are derived from the same declarations.
+ *
+ * Identity is not an argument: `ctx.pid` is the process whose port the call came in on (the
+ * transport sets it), and `shell: true` calls are the user's alone (pid 1, the shell's own
+ * connection). Every failure is a KernelError with a stable code.
  */
 import type { ChatCompletionChunk } from "./chat.ts";
+import { ChatRequestSchema } from "./chat.ts";
 import type { LoadProgress } from "./engine.ts";
 import { RemoteSource } from "./engines/remote.ts";
 import { KernelError } from "./errors.ts";
-import type { Kernel } from "./kernel.ts";
+import { isReserved, RESERVED_PREFIX, type Kernel } from "./kernel.ts";
+import type { MemoryChatEvent } from "./memory/memory.ts";
+import { CAPABILITY, SpawnSchema } from "./process.ts";
+import { Type, validate, type Static, type TSchema } from "./schema.ts";
+import type { ConsentEvent } from "./access.ts";
 
 export interface SyscallContext {
-  /** The calling process. */
+  /** The calling process: set by the transport from the port the call came in on. */
   pid: number;
   /** The tab (or other client) the call came from. */
   owner?: string;
-  /** Names a request so it can be interrupted. */
+  /** Names a request so it can be interrupted (unique per process). */
   requestId?: string;
-  /** Streamed chunks (llm.chat with stream: true) or load progress (models.load). */
+  /** Streamed chunks (llm.chat with stream: true), load progress, consent prompts. */
   emit?: (event: unknown) => void;
 }
 
-type Handler = (kernel: Kernel, ctx: SyscallContext, args: unknown) => unknown;
-
-function field<T>(args: unknown, name: string, check: (v: unknown) => v is T, expected: string): T {
-  const value = typeof args === "object" && args !== null ? (args as Record<string, unknown>)[name] : undefined;
-  if (!check(value)) throw new KernelError("EINVAL", `${name}: must be ${expected}`);
-  return value;
+interface Declaration<A extends TSchema, R> {
+  /** JSON Schema of the arguments (an object; absent arguments are checked as `{}`). */
+  args: A;
+  /** The user's alone: only the shell (pid 1) may make it. */
+  shell?: true;
+  handler: (kernel: Kernel, ctx: SyscallContext, args: Static<A>) => R;
 }
-const isString = (v: unknown): v is string => typeof v === "string";
-const isInteger = (v: unknown): v is number => Number.isSafeInteger(v);
-const isOptionalString = (v: unknown): v is string | undefined => v === undefined || typeof v === "string";
-/** The subsystem validates these itself (with its own messages). */
-const isAny = (_v: unknown): _v is unknown => true;
-const isOptionalObject = (v: unknown): v is Record<string, unknown> | undefined => v === undefined || (typeof v === "object" && v !== null && !Array.isArray(v));
-const isOptionalBoolean = (v: unknown): v is boolean | undefined => v === undefined || typeof v === "boolean";
+
+function declare<A extends TSchema, R>(d: Declaration<A, R>): Declaration<A, R> {
+  return d;
+}
+
+const NoArgs = Type.Object({}, { additionalProperties: false });
+const Path = Type.String({ minLength: 1, maxLength: 1024 });
+const Namespace = Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: "Another app's namespace (the shell only)." }));
+const Id = Type.String({ minLength: 1, maxLength: 256 });
+const Decision = Type.Enum(["allow", "ask", "deny"]);
+
+function emitter<T>(ctx: SyscallContext): ((event: T) => void) | undefined {
+  return ctx.emit as ((event: T) => void) | undefined;
+}
+
+/** A process may not change the kernel's own files (`.memory/`); the shell (the user) may. */
+function writable(k: Kernel, ctx: SyscallContext, path: string): string {
+  if (ctx.pid !== k.shellPid && isReserved(path)) throw new KernelError("EPERM", `${path}: ${RESERVED_PREFIX} belongs to the kernel's memory manager (read it; use the memory calls to change it)`);
+  return path;
+}
 
 export const SYSCALLS = {
-  "llm.chat": (k, ctx, args) =>
-    k.chat(args, { pid: ctx.pid, requestId: ctx.requestId, onChunk: ctx.emit as ((c: ChatCompletionChunk) => void) | undefined }),
+  // --- the LLM ---
+  "llm.chat": declare({
+    args: ChatRequestSchema,
+    handler: (k, ctx, args) => k.chat(args, { pid: ctx.pid, requestId: ctx.requestId, onChunk: emitter<ChatCompletionChunk>(ctx) }),
+  }),
   // The shell (the user) may stop anything; a process only its own requests.
-  "llm.interrupt": (k, ctx, args) => k.interrupt(field(args ?? {}, "requestId", isOptionalString, "a string"), ctx.pid === k.shellPid ? undefined : ctx.pid),
-  "proc.spawn": (k, ctx, args) => k.spawn({ ...(typeof args === "object" && args !== null ? args : {}), owner: ctx.owner }),
-  "proc.exit": (k, ctx) => k.kill(ctx.pid), // a process ends itself as a kill would end it
-  "proc.kill": (k, _ctx, args) => k.kill(field(args, "pid", isInteger, "an integer")),
-  "proc.ps": (k) => k.ps(),
-  "models.list": (k) => k.listModels(),
-  "models.load": (k, ctx, args) => k.loadModel(field(args, "id", isString, "a model id string"), ctx.emit as ((p: LoadProgress) => void) | undefined),
-  "models.delete": (k, _ctx, args) => k.deleteModel(field(args, "id", isString, "a model id string")),
-  "models.connect": async (k, _ctx, args) => {
-    const baseUrl = field(args, "baseUrl", isString, "a string");
-    const apiKey = field(args, "apiKey", isOptionalString, "a string");
-    const continueFinalMessage = field(args, "continueFinalMessage", isOptionalBoolean, "a boolean");
-    const source = await RemoteSource.connect({ baseUrl, apiKey, continueFinalMessage });
-    k.addSource(source);
-    return source.list();
-  },
-  // Files: each process reads and writes its app's namespace (its name).
-  "storage.namespaces": async (k, ctx) => {
-    const { files } = k.filesOf(ctx.pid);
-    if (ctx.pid !== k.shellPid) throw new KernelError("EPERM", "only the shell may list every app's namespace");
-    return Promise.all((await files.namespaces()).map(async ({ ns }) => ({ ns, ...(await files.usage(ns)) })));
-  },
-  "storage.write": (k, ctx, args) => {
-    const { files, ns } = k.filesOf(ctx.pid);
-    return files.write(ns, field(args, "path", isAny, ""), field(args, "content", isAny, ""), field(args, "meta", isAny, ""));
-  },
-  "storage.read": (k, ctx, args) => {
-    const { files, ns } = k.filesOf(ctx.pid, field(args, "namespace", isOptionalString, "a string"));
-    return files.read(ns, field(args, "path", isAny, ""), { version: field(args, "version", isAny, "") });
-  },
-  "storage.list": (k, ctx, args) => {
-    const { files, ns } = k.filesOf(ctx.pid, field(args ?? {}, "namespace", isOptionalString, "a string"));
-    return files.list(ns, field(args ?? {}, "prefix", isAny, ""));
-  },
-  "storage.versions": (k, ctx, args) => {
-    const { files, ns } = k.filesOf(ctx.pid);
-    return files.versions(ns, field(args, "path", isAny, ""));
-  },
-  "storage.rollback": (k, ctx, args) => {
-    const { files, ns } = k.filesOf(ctx.pid);
-    return files.rollback(ns, field(args, "path", isAny, ""), field(args, "version", isAny, ""));
-  },
-  "storage.remove": (k, ctx, args) => {
-    const { files, ns } = k.filesOf(ctx.pid);
-    return files.remove(ns, field(args, "path", isAny, ""));
-  },
-  "storage.search": (k, ctx, args) => {
-    const { files, ns } = k.filesOf(ctx.pid, field(args, "namespace", isOptionalString, "a string"));
-    const { k: top, mode, prefix } = field(args, "options", isOptionalObject, "an object like { k: 10, mode: \"hybrid\" }") ?? {};
-    return files.search(ns, field(args, "query", isAny, ""), { k: top, mode, prefix } as never);
-  },
-  "storage.usage": (k, ctx) => {
-    const { files, ns } = k.filesOf(ctx.pid);
-    return files.usage(ns);
-  },
-  // Export and import: a process its own namespace; the shell (the user) everything.
-  "storage.export": (k, ctx) => {
-    const { files, ns } = k.filesOf(ctx.pid);
-    return files.export(ctx.pid === k.shellPid ? undefined : ns);
-  },
-  "storage.import": (k, ctx, args) => {
-    const { files, ns } = k.filesOf(ctx.pid);
-    return files.import(field(args, "data", isAny, ""), { namespace: ctx.pid === k.shellPid ? undefined : ns });
-  },
-  // Memory: the process's managed conversation, core blocks, recall and archival memory.
-  "memory.chat": (k, ctx, args) =>
-    k.memory.chat(ctx.pid, field(args, "text", isAny, ""), { maxTokens: field(args, "max_tokens", isAny, ""), onChunk: ctx.emit as ((c: ChatCompletionChunk) => void) | undefined }),
-  "memory.history": (k, ctx) => k.memory.history(ctx.pid),
-  "memory.remember": (k, ctx, args) => k.memory.remember(ctx.pid, field(args, "text", isAny, ""), field(args, "meta", isAny, "")),
-  "memory.recall": (k, ctx, args) => k.memory.recall(ctx.pid, field(args, "query", isAny, ""), field(args, "k", isAny, "") ?? 5),
-  "memory.blocks.get": (k, ctx, args) => k.memory.getBlocks(ctx.pid, field(args ?? {}, "label", isAny, "")),
-  "memory.blocks.set": (k, ctx, args) => k.memory.setBlock(ctx.pid, field(args, "label", isAny, ""), field(args, "value", isAny, ""), { limit: field(args, "limit", isAny, "") }),
-  "embedders.list": (k) => k.listEmbedders(),
-  "embedders.load": (k, ctx, args) => {
-    if (ctx.pid !== k.shellPid) throw new KernelError("EPERM", "only the shell may change the embedding model");
-    return k.loadEmbedder(field(args, "id", isString, "an embedding model id string"), ctx.emit as ((p: LoadProgress) => void) | undefined);
-  },
-  "kernel.info": (k) => k.info(),
-  "kernel.stats": (k) => k.getStats(),
-  "kernel.setPolicy": (k, ctx, args) => {
-    if (ctx.pid !== k.shellPid) throw new KernelError("EPERM", "only the shell may change the scheduling policy");
-    return k.setPolicy(args);
-  },
-} satisfies Record<string, Handler>;
+  "llm.interrupt": declare({
+    args: Type.Object({ requestId: Type.Optional(Type.String({ maxLength: 128 })) }, { additionalProperties: false }),
+    handler: (k, ctx, args) => k.interrupt(args.requestId, ctx.pid),
+  }),
+
+  // --- processes ---
+  "proc.spawn": declare({ args: SpawnSchema, handler: (k, ctx, args) => k.spawn(args, { caller: ctx.pid, owner: ctx.owner }) }),
+  // A process ends itself as a kill would end it.
+  "proc.exit": declare({ args: NoArgs, handler: (k, ctx) => k.kill(ctx.pid, ctx.pid) }),
+  "proc.kill": declare({ args: Type.Object({ pid: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }), handler: (k, ctx, args) => k.kill(args.pid, ctx.pid) }),
+  "proc.ps": declare({ args: NoArgs, handler: (k, ctx) => k.ps(ctx.pid) }),
+  "proc.self": declare({ args: NoArgs, handler: (k, ctx) => k.info(k.procs.live(ctx.pid)) }),
+
+  // --- models: the user's alone (a process must not point every prompt at a server of its choosing) ---
+  "models.list": declare({ args: NoArgs, handler: (k) => k.listModels() }),
+  "models.load": declare({ args: Type.Object({ id: Id }, { additionalProperties: false }), shell: true, handler: (k, ctx, args) => k.loadModel(args.id, emitter<LoadProgress>(ctx)) }),
+  "models.delete": declare({ args: Type.Object({ id: Id }, { additionalProperties: false }), shell: true, handler: (k, _ctx, args) => k.deleteModel(args.id) }),
+  "models.connect": declare({
+    args: Type.Object({ baseUrl: Type.String({ maxLength: 2048 }), apiKey: Type.Optional(Type.String({ maxLength: 4096 })), continueFinalMessage: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+    shell: true,
+    handler: async (k, _ctx, args) => {
+      const source = await RemoteSource.connect(args);
+      k.addSource(source);
+      return source.list();
+    },
+  }),
+
+  // --- files: each process reads and writes its app's namespace ---
+  "storage.namespaces": declare({
+    args: NoArgs,
+    shell: true,
+    handler: async (k, ctx) => {
+      const { files } = k.filesOf(ctx.pid);
+      return Promise.all((await files.namespaces()).map(async ({ ns }) => ({ ns, ...(await files.usage(ns)) })));
+    },
+  }),
+  "storage.write": declare({
+    args: Type.Object({ path: Path, content: Type.Unknown({ description: "Text, a Blob or a JSON value." }), meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }, { additionalProperties: false }),
+    handler: (k, ctx, args) => {
+      const { files, ns } = k.filesOf(ctx.pid);
+      return files.write(ns, writable(k, ctx, args.path), args.content, args.meta);
+    },
+  }),
+  "storage.read": declare({
+    args: Type.Object({ path: Path, version: Type.Optional(Type.Integer({ minimum: 1 })), namespace: Namespace }, { additionalProperties: false }),
+    handler: (k, ctx, args) => {
+      const { files, ns } = k.filesOf(ctx.pid, args.namespace);
+      return files.read(ns, args.path, { version: args.version });
+    },
+  }),
+  "storage.list": declare({
+    args: Type.Object({ prefix: Type.Optional(Type.String({ maxLength: 1024 })), namespace: Namespace }, { additionalProperties: false }),
+    handler: (k, ctx, args) => {
+      const { files, ns } = k.filesOf(ctx.pid, args.namespace);
+      return files.list(ns, args.prefix);
+    },
+  }),
+  "storage.versions": declare({
+    args: Type.Object({ path: Path }, { additionalProperties: false }),
+    handler: (k, ctx, args) => {
+      const { files, ns } = k.filesOf(ctx.pid);
+      return files.versions(ns, args.path);
+    },
+  }),
+  "storage.rollback": declare({
+    args: Type.Object({ path: Path, version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+    handler: (k, ctx, args) => {
+      const { files, ns } = k.filesOf(ctx.pid);
+      return files.rollback(ns, writable(k, ctx, args.path), args.version);
+    },
+  }),
+  "storage.remove": declare({
+    args: Type.Object({ path: Path }, { additionalProperties: false }),
+    handler: (k, ctx, args) => {
+      const { files, ns } = k.filesOf(ctx.pid);
+      return files.remove(ns, writable(k, ctx, args.path));
+    },
+  }),
+  "storage.search": declare({
+    args: Type.Object(
+      {
+        query: Type.String({ minLength: 1, maxLength: 4096 }),
+        options: Type.Optional(
+          Type.Object({ k: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), mode: Type.Optional(Type.Enum(["hybrid", "lexical", "vector"])), prefix: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }),
+        ),
+        namespace: Namespace,
+      },
+      { additionalProperties: false },
+    ),
+    handler: (k, ctx, args) => {
+      const { files, ns } = k.filesOf(ctx.pid, args.namespace);
+      return files.search(ns, args.query, { k: args.options?.k, mode: args.options?.mode as "hybrid" | "lexical" | "vector" | undefined, prefix: args.options?.prefix });
+    },
+  }),
+  "storage.usage": declare({
+    args: NoArgs,
+    handler: (k, ctx) => {
+      const { files, ns } = k.filesOf(ctx.pid);
+      return files.usage(ns);
+    },
+  }),
+  // Export and import: a process its own namespace (not the kernel's `.memory/`); the shell (the user) everything.
+  "storage.export": declare({
+    args: NoArgs,
+    handler: (k, ctx) => {
+      const { files, ns } = k.filesOf(ctx.pid);
+      return files.export(ctx.pid === k.shellPid ? undefined : ns);
+    },
+  }),
+  "storage.import": declare({
+    args: Type.Object({ data: Type.Unknown({ description: "An export file (a Blob or its text)." }) }, { additionalProperties: false }),
+    handler: (k, ctx, args) => {
+      const { files, ns } = k.filesOf(ctx.pid);
+      const shell = ctx.pid === k.shellPid;
+      return files.import(args.data, { namespace: shell ? undefined : ns, reject: shell ? undefined : (path) => (isReserved(path) ? `${path}: ${RESERVED_PREFIX} belongs to the kernel's memory manager` : null) });
+    },
+  }),
+
+  // --- memory: the process's managed conversation (the agent loop), core blocks, recall ---
+  "memory.chat": declare({
+    args: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1_000_000 }), max_tokens: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+    handler: (k, ctx, args) => k.memory.chat(ctx.pid, args.text, { maxTokens: args.max_tokens, onChunk: emitter<MemoryChatEvent>(ctx) }),
+  }),
+  "memory.history": declare({ args: NoArgs, handler: (k, ctx) => k.memory.history(ctx.pid) }),
+  "memory.remember": declare({
+    args: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1_000_000 }), meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }, { additionalProperties: false }),
+    handler: (k, ctx, args) => k.memory.remember(ctx.pid, args.text, args.meta),
+  }),
+  "memory.recall": declare({
+    args: Type.Object({ query: Type.String({ minLength: 1, maxLength: 4096 }), k: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }, { additionalProperties: false }),
+    handler: (k, ctx, args) => k.memory.recall(ctx.pid, args.query, args.k ?? 5),
+  }),
+  "memory.blocks.get": declare({ args: Type.Object({ label: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }), handler: (k, ctx, args) => k.memory.getBlocks(ctx.pid, args.label) }),
+  "memory.blocks.set": declare({
+    args: Type.Object({ label: Type.String({ maxLength: 64 }), value: Type.String({ maxLength: 100_000 }), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })) }, { additionalProperties: false }),
+    handler: (k, ctx, args) => k.memory.setBlock(ctx.pid, args.label, args.value, { limit: args.limit }),
+  }),
+
+  // --- embedders ---
+  "embedders.list": declare({ args: NoArgs, handler: (k) => k.listEmbedders() }),
+  "embedders.load": declare({ args: Type.Object({ id: Id }, { additionalProperties: false }), shell: true, handler: (k, ctx, args) => k.loadEmbedder(args.id, emitter<LoadProgress>(ctx)) }),
+
+  // --- tools ---
+  "tools.list": declare({ args: NoArgs, handler: (k) => k.listTools() }),
+  "tools.call": declare({
+    args: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), arguments: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
+    handler: (k, ctx, args) => k.callTool(ctx.pid, args.name, args.arguments),
+  }),
+
+  // --- the access manager: the user's alone ---
+  "access.list": declare({ args: NoArgs, shell: true, handler: (k) => k.access.list(k.procs.all().filter((p) => !p.done)) }),
+  "access.set": declare({
+    args: Type.Object({ app: Type.String({ minLength: 1, maxLength: 128 }), capability: Type.String({ pattern: CAPABILITY }), decision: Type.Union([Decision, Type.Null()]) }, { additionalProperties: false }),
+    shell: true,
+    handler: (k, _ctx, args) => k.access.set(args.app, args.capability, args.decision as "allow" | "ask" | "deny" | null),
+  }),
+  "access.audit": declare({
+    args: Type.Object({ pid: Type.Optional(Type.Integer({ minimum: 1 })), app: Type.Optional(Type.String({ maxLength: 128 })), since: Type.Optional(Type.Number()), limit: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+    shell: true,
+    handler: (k, _ctx, args) => k.access.audit(args),
+  }),
+  "access.network": declare({ args: NoArgs, shell: true, handler: (k) => k.access.networkConfig() }),
+  "access.configureNetwork": declare({
+    args: Type.Object({ proxy: Type.Union([Type.String({ maxLength: 2048, pattern: "^https?://.*\\{url\\}" }), Type.Null()]) }, { additionalProperties: false }),
+    shell: true,
+    handler: (k, _ctx, args) => k.access.configureNetwork(args.proxy ? { proxy: args.proxy } : {}),
+  }),
+  /** A shell tab shows consent prompts: the call stays open, prompts arrive as events. */
+  "access.consent.listen": declare({
+    args: NoArgs,
+    shell: true,
+    handler: (k, ctx) => {
+      const send = emitter<ConsentEvent>(ctx);
+      if (!send) throw new KernelError("EINVAL", "access.consent.listen needs an event callback");
+      const stop = k.access.listen(ctx.owner ?? "page", send);
+      return new Promise<void>(() => void stop);
+    },
+  }),
+  "access.consent.pending": declare({ args: NoArgs, shell: true, handler: (k) => k.access.pendingRequests() }),
+  "access.consent.answer": declare({
+    args: Type.Object({ id: Type.String({ maxLength: 64 }), answer: Type.Enum(["once", "always", "deny"]) }, { additionalProperties: false }),
+    shell: true,
+    handler: (k, _ctx, args) => k.access.answer(args.id, args.answer as "once" | "always" | "deny"),
+  }),
+
+  // --- the kernel ---
+  "kernel.info": declare({ args: NoArgs, handler: (k) => k.kernelInfo() }),
+  "kernel.stats": declare({ args: NoArgs, handler: (k, ctx) => k.getStats(ctx.pid) }),
+  "kernel.setPolicy": declare({
+    args: Type.Object({ policy: Type.Optional(Type.Enum(["fifo", "rr", "priority"])), sliceTokens: Type.Optional(Type.Integer()), agingSlices: Type.Optional(Type.Integer()), kvBudgetBytes: Type.Optional(Type.Integer()) }, { additionalProperties: false }),
+    shell: true,
+    handler: (k, _ctx, args) => k.setPolicy(args),
+  }),
+} satisfies Record<string, Declaration<TSchema, unknown>>;
 
 export type SyscallName = keyof typeof SYSCALLS;
+/** What a call takes, from its declaration. */
+export type SyscallArgs<N extends SyscallName> = Static<(typeof SYSCALLS)[N]["args"]>;
+/** What a call resolves to, from its declaration's handler. */
+export type SyscallResult<N extends SyscallName> = Awaited<ReturnType<(typeof SYSCALLS)[N]["handler"]>>;
 
-/** Dispatches one call. Unknown names are ENOSYS; calls from a dead or unknown pid are refused. */
+
+/**
+ * Dispatches one call as process `ctx.pid`. Unknown names are ENOSYS; calls from a dead or unknown
+ * pid are refused; the user's calls from a process are EPERM; bad arguments are EINVAL naming the
+ * field.
+ */
 export async function syscall(kernel: Kernel, name: unknown, ctx: SyscallContext, args?: unknown): Promise<unknown> {
   if (typeof name !== "string" || !Object.hasOwn(SYSCALLS, name)) {
     throw new KernelError("ENOSYS", `no system call ${String(name).slice(0, 80)}`);
   }
-  kernel.procs.live(ctx.pid);
-  return (SYSCALLS[name as SyscallName] as Handler)(kernel, ctx, args);
+  const caller = kernel.procs.live(ctx.pid);
+  const declaration = SYSCALLS[name as SyscallName] as unknown as Declaration<TSchema, unknown>;
+  if (declaration.shell && caller.pid !== kernel.shellPid) throw new KernelError("EPERM", `${name} is the user's alone (the shell), not pid ${caller.pid}'s (${caller.app})`);
+  const valid = validate(declaration.args, args === undefined ? {} : args, "", "arguments");
+  return declaration.handler(kernel, ctx, valid);
 }

@@ -71,3 +71,4 @@ declare global {
 window.lab = lab;
 import "./vector-bench.ts";
 import "./storage-bench.ts";
+import "./tools-bench.ts";

@@ -1,16 +1,30 @@
 /**
- * What the kernel worker exposes to pages over comlink: boot (engine choice from the browser's
- * capabilities) and one entry point, `syscall`, into the kernel's system-call table.
+ * The kernel's transport in a worker: boot (engine choice from the browser's capabilities, the
+ * file system, the access store, the tools) and the ports the kernel hands out.
+ *
+ * Identity comes from the channel: a page's own connection (a SharedWorker port) acts as the
+ * shell, pid 1 — the user; every process the kernel spawns gets a MessagePort of its own, and a
+ * call on it acts as that process and nothing else. No message names its caller. Each port is
+ * guarded (`guard.ts`): only the declared entry points, with plain arguments.
  */
+import * as Comlink from "comlink";
+import { IndexedDBAccessStore } from "../kernel/access-db.ts";
+import { AccessManager } from "../kernel/access.ts";
 import { TransformersSource } from "../kernel/engines/transformers-source.ts";
 import { WebLLMSource } from "../kernel/engines/webllm.ts";
 import { KernelError } from "../kernel/errors.ts";
 import { EMBEDDERS, isEmbedderCached, loadTransformersEmbedder, type TransformersEmbedderOptions } from "../kernel/embedders/transformers.ts";
 import { Kernel, type EmbedderSource, type KernelInfo } from "../kernel/kernel.ts";
 import { detectGpu, type GpuCapabilities } from "../kernel/models.ts";
-import { syscall, type SyscallContext } from "../kernel/syscalls.ts";
+import type { ProcessInfo } from "../kernel/process.ts";
+import { syscall } from "../kernel/syscalls.ts";
 import { FileStore } from "../kernel/storage/files.ts";
+import { createJsTool } from "../kernel/tools/js.ts";
+import { libraryTools } from "../kernel/tools/library.ts";
+import { workerSandbox } from "../kernel/tools/sandbox.ts";
 import { ortWasmPaths } from "../platform/ort-assets.ts";
+import { guardEndpoint } from "./guard.ts";
+import { WorkerHosts } from "./worker-relay.ts";
 
 export interface BootOptions {
   /** Page origin + base path, where /models/ is served. */
@@ -20,17 +34,28 @@ export interface BootOptions {
    * software adapter (SwiftShader) decodes the embedded model ~70x slower than wasm (npm run bench).
    */
   device?: "webgpu" | "wasm";
+  /** The model to boot with; if it cannot load, the embedded model boots and `fallback` says why. */
   model?: string;
 }
 
 export interface BootInfo extends KernelInfo {
   gpu: GpuCapabilities;
-  /** The shell's process, which page calls without a process of their own run as. */
+  /** The shell's process, which the page's own connection acts as. */
   shellPid: number;
+  /** Set when the requested model could not load and the embedded one booted instead. */
+  fallback?: { model: string; reason: string };
 }
 
 export const DEFAULT_MODEL = "aios-tiny";
 export const DEFAULT_EMBEDDER = "aios-embed";
+
+/** A spawned process's handle as it crosses to the page: its info and its own port. */
+export type SpawnedProcess = ProcessInfo & { port: MessagePort };
+
+/** The entry points of a page's (the shell's) connection, and which argument may be a callback. */
+export const SHELL_ENTRY_POINTS = { boot: [], attach: [], info: [], call: [2] } as const;
+/** The entry points of a process's port. */
+export const PROCESS_ENTRY_POINTS = { call: [2] } as const;
 
 /** Transformers.js's embedding models: the embedded one and real encoders downloaded on demand. */
 function embedderSource(options: TransformersEmbedderOptions): EmbedderSource {
@@ -43,67 +68,141 @@ function embedderSource(options: TransformersEmbedderOptions): EmbedderSource {
   };
 }
 
-export function createKernelApi() {
+export interface CallOptions {
+  /** Names the request for llm.interrupt (unique per process). */
+  requestId?: string;
+}
+
+export function createKernelHost() {
   let kernel: Kernel | null = null;
   let booting: Promise<BootInfo> | null = null;
   let gpu: GpuCapabilities = { webgpu: false, shaderF16: false, software: false };
+  let fallback: BootInfo["fallback"];
+  /** Tabs that host the js sandbox's workers (a SharedWorker has no Worker of its own in Chromium). */
+  const workerHosts = new WorkerHosts();
+  /** Each process's port, its calls in flight, and whether the process has ended. */
+  const processPorts = new Map<number, { port: MessagePort; inFlight: number; ended: boolean }>();
+  /** A port closes once its process has ended and the last reply (an EKILLED, say) has gone out. */
+  const closeIfDone = (pid: number) => {
+    const entry = processPorts.get(pid);
+    if (!entry || !entry.ended || entry.inFlight > 0) return;
+    processPorts.delete(pid);
+    setTimeout(() => entry.port.close(), 0);
+  };
 
   const need = (): Kernel => {
     if (!kernel) throw new KernelError("ENOTREADY", "the kernel has not booted");
     return kernel;
   };
-  const bootInfo = (): BootInfo => ({ ...need().info(), gpu, shellPid: need().shellPid });
+  const bootInfo = (): BootInfo => ({ ...need().kernelInfo(), gpu, shellPid: need().shellPid, ...(fallback ? { fallback } : {}) });
 
   async function boot(options: BootOptions): Promise<BootInfo> {
     gpu = await detectGpu();
     const device = options.device ?? (gpu.webgpu && !gpu.software ? "webgpu" : "wasm");
     if (device === "webgpu" && !gpu.webgpu) throw new KernelError("ENOTSUP", "device: this browser has no WebGPU adapter");
     const base = new URL(options.baseUrl);
-    const transformers = new TransformersSource({
-      modelBaseUrl: new URL("models/", base).pathname,
-      device,
-      wasmPaths: ortWasmPaths(base),
+    const transformers = new TransformersSource({ modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base) });
+    // Without IndexedDB (some private modes) decisions live in memory: the OS still boots.
+    const store = await IndexedDBAccessStore.open().catch(() => undefined);
+    // Snippets run in Workers the kernel can kill: its own where it may create them (a dedicated
+    // worker), else workers hosted by the tabs (a SharedWorker in Chromium has no Worker).
+    const sandbox = typeof Worker !== "undefined" ? workerSandbox() : workerSandbox({ createWorker: () => workerHosts.create() as Worker, fallbackInline: false });
+    const k = new Kernel([transformers, new WebLLMSource(gpu)], { access: new AccessManager(store), tools: [...libraryTools(), createJsTool(sandbox)] });
+    // Stored decisions are in force before the first call (the loop offers tools by them).
+    await k.access.ready().catch((error: Error) => console.warn(`AIOS: ${error.message}`));
+    k.procs.onEnd((proc) => {
+      const entry = processPorts.get(proc.pid);
+      if (!entry) return;
+      entry.ended = true;
+      closeIfDone(proc.pid);
     });
-    kernel = new Kernel([transformers, new WebLLMSource(gpu)]);
-    // Without IndexedDB (some private modes) the OS still boots; file calls then say why they fail.
     await FileStore.open().then(
-      (files) => kernel!.mountFiles(files),
-      (error: Error) => kernel!.mountFiles(null, error.message),
+      (files) => k.mountFiles(files),
+      (error: Error) => k.mountFiles(null, error.message),
     );
-    await kernel.loadModel(options.model ?? DEFAULT_MODEL);
-    kernel.setEmbedderSource(embedderSource({ modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base) }));
+    const wanted = options.model ?? DEFAULT_MODEL;
+    try {
+      await k.loadModel(wanted);
+    } catch (error) {
+      if (wanted === DEFAULT_MODEL) throw error;
+      fallback = { model: wanted, reason: (error as Error).message };
+      await k.loadModel(DEFAULT_MODEL);
+    }
+    k.setEmbedderSource(embedderSource({ modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base) }));
     // Vector search and recall by meaning; without it search is lexical (the OS still boots).
-    await kernel.loadEmbedder(DEFAULT_EMBEDDER).catch((error: Error) => console.warn(`AIOS: no embedder: ${error.message}`));
+    await k.loadEmbedder(DEFAULT_EMBEDDER).catch((error: Error) => console.warn(`AIOS: no embedder: ${error.message}`));
+    kernel = k;
     return bootInfo();
   }
 
-  return {
-    /**
-     * A tab announces itself. The tab holds the Web Lock `aios-tab:<id>` for its whole life; the
-     * kernel asks for the same lock, which it gets only when the tab is gone (closed, crashed,
-     * navigated away): then the tab's processes end.
-     */
-    attach(tabId: string): void {
-      if (typeof tabId !== "string" || !/^tab-[a-z0-9]{1,32}$/.test(tabId)) throw new KernelError("EINVAL", "tabId: must look like tab-xxxx");
-      const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-      void locks?.request(`aios-tab:${tabId}`, async () => {
-        kernel?.endOwner(tabId);
-      });
-    },
-    /** Idempotent: every caller gets the same boot. */
-    boot(options: BootOptions): Promise<BootInfo> {
-      booting ??= boot(options).catch((e) => {
-        booting = null;
-        throw e;
-      });
-      return booting;
-    },
-    info: bootInfo,
-    syscall: (name: string, ctx: Omit<SyscallContext, "emit">, args?: unknown, emit?: (event: unknown) => void) => {
-      if (typeof ctx !== "object" || ctx === null) throw new KernelError("EINVAL", "context: must be an object with a pid");
-      return withDelivery(emit, (send) => syscall(need(), name, { pid: ctx.pid, owner: ctx.owner, requestId: ctx.requestId, emit: send }, args));
-    },
-  };
+  /** One system call as `pid`; a spawn also hands back the new process's own port. */
+  async function call(pid: number, owner: string | undefined, name: string, args: unknown, emit: ((event: unknown) => unknown) | undefined, options: CallOptions | undefined) {
+    const requestId = typeof options?.requestId === "string" ? options.requestId : undefined;
+    return withDelivery(emit, async (send) => {
+      const result = await syscall(need(), name, { pid, owner, requestId, emit: send }, args);
+      if (name !== "proc.spawn") return result;
+      const info = result as ProcessInfo;
+      const { port1, port2 } = new MessageChannel();
+      serveProcess(info.pid, info.owner, port1);
+      return Comlink.transfer({ ...info, port: port2 } satisfies SpawnedProcess, [port2]);
+    });
+  }
+
+  function serveProcess(pid: number, owner: string | undefined, port: MessagePort): void {
+    const entry = { port, inFlight: 0, ended: false };
+    processPorts.set(pid, entry);
+    const api = {
+      call: async (name: string, args: unknown, emit?: (event: unknown) => unknown, options?: CallOptions) => {
+        entry.inFlight++;
+        try {
+          return await call(pid, owner, name, args, emit, options);
+        } finally {
+          entry.inFlight--;
+          // After this call's reply is posted (a microtask after it settles).
+          setTimeout(() => closeIfDone(pid), 0);
+        }
+      },
+    };
+    Comlink.expose(api, guardEndpoint(port, PROCESS_ENTRY_POINTS));
+    port.start();
+  }
+
+  /** A page's connection: it acts as the shell (the user). */
+  function serveShell(port: Comlink.Endpoint): void {
+    let tabId: string | undefined;
+    const api = {
+      /**
+       * A tab announces itself (once). The tab holds the Web Lock `aios-tab:<id>` for its whole
+       * life; the kernel asks for the same lock, which it gets only when the tab is gone (closed,
+       * crashed, navigated away): then the tab's processes end and its consent prompts move on.
+       */
+      attach(id: string, workerHost?: MessagePort): void {
+        if (typeof id !== "string" || !/^tab-[a-z0-9]{1,32}$/.test(id)) throw new KernelError("EINVAL", "tabId: must look like tab-xxxx");
+        if (tabId !== undefined) throw new KernelError("EBUSY", `this connection is already ${tabId}`);
+        tabId = id;
+        if (typeof MessagePort !== "undefined" && workerHost instanceof MessagePort) workerHosts.add(id, workerHost);
+        const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+        void locks?.request(`aios-tab:${id}`, async () => {
+          workerHosts.remove(id);
+          kernel?.endOwner(id);
+        });
+      },
+      /** Idempotent: every caller gets the same boot. */
+      boot(options: BootOptions): Promise<BootInfo> {
+        if (typeof options !== "object" || options === null || typeof options.baseUrl !== "string") throw new KernelError("EINVAL", "options: must be { baseUrl, device?, model? }");
+        booting ??= boot({ baseUrl: options.baseUrl, device: options.device, model: typeof options.model === "string" ? options.model : undefined }).catch((e) => {
+          booting = null;
+          throw e;
+        });
+        return booting;
+      },
+      info: bootInfo,
+      call: (name: string, args: unknown, emit?: (event: unknown) => unknown, options?: CallOptions) => call(need().shellPid, tabId, name, args, emit, options),
+    };
+    Comlink.expose(api, guardEndpoint(port, SHELL_ENTRY_POINTS));
+  }
+
+  return { serveShell };
 }
 
 /**
@@ -123,4 +222,13 @@ async function withDelivery<T, R>(callback: ((value: T) => unknown) | undefined,
   }
 }
 
-export type KernelApi = ReturnType<typeof createKernelApi>;
+export type KernelHost = ReturnType<typeof createKernelHost>;
+/** What a page's connection offers (comlink wraps it on the page). */
+export type ShellApi = {
+  attach(id: string, workerHost?: MessagePort): void;
+  boot(options: BootOptions): Promise<BootInfo>;
+  info(): BootInfo;
+  call(name: string, args: unknown, emit?: (event: unknown) => unknown, options?: CallOptions): Promise<unknown>;
+};
+/** What a process's port offers. */
+export type ProcessApi = Pick<ShellApi, "call">;

@@ -3,10 +3,11 @@
  * Used only when the user adds an endpoint — nothing leaves the machine otherwise.
  */
 import { EventSourceParserStream } from "eventsource-parser/stream";
-import type { ChatMessage, Engine, GenerateParams, GenerateResult, Generation, LoadProgress } from "../engine.ts";
-import { KernelError } from "../errors.ts";
+import type { ChatMessage, Engine, GenerateParams, GenerateResult, Generation, LoadProgress, ToolSpec } from "../engine.ts";
+import { KernelError, toKernelError, type ErrorCode } from "../errors.ts";
 import type { ModelEntry, ModelSource } from "../models.ts";
 import { ContinuationGeneration } from "./continuation.ts";
+import { ToolNameMap } from "../tool-calls.ts";
 import { ChunkFold, openAIRequest, type OpenAIChunkLike } from "./openai-stream.ts";
 
 export interface RemoteEndpoint {
@@ -29,10 +30,21 @@ function headers(endpoint: RemoteEndpoint): Record<string, string> {
   return { "content-type": "application/json", ...(endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : {}) };
 }
 
+const BY_STATUS: Record<number, ErrorCode> = { 400: "EINVAL", 401: "EPERM", 403: "EPERM", 404: "ENOENT", 409: "EBUSY", 429: "EQUOTA", 503: "ENOTREADY" };
+
+/** A server's error as a KernelError: its own kernel code when it is an AIOS kernel, else by status. */
 async function failure(response: Response, what: string): Promise<KernelError> {
   const body = await response.text().catch(() => "");
-  const code = response.status === 404 ? "ENOENT" : response.status === 400 ? "EINVAL" : "ELOAD";
-  return new KernelError(code, `${what}: HTTP ${response.status} ${body.slice(0, 300)}`.trim());
+  let message = body.slice(0, 300);
+  let code: ErrorCode = BY_STATUS[response.status] ?? "ELOAD";
+  try {
+    const error = (JSON.parse(body) as { error?: { message?: unknown; code?: unknown } }).error;
+    if (typeof error?.message === "string") message = error.message.slice(0, 300);
+    code = toKernelError({ message, code: error?.code }, code).code;
+  } catch {
+    // Not JSON: the status says it.
+  }
+  return new KernelError(code, `${what}: HTTP ${response.status} ${message}`.trim());
 }
 
 /** Remote models join the catalog as "<host>/<server's id>", so they never shadow local ones. */
@@ -90,6 +102,8 @@ export class RemoteSource implements ModelSource {
 export class RemoteEngine implements Engine {
   readonly name = "remote" as const;
   readonly device = "remote" as const;
+  /** OpenAI servers take `tools` and return `tool_calls` themselves (names mapped both ways). */
+  readonly nativeTools = true;
 
   constructor(
     readonly modelId: string,
@@ -98,15 +112,20 @@ export class RemoteEngine implements Engine {
     private readonly endpoint: RemoteEndpoint,
   ) {}
 
+  get supportsPrefill(): boolean {
+    return this.endpoint.continueFinalMessage === true;
+  }
+
   async generate(params: GenerateParams): Promise<GenerateResult> {
-    const fold = new ChunkFold(params);
+    const names = new ToolNameMap([...(params.tools ?? []).map((t) => t.function.name), ...params.messages.flatMap((m) => (m.tool_calls ?? []).map((c) => c.function.name))]);
+    const fold = new ChunkFold(params, names);
     const url = endpointUrl(this.endpoint, "chat/completions");
     try {
       const response = await fetch(url, {
         method: "POST",
         headers: headers(this.endpoint),
         signal: params.signal,
-        body: JSON.stringify({ model: this.remoteId, ...openAIRequest(params) }),
+        body: JSON.stringify({ model: this.remoteId, ...openAIRequest(params, { names, nativeTools: true }) }),
       });
       if (!response.ok || !response.body) throw await failure(response, `POST ${url}`);
       const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
@@ -120,21 +139,50 @@ export class RemoteEngine implements Engine {
     return fold.result();
   }
 
-  /** Sliceable only where the server can continue a reply; else undefined and requests run whole. */
+  /**
+   * Sliceable only where the server can continue a reply; else undefined and requests run whole.
+   * Requests offering tools run whole too: a tool call is not text a later slice could continue.
+   */
   get start(): ((params: GenerateParams) => Promise<Generation>) | undefined {
     if (!this.endpoint.continueFinalMessage) return undefined;
-    return async (params) =>
-      new ContinuationGeneration(params, async (slice) => {
+    return async (params) => {
+      if (params.tools?.length) return wholeGeneration(() => this.generate(params));
+      return new ContinuationGeneration(params, async (slice) => {
         const r = await this.generate({ ...params, ...slice, stop: params.stop });
         return { finishReason: r.finishReason, promptTokens: r.promptTokens, completionTokens: r.completionTokens };
       });
+    };
   }
 
-  async countTokens(messages: ChatMessage[]): Promise<number> {
+  async countTokens(messages: ChatMessage[], tools?: ToolSpec[]): Promise<number> {
     // The API has no tokenizer endpoint; a one-token completion reports the prompt's size.
-    const r = await this.generate({ messages, maxTokens: 1, temperature: 0, topP: 1, stop: [], signal: new AbortController().signal });
+    const r = await this.generate({ messages, maxTokens: 1, temperature: 0, topP: 1, stop: [], signal: new AbortController().signal, tools });
     return r.promptTokens;
   }
 
   async unload(): Promise<void> {}
+}
+
+/** A generation that runs whole in its first slice (for requests that cannot be sliced). */
+function wholeGeneration(run: () => Promise<GenerateResult>): Generation {
+  let result: GenerateResult | null = null;
+  return {
+    get done() {
+      return result !== null;
+    },
+    get tokens() {
+      return result?.completionTokens ?? 0;
+    },
+    get promptTokens() {
+      return result?.promptTokens ?? 0;
+    },
+    cacheBytes: 0,
+    async step() {
+      result ??= await run();
+    },
+    async spill() {},
+    async finish() {
+      return (result ??= await run());
+    },
+  };
 }

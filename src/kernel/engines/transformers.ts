@@ -16,10 +16,11 @@ import {
   type PreTrainedTokenizer,
   type ProgressInfo,
 } from "@huggingface/transformers";
-import type { ChatMessage, Device, Engine, GenerateParams, GenerateResult, Generation, LoadProgress } from "../engine.ts";
+import type { ChatMessage, Device, Engine, GenerateParams, GenerateResult, Generation, LoadProgress, ToolSpec } from "../engine.ts";
 import { KernelError } from "../errors.ts";
 import { createRng, sampleToken } from "../sampling.ts";
 import { TextStream } from "../text-stream.ts";
+import { renderAssistantTurn } from "../tool-calls.ts";
 import { yieldToEventLoop } from "../yield.ts";
 
 export interface TransformersModelSpec {
@@ -82,6 +83,8 @@ export async function loadTransformersEngine(
 
 export class TransformersEngine implements Engine {
   readonly name = "transformers" as const;
+  /** Its models write tool calls as text (the kernel parses them); a reply can be prefilled. */
+  readonly supportsPrefill = true;
   readonly contextLength: number;
   private readonly eosIds: Set<number>;
 
@@ -97,13 +100,19 @@ export class TransformersEngine implements Engine {
     this.eosIds = new Set((Array.isArray(eos) ? eos : [eos]).filter((x): x is number => typeof x === "number"));
   }
 
-  /** Prompt token ids exactly as the model's chat template renders them. */
-  encodeChat(messages: ChatMessage[]): number[] {
-    const encoded = this.tokenizer.apply_chat_template(messages as never, {
+  /**
+   * Prompt token ids exactly as the model's chat template renders them. Offered tools go to the
+   * template (`tools`); earlier tool calls are rendered back into the `<tool_call>` text the model
+   * wrote.
+   */
+  encodeChat(messages: ChatMessage[], tools?: ToolSpec[]): number[] {
+    const rendered = messages.map((m) => ({ role: m.role, content: m.role === "assistant" && m.tool_calls?.length ? renderAssistantTurn(m.content, m.tool_calls) : m.content }));
+    const encoded = this.tokenizer.apply_chat_template(rendered as never, {
       add_generation_prompt: true,
       tokenize: true,
       return_tensor: false,
       return_dict: false,
+      ...(tools?.length ? { tools: tools as never } : {}),
     }) as unknown as number[] | { input_ids: number[] };
     return Array.from(Array.isArray(encoded) ? encoded : encoded.input_ids, Number);
   }
@@ -112,14 +121,14 @@ export class TransformersEngine implements Engine {
    * The prompt a generation starts from. Continuing a final assistant message renders the turns
    * before it with the generation prompt, then the reply's text as it stands (no end of turn).
    */
-  encodePrompt(messages: ChatMessage[], continueFinal = false): number[] {
-    if (!continueFinal) return this.encodeChat(messages);
+  encodePrompt(messages: ChatMessage[], continueFinal = false, tools?: ToolSpec[]): number[] {
+    if (!continueFinal) return this.encodeChat(messages, tools);
     const reply = this.tokenizer.encode(messages.at(-1)!.content, { add_special_tokens: false });
-    return [...this.encodeChat(messages.slice(0, -1)), ...reply];
+    return [...this.encodeChat(messages.slice(0, -1), tools), ...reply];
   }
 
-  async countTokens(messages: ChatMessage[]): Promise<number> {
-    return this.encodeChat(messages).length;
+  async countTokens(messages: ChatMessage[], tools?: ToolSpec[]): Promise<number> {
+    return this.encodeChat(messages, tools).length;
   }
 
   decode(ids: number[]): string {
@@ -135,7 +144,7 @@ export class TransformersEngine implements Engine {
   /** A generation that decodes in slices; between slices it holds its KV cache (or spills it). */
   async start(params: GenerateParams): Promise<TransformersGeneration> {
     if (!this.model) throw new KernelError("ENOTREADY", `${this.modelId} was unloaded`);
-    const prompt = this.encodePrompt(params.messages, params.continueFinal);
+    const prompt = this.encodePrompt(params.messages, params.continueFinal, params.tools);
     const room = this.contextLength - prompt.length;
     if (room < 1) {
       throw new KernelError("EINVAL", `messages: the prompt is ${prompt.length} tokens; ${this.modelId} holds ${this.contextLength} in all`);

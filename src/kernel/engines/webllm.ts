@@ -12,9 +12,10 @@ import {
   type AppConfig,
   type ModelRecord,
 } from "@mlc-ai/web-llm";
-import type { ChatMessage, Engine, GenerateParams, GenerateResult, LoadProgress } from "../engine.ts";
+import type { ChatMessage, Engine, GenerateParams, GenerateResult, LoadProgress, ToolSpec } from "../engine.ts";
 import { KernelError } from "../errors.ts";
 import type { GpuCapabilities, ModelEntry, ModelSource } from "../models.ts";
+import { promptedMessages } from "../tool-calls.ts";
 import { ChunkFold, openAIRequest, type OpenAIChunkLike } from "./openai-stream.ts";
 
 /** A model needs shader-f16 if the catalog says so or its quantisation computes in f16. */
@@ -121,6 +122,9 @@ function describeLoadError(error: unknown): string {
  * its raw `completions` API continue one is not exported, so a text-based snapshot cannot be
  * re-prefilled through its public API. The scheduler still orders web-llm requests by policy; it
  * switches between them at request boundaries.
+ *
+ * Tools are prompted: web-llm takes `tools` only for a few function-calling models, so the offered
+ * tools go into the system message and the kernel parses the `<tool_call>` text the model writes.
  */
 export class WebLLMEngine implements Engine {
   readonly name = "web-llm" as const;
@@ -136,7 +140,7 @@ export class WebLLMEngine implements Engine {
     const onAbort = () => this.engine.interruptGenerate();
     params.signal.addEventListener("abort", onAbort, { once: true });
     try {
-      const chunks = await this.engine.chat.completions.create(openAIRequest(params) as never);
+      const chunks = await this.engine.chat.completions.create(openAIRequest({ ...params, messages: promptedMessages(params.messages, params.tools) }) as never);
       for await (const chunk of chunks as unknown as AsyncIterable<OpenAIChunkLike>) fold.add(chunk);
       return fold.result();
     } finally {
@@ -144,10 +148,10 @@ export class WebLLMEngine implements Engine {
     }
   }
 
-  async countTokens(messages: ChatMessage[]): Promise<number> {
+  async countTokens(messages: ChatMessage[], tools?: ToolSpec[]): Promise<number> {
     // web-llm keeps its tokenizer private; a one-token completion reports the prompt's size.
     const reply = await this.engine.chat.completions.create({
-      messages: messages as never,
+      messages: promptedMessages(messages, tools) as never,
       max_tokens: 1,
       temperature: 0,
     });

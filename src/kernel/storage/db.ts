@@ -56,6 +56,8 @@ export interface NamespaceRow {
   totalLength: number;
   /** Incremented by every change transaction (caches of the index are tied to it). */
   generation?: number;
+  /** Bytes of every kept version (the app's storage quota); absent in rows written before it was kept. */
+  bytes?: number;
 }
 
 /** A file's embedding (of its current version's text), from the model named. */

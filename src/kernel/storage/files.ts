@@ -26,9 +26,11 @@ export interface StorageLimits {
   keepVersions: number;
   maxPathChars: number;
   maxMetaBytes: number;
+  /** Bytes of all kept versions of one app's files (its storage quota). */
+  maxNamespaceBytes: number;
 }
 
-export const DEFAULT_LIMITS: StorageLimits = { maxFileBytes: 32 * 1024 * 1024, keepVersions: 20, maxPathChars: 1024, maxMetaBytes: 16 * 1024 };
+export const DEFAULT_LIMITS: StorageLimits = { maxFileBytes: 32 * 1024 * 1024, keepVersions: 20, maxPathChars: 1024, maxMetaBytes: 16 * 1024, maxNamespaceBytes: 256 * 1024 * 1024 };
 
 export type FileInfo = Pick<FileRow, "path" | "version" | "type" | "size" | "createdAt" | "updatedAt">;
 
@@ -112,7 +114,7 @@ async function indexText(content: Content, type: ContentType): Promise<string> {
   return /^text\/|json|xml|javascript/.test(blob.type) ? blob.text() : "";
 }
 
-function classify(content: unknown, maxBytes: number): { type: ContentType; size: number } {
+function classify(content: unknown, maxBytes: number, field = "content"): { type: ContentType; size: number } {
   let type: ContentType;
   let size: number;
   if (typeof content === "string") {
@@ -138,7 +140,7 @@ function classify(content: unknown, maxBytes: number): { type: ContentType; size
     if (!sameJson(reparsed, content)) throw new KernelError("EINVAL", "content: must be plain JSON (no undefined values, class instances or dates)");
     size = encoder.encode(text).length;
   }
-  if (size > maxBytes) throw new KernelError("EQUOTA", `content: ${size} bytes is over the ${maxBytes}-byte limit of one file`);
+  if (size > maxBytes) throw new KernelError("EQUOTA", `${field}: ${size} bytes is over the ${maxBytes}-byte limit of one file`);
   return { type, size };
 }
 
@@ -253,8 +255,13 @@ export class FileStore {
       const prev = await tx.objectStore("files").get([ns, p]);
       const now = Date.now();
       const version = (prev?.version ?? 0) + 1;
+      const pruned = version - this.limits.keepVersions >= 1 ? await this.sizeOf(tx, IDBKeyRange.bound([ns, p, 0], [ns, p, version - this.limits.keepVersions])) : 0;
+      const used = await this.bytesOf(tx, ns);
+      if (used - pruned + size > this.limits.maxNamespaceBytes) {
+        throw new KernelError("EQUOTA", `${ns}: ${used - pruned + size} bytes would be over the app's ${this.limits.maxNamespaceBytes}-byte storage quota`);
+      }
       await tx.objectStore("versions").put({ ns, path: p, version, type, content, size, meta: m, createdAt: now });
-      await this.index(tx, prev, { ns, path: p, version, type, size, createdAt: prev?.createdAt ?? now, updatedAt: now, meta: m, ...this.termsOf(text) }, embedding);
+      await this.index(tx, prev, { ns, path: p, version, type, size, createdAt: prev?.createdAt ?? now, updatedAt: now, meta: m, ...this.termsOf(text) }, embedding, size - pruned);
       await tx.done;
       return { path: p, version };
     } catch (error) {
@@ -303,8 +310,10 @@ export class FileStore {
       const prev = await tx.objectStore("files").get([ns, p]);
       if (!prev) throw new KernelError("ENOENT", `${p}: no such file`);
       const versions = await tx.objectStore("versions").count(fileRange(ns, p));
+      await this.bytesOf(tx, ns);
+      const freed = await this.sizeOf(tx, fileRange(ns, p));
       await tx.objectStore("versions").delete(fileRange(ns, p));
-      await this.index(tx, prev, null, null);
+      await this.index(tx, prev, null, null, -freed);
       await tx.done;
       return { path: p, versions };
     } catch (error) {
@@ -437,7 +446,7 @@ export class FileStore {
    * Restores an export (a Blob or its text) in one transaction: all of it or, on any error, none.
    * With `namespace`, every file must belong to it (EPERM otherwise).
    */
-  async import(data: unknown, options: { namespace?: string } = {}): Promise<{ files: number; versions: number }> {
+  async import(data: unknown, options: { namespace?: string; reject?: (path: string) => string | null } = {}): Promise<{ files: number; versions: number }> {
     let text: string;
     if (typeof data === "string") text = data;
     else if (typeof Blob !== "undefined" && data instanceof Blob) text = await data.text();
@@ -451,12 +460,18 @@ export class FileStore {
     const files = validateExport(doc, this.limits);
     const foreign = options.namespace === undefined ? undefined : files.find((f) => f.ns !== options.namespace);
     if (foreign) throw new KernelError("EPERM", `data: holds files of ${foreign.ns}; this caller may import only into ${options.namespace}`);
+    for (const file of files) {
+      const refused = options.reject?.(file.path);
+      if (refused) throw new KernelError("EPERM", `data: ${refused}`);
+    }
     // Everything that is not IndexedDB happens before the transaction.
     const prepared = await Promise.all(
       files.map(async (file) => {
         const rows: VersionRow[] = file.versions.map((v) => {
-          const content = v.type === "blob" ? fromBase64(v.base64!, v.mime ?? "") : v.content;
-          return { ns: file.ns, path: file.path, version: v.version, type: v.type, content, size: classify(content, Infinity).size, meta: v.meta, createdAt: v.createdAt };
+          const content = v.type === "blob" ? fromBase64(v.base64!, v.mime ?? "", `${file.path} version ${v.version}`) : v.content;
+          // The same limit as a write: an import is no way around it.
+          const { size } = classify(content, this.limits.maxFileBytes, `data: ${file.path} version ${v.version}`);
+          return { ns: file.ns, path: file.path, version: v.version, type: v.type, content, size, meta: v.meta, createdAt: v.createdAt };
         });
         const latest = rows.reduce((a, b) => (b.version > a.version ? b : a));
         const latestText = await indexText(latest.content as Content, latest.type);
@@ -469,9 +484,15 @@ export class FileStore {
       const tx = this.change();
       for (const { rows, row, embedding } of prepared) {
         const prev = await tx.objectStore("files").get([row.ns, row.path]);
+        const used = await this.bytesOf(tx, row.ns);
+        const replaced = await this.sizeOf(tx, fileRange(row.ns, row.path));
+        const added = rows.reduce((sum, r) => sum + r.size, 0);
+        if (used - replaced + added > this.limits.maxNamespaceBytes) {
+          throw new KernelError("EQUOTA", `data: ${row.ns} would hold ${used - replaced + added} bytes, over the app's ${this.limits.maxNamespaceBytes}-byte storage quota`);
+        }
         await tx.objectStore("versions").delete(fileRange(row.ns, row.path));
         await Promise.all(rows.map((r) => tx.objectStore("versions").put(r)));
-        await this.index(tx, prev, row, embedding);
+        await this.index(tx, prev, row, embedding, added - replaced);
       }
       await tx.done;
     } catch (error) {
@@ -495,7 +516,26 @@ export class FileStore {
    * Replaces `prev`'s index entries with `next`'s (either may be null) and writes or deletes the
    * file row, inside the caller's transaction.
    */
-  private async index(store: ChangeTransaction, prev: FileRow | undefined, next: FileRow | null, embedding: Embedding | null): Promise<void> {
+  /** Bytes of the versions in `range` (inside the caller's transaction). */
+  private async sizeOf(store: ChangeTransaction, range: IDBKeyRange): Promise<number> {
+    let bytes = 0;
+    for (let cursor = await store.objectStore("versions").openCursor(range); cursor; cursor = await cursor.continue()) bytes += cursor.value.size;
+    return bytes;
+  }
+
+  /**
+   * Bytes an app's kept versions hold, from its namespace row; counted once (and stored) for rows
+   * written before the quota existed.
+   */
+  private async bytesOf(store: ChangeTransaction, ns: string): Promise<number> {
+    const stats = await store.objectStore("namespaces").get(ns);
+    if (stats?.bytes !== undefined) return stats.bytes;
+    const bytes = await this.sizeOf(store, IDBKeyRange.bound([ns], [ns, []]));
+    await store.objectStore("namespaces").put({ ...(stats ?? { ns, docs: 0, totalLength: 0 }), bytes });
+    return bytes;
+  }
+
+  private async index(store: ChangeTransaction, prev: FileRow | undefined, next: FileRow | null, embedding: Embedding | null, bytesDelta = 0): Promise<void> {
     const ns = (next ?? prev)!.ns;
     const path = (next ?? prev)!.path;
     const postings = store.objectStore("postings");
@@ -516,6 +556,7 @@ export class FileStore {
     stats.docs += (next ? 1 : 0) - (prev ? 1 : 0);
     stats.totalLength += (next?.length ?? 0) - (prev?.length ?? 0);
     stats.generation = generation + 1;
+    stats.bytes = Math.max(0, (stats.bytes ?? 0) + bytesDelta);
     pending.push(store.objectStore("namespaces").put(stats));
     await Promise.all(pending);
     // The cache follows once the transaction has committed.
@@ -576,8 +617,13 @@ async function toBase64(blob: Blob): Promise<string> {
   return btoa(binary);
 }
 
-function fromBase64(base64: string, type: string): Blob {
-  const binary = atob(base64);
+function fromBase64(base64: string, type: string, what: string): Blob {
+  let binary: string;
+  try {
+    binary = atob(base64);
+  } catch {
+    throw new KernelError("EINVAL", `data: ${what}: base64 is not valid (${base64.length} characters)`);
+  }
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return new Blob([bytes], { type });

@@ -58,7 +58,7 @@ describe("Kernel", () => {
     const progress: LoadProgress[] = [];
     await expect(kernel.loadModel("broken", (p) => progress.push(p))).rejects.toMatchObject({ code: "ELOAD", message: expect.stringContaining("404") });
     expect(progress.length).toBeGreaterThan(0);
-    expect(kernel.info().model).toBe("m");
+    expect(kernel.kernelInfo().model).toBe("m");
     expect((await kernel.chat(ask)).choices[0]!.message.content).toBe("Hello, world!");
   });
 
@@ -67,7 +67,7 @@ describe("Kernel", () => {
     const kernel = new Kernel([src]);
     await kernel.loadModel("m");
     await kernel.loadModel("n");
-    expect(kernel.info().model).toBe("n");
+    expect(kernel.kernelInfo().model).toBe("n");
     expect(src.engines[0]!.unloaded).toBe(true);
     expect(kernel.getStats().loads).toBe(2);
   });

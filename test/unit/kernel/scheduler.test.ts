@@ -14,7 +14,7 @@ beforeAll(async () => {
   kernel = new Kernel([new TransformersSource({ modelBaseUrl: resolve("public/models") + "/", device: "cpu" })]);
   await kernel.loadModel("aios-tiny");
   kernel.setPolicy({ policy: "fifo" });
-  for (const p of prompts) alone.set(p, (await kernel.chat(ask(p))).choices[0]!.message.content);
+  for (const p of prompts) alone.set(p, (await kernel.chat(ask(p))).choices[0]!.message.content!);
 });
 
 async function runAll(policy: Parameters<Kernel["setPolicy"]>[0]) {

@@ -43,7 +43,7 @@ describe("syscall table", () => {
 describe("processes", () => {
   it("ps lists processes with state, priority, owner and tokens used", async () => {
     const kernel = await booted();
-    const a = kernel.spawn({ name: "writer", priority: 30, owner: "tab-1" });
+    const a = kernel.spawn({ name: "writer", priority: 30 }, { owner: "tab-1" });
     const pending = kernel.chat(ask, { pid: a.pid });
     await new Promise((r) => setTimeout(r, 5));
     expect(kernel.ps().find((p) => p.pid === a.pid)).toMatchObject({ name: "writer", state: "running", priority: 30, owner: "tab-1" });

@@ -61,9 +61,9 @@ describe("RemoteEngine", () => {
   });
 
   it("continues a final assistant message: a reply cut anywhere and continued equals the whole reply", async () => {
-    const whole = (await local.chat({ messages, temperature: 0, max_tokens: 40 })).choices[0]!.message.content;
+    const whole = (await local.chat({ messages, temperature: 0, max_tokens: 40 })).choices[0]!.message.content!;
     for (const cut of [1, 7, 13, 22]) {
-      const head = (await local.chat({ messages, temperature: 0, max_tokens: cut })).choices[0]!.message.content;
+      const head = (await local.chat({ messages, temperature: 0, max_tokens: cut })).choices[0]!.message.content!;
       const tail = await local.chat({ messages: [...messages, { role: "assistant", content: head }], continue_final_message: true, add_generation_prompt: false, temperature: 0, max_tokens: 40 - cut });
       expect(head + tail.choices[0]!.message.content).toBe(whole);
     }
@@ -94,10 +94,10 @@ describe("RemoteEngine", () => {
 
   it("a stop string that spans two slices is caught and never half-streamed", async () => {
     const request = { messages, temperature: 0, max_tokens: 40 };
-    const whole = (await local.chat(request)).choices[0]!.message.content;
+    const whole = (await local.chat(request)).choices[0]!.message.content!;
     // A stop made of the end of one 2-token slice and the start of the next.
-    const twoTokens = (await local.chat({ ...request, max_tokens: 2 })).choices[0]!.message.content;
-    const fourTokens = (await local.chat({ ...request, max_tokens: 4 })).choices[0]!.message.content;
+    const twoTokens = (await local.chat({ ...request, max_tokens: 2 })).choices[0]!.message.content!;
+    const fourTokens = (await local.chat({ ...request, max_tokens: 4 })).choices[0]!.message.content!;
     const stop = fourTokens.slice(twoTokens.length - 1, twoTokens.length + 1);
     expect(stop.length).toBe(2);
     expect(whole.indexOf(stop)).toBe(twoTokens.length - 1);

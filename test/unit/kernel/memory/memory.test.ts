@@ -54,13 +54,18 @@ describe("memory manager", () => {
     expect(next.context.promptTokens + 48).toBeLessThanOrEqual(512);
   }, 300_000);
 
-  it("a message bigger than the window still gets a reply; blocks keep their limits; archival memory is searchable", async () => {
+  it("a message bigger than the window is refused before anything is sent or saved; blocks keep their limits; archival memory is searchable", async () => {
     const kernel = await boot("memory-edges");
     const pid = kernel.spawn({ name: "edges", memory: { contextTokens: 256, replyTokens: 32 } }).pid;
     const huge = Array.from({ length: 400 }, (_, i) => `word${i}`).join(" ");
-    const r = await kernel.memory.chat(pid, huge);
+    const requestsBefore = kernel.ps().find((p) => p.pid === pid)!.requests;
+    await expect(kernel.memory.chat(pid, huge)).rejects.toMatchObject({ code: "EINVAL", message: expect.stringMatching(/^text: the message is \d+ tokens; this conversation's window holds \d+/) });
+    expect(kernel.ps().find((p) => p.pid === pid)!.requests).toBe(requestsBefore);
+    expect((await kernel.memory.history(pid)).turns).toEqual([]);
+    // The refused turn does not poison the next one.
+    const r = await kernel.memory.chat(pid, "What is the capital of France?");
     expect(r.context.promptTokens + 32).toBeLessThanOrEqual(256);
-    expect((await kernel.memory.history(pid)).turns[0]!.content).toBe(huge);
+    expect((await kernel.memory.history(pid)).turns.map((t) => t.role)).toEqual(["user", "assistant"]);
 
     await kernel.memory.setBlock(pid, "persona", "A careful librarian.", { limit: 40 });
     await expect(kernel.memory.setBlock(pid, "persona", "x".repeat(41))).rejects.toMatchObject({ code: "EQUOTA", message: expect.stringContaining("40-character limit") });

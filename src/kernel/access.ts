@@ -1,0 +1,382 @@
+/**
+ * The access manager: who may use which capability, decided by the user alone, and the audit log
+ * of every decision.
+ *
+ * A capability is a named string ("calculator", "files", "network:127.0.0.1:8123", later the
+ * devices). Holding one is decided per app and capability: "allow", "ask" (a consent prompt in an
+ * open shell tab) or "deny". The user's own decisions (the shell's Permissions window, a consent
+ * prompt's "Always allow", `aios.access.set`) win; otherwise the default applies:
+ *   - not declared at spawn → deny;
+ *   - calculator, clock, units (harmless) and files, js (no power the process lacks: its own
+ *     namespace, CPU in a bounded sandbox) → allow;
+ *   - everything else (the network, later the devices) → ask.
+ *
+ * Invariants:
+ * - Only `set` (a shell call: the user) and a consent answer (a shell call: the user's click)
+ *   change a decision; nothing a process, model, tool result or file says reaches either.
+ * - Every check ends in exactly one audit entry (allowed calls once their result is known).
+ * - A prompt never waits forever: no listener → EPERM at once; a tab closing or no answer in
+ *   `consentTimeoutMs` → EPERM.
+ */
+import { KernelError } from "./errors.ts";
+import type { Process } from "./process.ts";
+
+export type Decision = "allow" | "ask" | "deny";
+/** Who decided: the policy (a stored or default decision), or the user in a consent prompt. */
+export type DecidedBy = "policy" | "user-once" | "user-always" | "user-deny" | "no-consent";
+export type ConsentAnswer = "once" | "always" | "deny";
+
+export interface AuditEntry {
+  seq?: number;
+  at: number;
+  pid: number;
+  app: string;
+  /** A tool's name, or "access.set" for a change of decision. */
+  tool: string;
+  capability: string;
+  /** First 16 hex digits of SHA-256 over the arguments' JSON. */
+  argsDigest: string;
+  /** The call in plain words (what a consent prompt showed). */
+  summary: string;
+  decision: "allow" | "deny";
+  by: DecidedBy | "user";
+  /** Bytes of the result's JSON, or the error's code. */
+  resultBytes?: number;
+  error?: string;
+  ms?: number;
+}
+
+export interface AccessEntry {
+  app: string;
+  capability: string;
+  decision: Decision;
+  /** "user": the user set it; "default": nothing set, the default applies. */
+  source: "user" | "default";
+  /** A live process of this app declared it. */
+  declared: boolean;
+}
+
+export interface NetworkConfig {
+  proxy?: string;
+}
+
+export interface ConsentRequest {
+  id: string;
+  pid: number;
+  app: string;
+  tool: string;
+  capability: string;
+  /** The call in plain words, e.g. "GET http://127.0.0.1:8123/a". */
+  summary: string;
+  /** The arguments as JSON (at most 2000 characters). */
+  arguments: string;
+  at: number;
+}
+
+/** Where decisions, the audit log and settings persist (IndexedDB in browsers, memory in Node). */
+export interface AccessStore {
+  loadDecisions(): Promise<Array<{ app: string; capability: string; decision: Decision }>>;
+  putDecision(app: string, capability: string, decision: Decision | null): Promise<void>;
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Oldest first; `dropped`: entries removed to keep the log bounded. */
+  readAudit(): Promise<{ entries: AuditEntry[]; dropped: number }>;
+  loadNetwork(): Promise<NetworkConfig>;
+  saveNetwork(config: NetworkConfig): Promise<void>;
+}
+
+export const AUDIT_LIMIT = 5000;
+const HARMLESS = new Set(["calculator", "clock", "units"]);
+const OWN_RESOURCES = new Set(["files", "js"]);
+export const CONSENT_TIMEOUT_MS = 5 * 60_000;
+
+/** Keeps everything in memory (Node's server, tests); bounded like the IndexedDB store. */
+export class MemoryAccessStore implements AccessStore {
+  private readonly decisions = new Map<string, { app: string; capability: string; decision: Decision }>();
+  private readonly audit: AuditEntry[] = [];
+  private dropped = 0;
+  private seq = 0;
+  private network: NetworkConfig = {};
+
+  constructor(private readonly limit = AUDIT_LIMIT) {}
+
+  async loadDecisions() {
+    return [...this.decisions.values()];
+  }
+  async putDecision(app: string, capability: string, decision: Decision | null) {
+    const key = `${app}\u0000${capability}`;
+    if (decision === null) this.decisions.delete(key);
+    else this.decisions.set(key, { app, capability, decision });
+  }
+  async appendAudit(entry: AuditEntry) {
+    this.audit.push({ ...entry, seq: ++this.seq });
+    const over = this.audit.length - this.limit;
+    if (over > 0) {
+      this.audit.splice(0, over);
+      this.dropped += over;
+    }
+  }
+  async readAudit() {
+    return { entries: structuredClone(this.audit), dropped: this.dropped };
+  }
+  async loadNetwork() {
+    return { ...this.network };
+  }
+  async saveNetwork(config: NetworkConfig) {
+    this.network = { ...config };
+  }
+}
+
+/** The capability families a process may declare (the registry's tools say which exist). */
+export function declares(proc: Pick<Process, "capabilities">, capability: string): boolean {
+  if (proc.capabilities.includes(capability)) return true;
+  return capability.startsWith("network:") && proc.capabilities.includes("network:*");
+}
+
+export function defaultDecision(capability: string, declared: boolean): Decision {
+  if (!declared) return "deny";
+  const family = capability.split(":")[0]!;
+  return HARMLESS.has(family) || OWN_RESOURCES.has(family) ? "allow" : "ask";
+}
+
+export async function digest(value: unknown): Promise<string> {
+  const bytes = new TextEncoder().encode(JSON.stringify(value) ?? "null");
+  const hash = new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(hash.slice(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** What a shell tab is told: a prompt to show, or that a prompt was answered (close it). */
+export type ConsentEvent = { type: "ask"; request: ConsentRequest } | { type: "settled"; id: string; answer: ConsentAnswer | "error" };
+
+interface Listener {
+  owner: string;
+  send: (event: ConsentEvent) => void;
+}
+
+interface Pending {
+  request: ConsentRequest;
+  owner: string;
+  settle: (answer: ConsentAnswer | KernelError) => void;
+}
+
+export interface CheckResult {
+  by: DecidedBy;
+  /** Call once the tool has run (or failed): writes the audit entry. */
+  done(outcome: { resultBytes?: number; error?: string; ms?: number }): Promise<void>;
+}
+
+export class AccessManager {
+  private decisions = new Map<string, Decision>();
+  private loaded: Promise<void> | null = null;
+  private readonly listeners = new Map<string, Listener>();
+  private readonly pending = new Map<string, Pending>();
+  /** (pid, capability) pairs the user denied in a prompt: the same process is not asked again. */
+  private readonly deniedForProcess = new Set<string>();
+  private network: NetworkConfig = {};
+  private counter = 0;
+  consentTimeoutMs = CONSENT_TIMEOUT_MS;
+
+  constructor(private readonly store: AccessStore = new MemoryAccessStore()) {}
+
+  private key(app: string, capability: string): string {
+    return `${app}\u0000${capability}`;
+  }
+
+  /** Loads stored decisions and settings (once; every entry point awaits it). */
+  ready(): Promise<void> {
+    this.loaded ??= (async () => {
+      for (const d of await this.store.loadDecisions()) this.decisions.set(this.key(d.app, d.capability), d.decision);
+      this.network = await this.store.loadNetwork();
+    })().catch((error) => {
+      this.loaded = null;
+      throw new KernelError("EIO", `access: could not read stored decisions: ${(error as Error).message}`, { cause: error });
+    });
+    return this.loaded;
+  }
+
+  /** The decision that applies to `proc` using `capability` now (stored decisions count once `ready()` resolved). */
+  decisionFor(proc: Pick<Process, "app" | "capabilities">, capability: string): { decision: Decision; source: "user" | "default" } {
+    const stored = this.decisions.get(this.key(proc.app, capability));
+    if (stored) return { decision: stored, source: "user" };
+    return { decision: defaultDecision(capability, declares(proc, capability)), source: "default" };
+  }
+
+  /**
+   * Checks one call. Resolves when it may run (asking the user where the decision is "ask");
+   * throws EPERM, after auditing, when it may not.
+   */
+  async check(proc: Process, call: { tool: string; capability: string; summary: string; args: unknown }, signal?: AbortSignal): Promise<CheckResult> {
+    await this.ready();
+    const argsDigest = await digest(call.args);
+    const base = { at: Date.now(), pid: proc.pid, app: proc.app, tool: call.tool, capability: call.capability, argsDigest, summary: call.summary.slice(0, 200) };
+    const deny = async (by: DecidedBy, message: string): Promise<never> => {
+      await this.store.appendAudit({ ...base, decision: "deny", by, error: "EPERM" }).catch(() => undefined);
+      throw new KernelError("EPERM", message);
+    };
+    const { decision, source } = this.decisionFor(proc, call.capability);
+    let by: DecidedBy = "policy";
+    if (decision === "deny") {
+      const why = source === "user" ? "the user denied it" : `it did not declare ${call.capability} at spawn`;
+      await deny("policy", `pid ${proc.pid} (${proc.app}) may not use ${call.capability} for ${call.tool}: ${why}`);
+    }
+    if (decision === "ask") {
+      if (this.deniedForProcess.has(`${proc.pid}\u0000${call.capability}`)) await deny("user-deny", `the user denied ${call.capability} to pid ${proc.pid} (${proc.app})`);
+      const answer = await this.ask(proc, call, signal);
+      if (answer instanceof KernelError) await deny("no-consent", answer.message);
+      else if (answer === "deny") {
+        this.deniedForProcess.add(`${proc.pid}\u0000${call.capability}`);
+        await deny("user-deny", `the user denied ${call.capability} to ${proc.app} for ${call.tool}`);
+      } else by = answer === "always" ? "user-always" : "user-once";
+    }
+    return {
+      by,
+      done: (outcome) => this.store.appendAudit({ ...base, decision: "allow", by, ...outcome }).catch(() => undefined),
+    };
+  }
+
+  /** The user's decision for an app and capability; `null` removes it (the default applies again). */
+  async set(app: string, capability: string, decision: Decision | null): Promise<void> {
+    await this.ready();
+    await this.store.putDecision(app, capability, decision).catch((error: Error) => {
+      throw new KernelError("EIO", `access: could not store the decision: ${error.message}`, { cause: error });
+    });
+    if (decision === null) this.decisions.delete(this.key(app, capability));
+    else this.decisions.set(this.key(app, capability), decision);
+    for (const key of [...this.deniedForProcess]) if (key.endsWith(`\u0000${capability}`)) this.deniedForProcess.delete(key);
+    await this.store.appendAudit({ at: Date.now(), pid: 1, app, tool: "access.set", capability, argsDigest: "", summary: `${capability} for ${app}: ${decision ?? "default"}`, decision: decision === "deny" ? "deny" : "allow", by: "user" }).catch(() => undefined);
+  }
+
+  /** Every stored decision, and the defaults for capabilities live processes declared. */
+  async list(live: Array<Pick<Process, "app" | "capabilities">>): Promise<AccessEntry[]> {
+    await this.ready();
+    const entries = new Map<string, AccessEntry>();
+    for (const proc of live) {
+      for (const capability of proc.capabilities) {
+        const { decision, source } = this.decisionFor(proc, capability);
+        entries.set(this.key(proc.app, capability), { app: proc.app, capability, decision, source, declared: true });
+      }
+    }
+    for (const [key, decision] of this.decisions) {
+      const [app, capability] = key.split("\u0000") as [string, string];
+      const declared = live.some((p) => p.app === app && declares(p, capability));
+      entries.set(key, { app, capability, decision, source: "user", declared });
+    }
+    return [...entries.values()].sort((a, b) => a.app.localeCompare(b.app) || a.capability.localeCompare(b.capability));
+  }
+
+  async audit(filter: { pid?: number; app?: string; since?: number; limit?: number } = {}): Promise<{ entries: AuditEntry[]; dropped: number }> {
+    const { entries, dropped } = await this.store.readAudit();
+    const kept = entries.filter((e) => (filter.pid === undefined || e.pid === filter.pid) && (filter.app === undefined || e.app === filter.app) && (filter.since === undefined || e.at >= filter.since));
+    return { entries: filter.limit === undefined ? kept : kept.slice(-filter.limit), dropped };
+  }
+
+  async networkConfig(): Promise<NetworkConfig> {
+    await this.ready();
+    return { ...this.network };
+  }
+
+  async configureNetwork(config: NetworkConfig): Promise<NetworkConfig> {
+    await this.ready();
+    await this.store.saveNetwork(config);
+    this.network = { ...config };
+    return { ...this.network };
+  }
+
+  // --- consent prompts -------------------------------------------------------------------------
+
+  /** A shell tab that shows consent prompts; returns a function that stops listening. */
+  listen(owner: string, send: (event: ConsentEvent) => void): () => void {
+    const id = `listener-${++this.counter}`;
+    this.listeners.set(id, { owner, send });
+    // A tab opened while prompts wait shows them too.
+    for (const p of this.pending.values()) if (!this.listenerOf(p.owner)) this.deliver(p, owner);
+    return () => this.unlisten(id);
+  }
+
+  private unlisten(id: string): void {
+    const listener = this.listeners.get(id);
+    if (!listener) return;
+    this.listeners.delete(id);
+    if (this.listenerOf(listener.owner)) return;
+    // Its prompts go to another open tab, or fail: nobody is left to ask.
+    for (const p of [...this.pending.values()].filter((p) => p.owner === listener.owner)) {
+      const next = [...this.listeners.values()][0];
+      if (next) this.deliver(p, next.owner);
+      else p.settle(new KernelError("EPERM", `consent for ${p.request.capability} is needed, and the tab that asked closed`));
+    }
+  }
+
+  /** Ends every listener of a tab that closed. */
+  dropOwner(owner: string): void {
+    for (const [id, l] of [...this.listeners]) if (l.owner === owner) this.unlisten(id);
+  }
+
+  private listenerOf(owner: string): Listener | undefined {
+    return [...this.listeners.values()].find((l) => l.owner === owner);
+  }
+
+  private deliver(p: Pending, owner: string): void {
+    p.owner = owner;
+    for (const l of this.listeners.values()) {
+      if (l.owner !== owner) continue;
+      try {
+        l.send({ type: "ask", request: p.request });
+      } catch {
+        // A listener whose tab is gone; the tab's end drops it.
+      }
+    }
+  }
+
+  /** Prompts waiting for an answer (a tab opening shows them). */
+  pendingRequests(): ConsentRequest[] {
+    return [...this.pending.values()].map((p) => p.request);
+  }
+
+  /** The user's answer to a prompt (a shell call). */
+  answer(id: string, answer: ConsentAnswer): boolean {
+    const p = this.pending.get(id);
+    if (!p) return false;
+    p.settle(answer);
+    return true;
+  }
+
+  private ask(proc: Process, call: { tool: string; capability: string; summary: string; args: unknown }, signal?: AbortSignal): Promise<ConsentAnswer | KernelError> {
+    const owner = proc.owner && this.listenerOf(proc.owner) ? proc.owner : [...this.listeners.values()].at(-1)?.owner;
+    if (owner === undefined) {
+      return Promise.resolve(new KernelError("EPERM", `consent is needed: ${proc.app} asks to use ${call.capability} (${call.summary}), and no AIOS tab is open to ask the user`));
+    }
+    const request: ConsentRequest = {
+      id: `consent-${++this.counter}`,
+      pid: proc.pid,
+      app: proc.app,
+      tool: call.tool,
+      capability: call.capability,
+      summary: call.summary.slice(0, 500),
+      arguments: (JSON.stringify(call.args) ?? "").slice(0, 2000),
+      at: Date.now(),
+    };
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(new KernelError("EPERM", `consent for ${call.capability} was not given within ${Math.round(this.consentTimeoutMs / 1000)} s`)), this.consentTimeoutMs);
+      const settle = (answer: ConsentAnswer | KernelError) => {
+        if (!this.pending.delete(request.id)) return;
+        clearTimeout(timer);
+        for (const l of this.listeners.values()) {
+          try {
+            l.send({ type: "settled", id: request.id, answer: answer instanceof KernelError ? "error" : answer });
+          } catch {
+            // see deliver
+          }
+        }
+        if (answer === "always") {
+          void this.set(proc.app, call.capability, "allow").catch(() => undefined);
+          for (const other of [...this.pending.values()]) if (other.request.app === proc.app && other.request.capability === call.capability) other.settle("once");
+        }
+        resolve(answer);
+      };
+      const pending: Pending = { request, owner, settle };
+      this.pending.set(request.id, pending);
+      // A killed process's prompt goes away.
+      signal?.addEventListener("abort", () => settle(new KernelError("EKILLED", `the call asking for ${call.capability} was cancelled`)), { once: true });
+      this.deliver(pending, owner);
+    });
+  }
+}

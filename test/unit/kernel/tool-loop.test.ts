@@ -1,0 +1,179 @@
+// Tools through the kernel with a rule-following test-double engine (the real model's tool use is
+// tested in the browser and engine tests): chat requests with tools return OpenAI tool_calls and
+// never stream a call's text; the agent loop runs allowed tools and feeds results back as data;
+// callTool validates, checks access, times out and is killed with its process.
+import "fake-indexeddb/auto";
+import { describe, expect, it } from "vitest";
+import type { ChatCompletionChunk } from "../../../src/kernel/chat.ts";
+import type { ChatMessage, Engine, GenerateParams, GenerateResult } from "../../../src/kernel/engine.ts";
+import { Kernel } from "../../../src/kernel/kernel.ts";
+import type { MemoryChatEvent } from "../../../src/kernel/memory/memory.ts";
+import { Type } from "../../../src/kernel/schema.ts";
+import { FileStore } from "../../../src/kernel/storage/files.ts";
+import { defineTool } from "../../../src/kernel/tools/tool.ts";
+
+/** Calls a tool for "calc …" and "loop", answers from a tool result, echoes otherwise. */
+class RuleEngine implements Engine {
+  readonly name = "transformers" as const;
+  readonly device = "cpu" as const;
+  readonly modelId = "rules";
+  readonly contextLength = 2048;
+  readonly supportsPrefill = true;
+  seen: GenerateParams[] = [];
+
+  reply(messages: ChatMessage[], tools: string[]): string {
+    const last = messages.at(-1)!;
+    const asked = messages.findLast((m) => m.role === "user")!.content;
+    if (last.role === "tool" && asked.endsWith("loop") && tools.includes("calculator")) return '<tool_call>{"name": "calculator", "arguments": {"expression": "1+1"}}</tool_call>';
+    if (last.role === "tool") return `The answer is ${last.content}.`;
+    if (last.role === "assistant") return '"calculator", "arguments": {"expression": "1+1"}}</tool_call>';
+    const text = last.content;
+    if (text.endsWith("loop") && tools.includes("calculator")) return '<tool_call>{"name": "calculator", "arguments": {"expression": "1+1"}}</tool_call>';
+    if (text.includes("calc") && tools.includes("calculator")) return '<tool_call>{"name": "calculator", "arguments": {"expression": "12*7"}}</tool_call>';
+    if (text.includes("slow") && tools.includes("slow")) return '<tool_call>{"name": "slow", "arguments": {}}</tool_call>';
+    return tools.length ? `no call (${tools.join(",")})` : "no tools";
+  }
+
+  async generate(p: GenerateParams): Promise<GenerateResult> {
+    this.seen.push(p);
+    const text = this.reply(p.messages, (p.tools ?? []).map((t) => t.function.name));
+    const pieces = text.match(/.{1,5}/gs) ?? [];
+    for (const piece of pieces) p.onText?.(piece);
+    return { text, finishReason: "stop", promptTokens: 10, completionTokens: pieces.length, timeToFirstTokenMs: 1, totalMs: 2 };
+  }
+  async countTokens(messages: ChatMessage[]) {
+    return messages.reduce((n, m) => n + 4 + Math.ceil(m.content.length / 4), 0);
+  }
+  async unload() {}
+}
+
+const calculator = defineTool({
+  name: "calculator",
+  description: "Evaluates arithmetic.",
+  parameters: Type.Object({ expression: Type.String({ maxLength: 100 }) }, { additionalProperties: false }),
+  kind: "library",
+  capability: () => "calculator",
+  describe: (a) => `calculate ${a.expression}`,
+  run: async (a) => ({ "12*7": 84, "1+1": 2 })[a.expression] ?? 0,
+});
+
+let release: () => void = () => {};
+const slow = defineTool({
+  name: "slow",
+  description: "Never finishes by itself.",
+  parameters: Type.Object({}, { additionalProperties: false }),
+  kind: "library",
+  capability: () => "clock",
+  describe: () => "wait",
+  timeoutMs: 100,
+  run: (_a, ctx) => new Promise((resolve) => ((release = () => resolve("late")), ctx.signal.addEventListener("abort", () => undefined))),
+});
+
+async function boot(db: string) {
+  const engine = new RuleEngine();
+  const kernel = new Kernel([{ engine: "transformers", has: (id) => id === "rules", list: async () => [], load: async () => engine }], { tools: [calculator, slow] });
+  kernel.mountFiles(await FileStore.open({ name: db }));
+  await kernel.loadModel("rules");
+  return { kernel, engine };
+}
+
+const tools = [{ type: "function" as const, function: { name: "calculator", description: "Evaluates arithmetic.", parameters: { type: "object" } } }];
+
+describe("chat requests with tools", () => {
+  it("return OpenAI tool_calls, streamed as delta.tool_calls and never as text", async () => {
+    const { kernel } = await boot("loop-chat");
+    const whole = await kernel.chat({ messages: [{ role: "user", content: "calc" }], tools });
+    expect(whole.choices[0]).toMatchObject({ finish_reason: "tool_calls", message: { role: "assistant", content: null, tool_calls: [{ type: "function", function: { name: "calculator", arguments: '{"expression": "12*7"}' } }] } });
+    const chunks: ChatCompletionChunk[] = [];
+    await kernel.chat({ messages: [{ role: "user", content: "calc" }], tools, stream: true }, { onChunk: (c) => chunks.push(c) });
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("");
+    const deltas = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    expect(deltas[0]).toMatchObject({ index: 0, type: "function", function: { name: "calculator", arguments: "" } });
+    expect(deltas.map((d) => d.function.arguments ?? "").join("")).toBe('{"expression": "12*7"}');
+    expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe("tool_calls");
+    // Not offered: the text is just text.
+    const plain = await kernel.chat({ messages: [{ role: "user", content: "calc" }] });
+    expect(plain.choices[0]).toMatchObject({ finish_reason: "stop", message: { content: "no tools" } });
+    // A forced choice is a prefill of the call.
+    const forced = await kernel.chat({ messages: [{ role: "assistant", content: "x" }, { role: "user", content: "hi" }], tools, tool_choice: { type: "function", function: { name: "calculator" } } });
+    expect(forced.choices[0]!.message.tool_calls?.[0]?.function.name).toBe("calculator");
+    // The round trip: the call and its result go back in, the answer comes out.
+    const call = whole.choices[0]!.message.tool_calls![0]!;
+    const answer = await kernel.chat({ messages: [{ role: "user", content: "calc" }, { role: "assistant", content: null, tool_calls: [call] }, { role: "tool", tool_call_id: call.id, content: "84" }], tools });
+    expect(answer.choices[0]!.message.content).toBe("The answer is 84.");
+  });
+});
+
+describe("the agent loop (memory.chat)", () => {
+  it("runs an allowed tool, feeds its result back as a tool message, and keeps the exchange", async () => {
+    const { kernel, engine } = await boot("loop-memory");
+    const pid = kernel.spawn({ name: "mathy", capabilities: ["calculator"] }).pid;
+    const events: MemoryChatEvent[] = [];
+    const r = await kernel.memory.chat(pid, "calc please", { onChunk: (e) => events.push(e) });
+    expect(r.content).toBe("The answer is 84.");
+    expect(r.toolCalls).toMatchObject([{ name: "calculator", arguments: { expression: "12*7" }, result: 84 }]);
+    expect(r.context.steps).toBe(2);
+    expect(events.filter((e) => e.object === "aios.tool_result")).toMatchObject([{ name: "calculator", result: 84 }]);
+    // The result reached the model as a tool message, never in the system prompt.
+    const second = engine.seen.at(-1)!;
+    expect(second.messages.at(-1)).toMatchObject({ role: "tool", content: "84" });
+    expect(second.messages[0]!.content).not.toContain("84");
+    const history = await kernel.memory.history(pid);
+    expect(history.turns.map((t) => t.role)).toEqual(["user", "assistant", "tool", "assistant"]);
+    expect(history.turns[1]!.tool_calls?.[0]?.function.name).toBe("calculator");
+  });
+
+  it("offers only tools the process may use, and stops after maxSteps with a plain answer", async () => {
+    const { kernel, engine } = await boot("loop-steps");
+    const none = kernel.spawn({ name: "plain" }).pid;
+    expect((await kernel.memory.chat(none, "calc")).content).toBe("no tools");
+    expect(engine.seen.at(-1)!.tools).toBeUndefined();
+    const looper = kernel.spawn({ name: "looper", capabilities: ["calculator"], memory: { maxSteps: 3 } }).pid;
+    const r = await kernel.memory.chat(looper, "please loop");
+    expect(r.toolCalls).toHaveLength(2);
+    expect(r.context.steps).toBe(3);
+    expect(r.content).toBe("The answer is 2.");
+  });
+
+  it("a tool the user denies comes back to the model as an error; a kill ends the turn", async () => {
+    const { kernel } = await boot("loop-deny");
+    const pid = kernel.spawn({ name: "denied", capabilities: ["calculator"] }).pid;
+    await kernel.access.set("denied", "calculator", "deny");
+    const r = await kernel.memory.chat(pid, "calc");
+    expect(r.toolCalls).toEqual([]);
+    expect(r.content).toBe("no tools");
+    await kernel.access.set("denied", "calculator", null);
+    const slowPid = kernel.spawn({ name: "waiter", capabilities: ["clock"] }).pid;
+    const turn = kernel.memory.chat(slowPid, "slow");
+    await new Promise((r) => setTimeout(r, 20));
+    kernel.kill(slowPid);
+    await expect(turn).rejects.toMatchObject({ code: "EKILLED" });
+    release();
+  });
+});
+
+describe("callTool", () => {
+  it("validates arguments, checks access, times out, and audits every call", async () => {
+    const { kernel } = await boot("loop-call");
+    const pid = kernel.spawn({ name: "caller", capabilities: ["calculator", "clock"] }).pid;
+    expect(await kernel.callTool(pid, "calculator", { expression: "12*7" })).toBe(84);
+    await expect(kernel.callTool(pid, "calculator", { expression: 5 })).rejects.toMatchObject({ code: "EINVAL", message: "args.expression: must be string" });
+    await expect(kernel.callTool(pid, "calculator", { expression: "1", extra: 1 })).rejects.toMatchObject({ code: "EINVAL", message: "args.extra: unknown field" });
+    await expect(kernel.callTool(pid, "nope", {})).rejects.toMatchObject({ code: "ENOENT" });
+    const undeclared = kernel.spawn({ name: "stranger" }).pid;
+    await expect(kernel.callTool(undeclared, "calculator", { expression: "1+1" })).rejects.toMatchObject({ code: "EPERM" });
+    const started = Date.now();
+    await expect(kernel.callTool(pid, "slow", {})).rejects.toMatchObject({ code: "ETIMEDOUT" });
+    expect(Date.now() - started).toBeLessThan(2000);
+    release();
+    const { entries } = await kernel.access.audit();
+    expect(entries.map((e) => `${e.app}:${e.tool}:${e.decision}:${e.error ?? e.resultBytes}`)).toEqual(["caller:calculator:allow:2", "stranger:calculator:deny:EPERM", "caller:slow:allow:ETIMEDOUT"]);
+    expect(kernel.ps().find((p) => p.pid === pid)).toMatchObject({ toolCalls: 2, state: "ready" });
+  });
+
+  it("a capability name no tool needs cannot be declared", async () => {
+    const { kernel } = await boot("loop-caps");
+    expect(() => kernel.spawn({ name: "x", capabilities: ["teleport"] })).toThrow(/no tool needs teleport/);
+    expect(() => kernel.spawn({ name: "x", capabilities: ["Calculator!"] })).toThrow(/capabilities\[0\]/);
+  });
+});
