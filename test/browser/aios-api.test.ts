@@ -30,12 +30,31 @@ describe("aios.llm.chat.completions.create", () => {
     expect(r.usage.completion_tokens).toBeGreaterThan(0);
   });
 
-  it("emits the tool-call format the embedded model was taught", async () => {
-    const r = await app.page.evaluate((messages) => window.aios.llm.chat.completions.create({ messages, temperature: 0, max_tokens: 48 }), ask("What is 12 times 7?"));
-    const content = r.choices[0]!.message.content;
-    const match = /^<tool_call>(.*)<\/tool_call>$/.exec(content.trim());
-    expect(match, content).not.toBeNull();
-    expect(JSON.parse(match![1]!)).toEqual({ name: "calculator", arguments: { expression: "12*7" } });
+  it("returns OpenAI tool_calls for the embedded model's tool calls, and answers from a tool result", async () => {
+    const out = await app.page.evaluate(async (messages) => {
+      const tools = [
+        { type: "function" as const, function: { name: "calculator", description: "Evaluates an arithmetic expression.", parameters: { type: "object", properties: { expression: { type: "string" } }, required: ["expression"] } } },
+        { type: "function" as const, function: { name: "clock", description: "The time now.", parameters: { type: "object", properties: {} } } },
+      ];
+      const called = await window.aios.llm.chat.completions.create({ messages, tools, temperature: 0, max_tokens: 48 });
+      const chunks = [];
+      for await (const chunk of await window.aios.llm.chat.completions.create({ messages, tools, temperature: 0, max_tokens: 48, stream: true })) chunks.push(chunk);
+      const call = called.choices[0]!.message.tool_calls![0]!;
+      const answered = await window.aios.llm.chat.completions.create({ messages: [...messages, { role: "assistant", content: null, tool_calls: [call] }, { role: "tool", tool_call_id: call.id, content: "84" }], tools, temperature: 0, max_tokens: 48 });
+      return { called, chunks, answered: answered.choices[0]!.message.content };
+    }, ask("What is 12 times 7?"));
+    const choice = out.called.choices[0]!;
+    expect(choice.finish_reason).toBe("tool_calls");
+    expect(choice.message.content).toBeNull();
+    expect(choice.message.tool_calls).toHaveLength(1);
+    expect(choice.message.tool_calls![0]!.function.name).toBe("calculator");
+    expect(JSON.parse(choice.message.tool_calls![0]!.function.arguments)).toEqual({ expression: "12*7" });
+    // Streamed: the call arrives as delta.tool_calls, never as text.
+    expect(out.chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("");
+    const deltas = out.chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    expect(deltas[0]).toMatchObject({ index: 0, type: "function", function: { name: "calculator" } });
+    expect(deltas.map((d) => d.function.arguments ?? "").join("")).toBe(choice.message.tool_calls![0]!.function.arguments);
+    expect(out.answered).toContain("84");
   });
 
   it("finish_reason is length when max_tokens cuts the reply", async () => {
@@ -179,7 +198,7 @@ describe("aios.models", () => {
     });
     expect(out.info.model).toBe("aios-tiny-q8");
     expect(out.model).toBe("aios-tiny-q8");
-    expect(out.text.length).toBeGreaterThan(0);
+    expect(out.text!.length).toBeGreaterThan(0);
     expect(out.progress.at(-1)).toBe(1);
     expect(out.back.model).toBe("aios-tiny");
     expect(out.loads).toBeGreaterThanOrEqual(3);

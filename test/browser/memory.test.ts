@@ -25,7 +25,7 @@ it("a 100-turn conversation on a 512-token window never overflows, recalls paged
         if (last.context.promptTokens + 24 > 512) overflows.push(turn);
       }
       let streamed = "";
-      for await (const chunk of await p.chat("Hello there", { stream: true })) streamed += chunk.choices[0]?.delta.content ?? "";
+      for await (const event of await p.chat("Hello there", { stream: true })) if (event.object === "chat.completion.chunk") streamed += event.choices[0]?.delta.content ?? "";
       const history = await p.memory.history();
       const recalled = await p.memory.recall("what is my locker code", 3);
       return { overflows, pagedOut: last!.context.totalPagedOut, streamedIsLast: history.turns.at(-1)!.content === streamed, inContext: history.turns.length, recalled: recalled[0]?.text, summary: history.summary };

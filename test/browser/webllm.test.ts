@@ -38,7 +38,7 @@ it("a web-llm download answering 404 gives a clear ELOAD error and the embedded 
     expect(out.error?.message).toMatch(/HTTP 404 .*mlc-chat-config\.json/);
     expect(out.events[0]).toBe(0);
     expect(out.model).toBe("aios-tiny");
-    expect(out.reply.length).toBeGreaterThan(0);
+    expect(out.reply!.length).toBeGreaterThan(0);
     expect(served.flat().length).toBeGreaterThan(0);
     app.assertOffline();
   } finally {
