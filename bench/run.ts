@@ -199,10 +199,14 @@ async function tools(browser: Browser, base: string) {
     await window.aios.ready;
     const p = await window.aios.spawn({ name: `bench-tools-${Date.now()}`, capabilities: ["calculator"] });
     const calls: number[] = [];
+    const noops: number[] = [];
     for (let i = -10; i < 100; i++) {
-      const t = performance.now();
+      let t = performance.now();
       await p.tools.call("calculator", { expression: "12*7" });
       if (i >= 0) calls.push(performance.now() - t);
+      t = performance.now();
+      await p.info();
+      if (i >= 0) noops.push(performance.now() - t);
     }
     await p.exit();
     const steps: number[] = [];
@@ -220,13 +224,12 @@ async function tools(browser: Browser, base: string) {
       }
       plain.push(without.context.overheadMs);
     }
-    const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-    const med = (xs: number[]) => (xs.length ? sorted(xs)[Math.floor(xs.length / 2)]! : null);
-    return { callMs: med(calls), stepMs: med(steps), plainTurnMs: med(plain), toolTurns, turns: 10 };
+    return { calls, noops, steps, plain, toolTurns, turns: 10 };
   });
   await context.close();
   if (offsite.length) throw new Error(`requests left the machine: ${offsite.join(", ")}`);
-  return { ...inPage, viaKernel };
+  const orNull = (xs: number[]) => (xs.length ? median(xs) : null);
+  return { ...inPage, viaKernel: { callMs: orNull(viaKernel.calls), syscallMs: orNull(viaKernel.noops), stepMs: orNull(viaKernel.steps), plainTurnMs: orNull(viaKernel.plain), toolTurns: viaKernel.toolTurns, turns: viaKernel.turns } };
 }
 
 function schedulerSvg(rows: Array<{ label: string; throughput: number; p95: number; p50: number }>): string {
@@ -324,7 +327,7 @@ try {
     const f = (x: number | null, d = 3) => (x === null ? "–" : x.toFixed(d));
     console.log(`  access check + audit entry: ${f(access.accessMemoryMs)} ms (memory store), ${f(access.accessIndexedDBMs)} ms (IndexedDB store); the bare calculator call ${f(access.bareMs)} ms`);
     console.log(`  js sandbox (${sandbox.isolation}): cold start ${f(sandbox.coldStartMs, 1)} ms; warm call ${f(sandbox.warmWorkerMs, 2)} ms in a worker vs ${f(sandbox.warmInlineMs, 2)} ms inline (worker overhead ${f(sandbox.workerOverheadMs, 2)} ms)`);
-    console.log(`  calculator through window.aios as a process: ${f(viaKernel.callMs, 2)} ms per call vs ${f(access.bareMs)} ms bare (x${viaKernel.callMs && access.bareMs ? (viaKernel.callMs / access.bareMs).toFixed(0) : "–"})`);
+    console.log(`  calculator through window.aios as a process: ${f(viaKernel.callMs, 2)} ms per call vs ${f(access.bareMs)} ms bare; a no-op system call (proc.self) ${f(viaKernel.syscallMs, 2)} ms`);
     console.log(`  tool loop: the kernel's own time per step ${f(viaKernel.stepMs, 1)} ms (model and tool excluded; ${viaKernel.toolTurns}/${viaKernel.turns} turns called the tool); a turn without tools ${f(viaKernel.plainTurnMs, 1)} ms`);
   }
   const leaked = proxyOf(browser)!.attempts;

@@ -50,10 +50,15 @@ export class IndexedDBAccessStore implements AccessStore {
     else await this.db.put("decisions", { app, capability, decision });
   }
 
-  async appendAudit(entry: AuditEntry) {
-    const { seq: _seq, ...row } = entry;
-    await this.db.add("audit", row as AuditEntry);
-    if (++this.appends % TRIM_EVERY === 0) await this.trim();
+  async appendAudit(entries: AuditEntry[]) {
+    // "relaxed": committed once the browser has it (survives a tab or browser crash) without
+    // waiting for the disk to flush.
+    const tx = this.db.transaction("audit", "readwrite", { durability: "relaxed" });
+    await Promise.all(entries.map(({ seq: _seq, ...row }) => tx.store.add(row as AuditEntry)));
+    await tx.done;
+    const before = this.appends;
+    this.appends += entries.length;
+    if (Math.floor(this.appends / TRIM_EVERY) > Math.floor(before / TRIM_EVERY)) await this.trim();
   }
 
   /** Deletes the oldest entries past the limit, counting them. */

@@ -14,7 +14,9 @@
  * Invariants:
  * - Only `set` (a shell call: the user) and a consent answer (a shell call: the user's click)
  *   change a decision; nothing a process, model, tool result or file says reaches either.
- * - Every check ends in exactly one audit entry (allowed calls once their result is known).
+ * - Every check ends in exactly one audit entry (allowed calls once their result is known). Entries
+ *   are written in order, in batches, off the call's path (one transaction per turn of the event
+ *   loop); reading the log waits for what is queued.
  * - A prompt never waits forever: no listener → EPERM at once; a tab closing or no answer in
  *   `consentTimeoutMs` → EPERM.
  */
@@ -77,7 +79,8 @@ export interface ConsentRequest {
 export interface AccessStore {
   loadDecisions(): Promise<Array<{ app: string; capability: string; decision: Decision }>>;
   putDecision(app: string, capability: string, decision: Decision | null): Promise<void>;
-  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Appends entries in order (one transaction). */
+  appendAudit(entries: AuditEntry[]): Promise<void>;
   /** Oldest first; `dropped`: entries removed to keep the log bounded. */
   readAudit(): Promise<{ entries: AuditEntry[]; dropped: number }>;
   loadNetwork(): Promise<NetworkConfig>;
@@ -107,8 +110,8 @@ export class MemoryAccessStore implements AccessStore {
     if (decision === null) this.decisions.delete(key);
     else this.decisions.set(key, { app, capability, decision });
   }
-  async appendAudit(entry: AuditEntry) {
-    this.audit.push({ ...entry, seq: ++this.seq });
+  async appendAudit(entries: AuditEntry[]) {
+    for (const entry of entries) this.audit.push({ ...entry, seq: ++this.seq });
     const over = this.audit.length - this.limit;
     if (over > 0) {
       this.audit.splice(0, over);
@@ -173,6 +176,8 @@ export class AccessManager {
   private readonly deniedForProcess = new Set<string>();
   private network: NetworkConfig = {};
   private counter = 0;
+  private queued: AuditEntry[] = [];
+  private flushing: Promise<void> = Promise.resolve();
   consentTimeoutMs = CONSENT_TIMEOUT_MS;
 
   constructor(private readonly store: AccessStore = new MemoryAccessStore()) {}
@@ -193,6 +198,25 @@ export class AccessManager {
     return this.loaded;
   }
 
+  /** Queues an audit entry; the queue is written in one transaction after this turn of the event loop. */
+  private record(entry: AuditEntry): void {
+    this.queued.push(entry);
+    if (this.queued.length > 1) return;
+    this.flushing = this.flushing.then(
+      () =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            const batch = this.queued;
+            this.queued = [];
+            this.store.appendAudit(batch).then(resolve, (error: Error) => {
+              console.warn(`AIOS: ${batch.length} audit entries could not be written: ${error.message}`);
+              resolve();
+            });
+          }, 0),
+        ),
+    );
+  }
+
   /** The decision that applies to `proc` using `capability` now (stored decisions count once `ready()` resolved). */
   decisionFor(proc: Pick<Process, "app" | "capabilities">, capability: string): { decision: Decision; source: "user" | "default" } {
     const stored = this.decisions.get(this.key(proc.app, capability));
@@ -209,7 +233,7 @@ export class AccessManager {
     const argsDigest = await digest(call.args);
     const base = { at: Date.now(), pid: proc.pid, app: proc.app, tool: call.tool, capability: call.capability, argsDigest, summary: call.summary.slice(0, 200) };
     const deny = async (by: DecidedBy, message: string): Promise<never> => {
-      await this.store.appendAudit({ ...base, decision: "deny", by, error: "EPERM" }).catch(() => undefined);
+      this.record({ ...base, decision: "deny", by, error: "EPERM" });
       throw new KernelError("EPERM", message);
     };
     const { decision, source } = this.decisionFor(proc, call.capability);
@@ -229,7 +253,7 @@ export class AccessManager {
     }
     return {
       by,
-      done: (outcome) => this.store.appendAudit({ ...base, decision: "allow", by, ...outcome }).catch(() => undefined),
+      done: async (outcome) => this.record({ ...base, decision: "allow", by, ...outcome }),
     };
   }
 
@@ -242,7 +266,7 @@ export class AccessManager {
     if (decision === null) this.decisions.delete(this.key(app, capability));
     else this.decisions.set(this.key(app, capability), decision);
     for (const key of [...this.deniedForProcess]) if (key.endsWith(`\u0000${capability}`)) this.deniedForProcess.delete(key);
-    await this.store.appendAudit({ at: Date.now(), pid: 1, app, tool: "access.set", capability, argsDigest: "", summary: `${capability} for ${app}: ${decision ?? "default"}`, decision: decision === "deny" ? "deny" : "allow", by: "user" }).catch(() => undefined);
+    this.record({ at: Date.now(), pid: 1, app, tool: "access.set", capability, argsDigest: "", summary: `${capability} for ${app}: ${decision ?? "default"}`, decision: decision === "deny" ? "deny" : "allow", by: "user" });
   }
 
   /** Every stored decision, and the defaults for capabilities live processes declared. */
@@ -264,9 +288,16 @@ export class AccessManager {
   }
 
   async audit(filter: { pid?: number; app?: string; since?: number; limit?: number } = {}): Promise<{ entries: AuditEntry[]; dropped: number }> {
+    await this.flushed();
     const { entries, dropped } = await this.store.readAudit();
     const kept = entries.filter((e) => (filter.pid === undefined || e.pid === filter.pid) && (filter.app === undefined || e.app === filter.app) && (filter.since === undefined || e.at >= filter.since));
     return { entries: filter.limit === undefined ? kept : kept.slice(-filter.limit), dropped };
+  }
+
+  /** Resolves once every queued audit entry is written. */
+  async flushed(): Promise<void> {
+    while (this.queued.length > 0) await this.flushing;
+    await this.flushing;
   }
 
   async networkConfig(): Promise<NetworkConfig> {

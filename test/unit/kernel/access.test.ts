@@ -91,7 +91,7 @@ describe("AccessManager", () => {
     const store = await IndexedDBAccessStore.open("access-test", 100);
     const access = new AccessManager(store);
     await access.set("notes", "network:example.com", "deny");
-    for (let i = 0; i < 150; i++) await store.appendAudit({ at: i, pid: 3, app: "notes", tool: "calculator", capability: "calculator", argsDigest: "", summary: `#${i}`, decision: "allow", by: "policy" });
+    for (let i = 0; i < 150; i++) await store.appendAudit([{ at: i, pid: 3, app: "notes", tool: "calculator", capability: "calculator", argsDigest: "", summary: `#${i}`, decision: "allow", by: "policy" }]);
     const again = new AccessManager(await IndexedDBAccessStore.open("access-test", 100));
     await again.ready();
     expect(again.decisionFor(proc(3, "notes", []), "network:example.com")).toEqual({ decision: "deny", source: "user" });
@@ -100,7 +100,7 @@ describe("AccessManager", () => {
     expect(dropped).toBe(51);
     expect(entries.at(-1)!.summary).toBe("#149");
     const memory = new MemoryAccessStore(10);
-    for (let i = 0; i < 15; i++) await memory.appendAudit({ at: i, pid: 1, app: "x", tool: "t", capability: "c", argsDigest: "", summary: "", decision: "allow", by: "policy" });
+    for (let i = 0; i < 15; i++) await memory.appendAudit([{ at: i, pid: 1, app: "x", tool: "t", capability: "c", argsDigest: "", summary: "", decision: "allow", by: "policy" }]);
     expect((await memory.readAudit()).dropped).toBe(5);
   });
 });
