@@ -108,7 +108,6 @@ export interface SpawnPlacement {
 export class ProcessTable {
   private readonly procs = new Map<number, Process>();
   private nextPid = 1;
-  private readonly endListeners = new Set<(proc: Process) => void>();
 
   /** The shell: pid 1, app "shell", every capability the user has. */
   spawnShell(capabilities: string[]): Process {
@@ -188,16 +187,9 @@ export class ProcessTable {
     return false;
   }
 
-  /** Marks a process ended (once); tells the listeners (the transport closes its port). */
+  /** Marks a process ended: it accepts no new requests. */
   end(proc: Process): void {
-    if (proc.done) return;
     proc.done = true;
-    for (const listener of this.endListeners) listener(proc);
-  }
-
-  onEnd(listener: (proc: Process) => void): () => void {
-    this.endListeners.add(listener);
-    return () => this.endListeners.delete(listener);
   }
 
   info(proc: Process, state: Exclude<ProcessState, "done">): ProcessInfo {

@@ -80,16 +80,6 @@ export function createKernelHost() {
   let fallback: BootInfo["fallback"];
   /** Tabs that host the js sandbox's workers (a SharedWorker has no Worker of its own in Chromium). */
   const workerHosts = new WorkerHosts();
-  /** Each process's port, its calls in flight, and whether the process has ended. */
-  const processPorts = new Map<number, { port: MessagePort; inFlight: number; ended: boolean }>();
-  /** A port closes once its process has ended and the last reply (an EKILLED, say) has gone out. */
-  const closeIfDone = (pid: number) => {
-    const entry = processPorts.get(pid);
-    if (!entry || !entry.ended || entry.inFlight > 0) return;
-    processPorts.delete(pid);
-    setTimeout(() => entry.port.close(), 0);
-  };
-
   const need = (): Kernel => {
     if (!kernel) throw new KernelError("ENOTREADY", "the kernel has not booted");
     return kernel;
@@ -110,12 +100,6 @@ export function createKernelHost() {
     const k = new Kernel([transformers, new WebLLMSource(gpu)], { access: new AccessManager(store), tools: [...libraryTools(), createJsTool(sandbox)] });
     // Stored decisions are in force before the first call (the loop offers tools by them).
     await k.access.ready().catch((error: Error) => console.warn(`AIOS: ${error.message}`));
-    k.procs.onEnd((proc) => {
-      const entry = processPorts.get(proc.pid);
-      if (!entry) return;
-      entry.ended = true;
-      closeIfDone(proc.pid);
-    });
     await FileStore.open().then(
       (files) => k.mountFiles(files),
       (error: Error) => k.mountFiles(null, error.message),
@@ -148,20 +132,13 @@ export function createKernelHost() {
     });
   }
 
+  /**
+   * A process's own port. It stays open after the process ends: later calls on it get EKILLED (a
+   * closed port would leave its caller waiting forever); it goes when the page drops the handle.
+   */
   function serveProcess(pid: number, owner: string | undefined, port: MessagePort): void {
-    const entry = { port, inFlight: 0, ended: false };
-    processPorts.set(pid, entry);
     const api = {
-      call: async (name: string, args: unknown, emit?: (event: unknown) => unknown, options?: CallOptions) => {
-        entry.inFlight++;
-        try {
-          return await call(pid, owner, name, args, emit, options);
-        } finally {
-          entry.inFlight--;
-          // After this call's reply is posted (a microtask after it settles).
-          setTimeout(() => closeIfDone(pid), 0);
-        }
-      },
+      call: (name: string, args: unknown, emit?: (event: unknown) => unknown, options?: CallOptions) => call(pid, owner, name, args, emit, options),
     };
     Comlink.expose(api, guardEndpoint(port, PROCESS_ENTRY_POINTS));
     port.start();

@@ -3,46 +3,19 @@
 // tool called as a process, the access manager's EPERM for what was not declared, the sandbox
 // killing an endless loop and a memory bomb with no reach to the DOM, network or storage, and the
 // offline guard catching a granted fetch to a non-loopback host.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { openApp, useBrowser } from "./harness.ts";
+import { startTestSite, type TestSite } from "./test-site.ts";
 
 const browser = useBrowser();
-let server: Server;
+let site: TestSite;
 let origin = "";
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const cors = { "access-control-allow-origin": "*" };
-    if (req.url === "/kyoto.html") {
-      res.writeHead(200, { "content-type": "text/html", ...cors });
-      res.end(`<!doctype html><html><head><title>Kyoto in autumn</title></head><body><nav>Home | About</nav><article><h1>Kyoto in autumn</h1>
-        <p>Maple leaves turn red in November, and the temples of the eastern hills are busy from dawn until the gates close at dusk.</p>
-        <p>Arrive early at Tofuku-ji: the bridge over the valley is the best place to see the leaves, and it fills up within an hour of opening.</p>
-        <p>In the evening the lanterns along the Philosopher's Path are lit, and the canal reflects them all the way down to Nanzen-ji.</p></article></body></html>`);
-    } else if (req.url === "/api/status") {
-      res.writeHead(200, { "content-type": "application/json", ...cors });
-      res.end(JSON.stringify({ ok: true }));
-    } else if (req.url === "/echo" && req.method === "POST") {
-      let body = "";
-      req.on("data", (c) => (body += c));
-      req.on("end", () => {
-        res.writeHead(200, { "content-type": "text/plain", ...cors });
-        res.end(`got ${body}`);
-      });
-    } else if (req.url === "/no-cors") {
-      res.writeHead(200, { "content-type": "text/plain" });
-      res.end("you may not read me from another origin");
-    } else {
-      res.writeHead(404, { "content-type": "text/plain", ...cors });
-      res.end("not here");
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  site = await startTestSite();
+  origin = site.origin;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => site.close());
 
 it("lists every tool with its schema, capability and kind", async () => {
   const app = await openApp(browser(), "?device=wasm");

@@ -1,0 +1,44 @@
+/**
+ * A small web site on loopback for the network tools' tests: an article page, a JSON API, an echo
+ * for POST, and a page that does not allow cross-origin reads (no CORS header).
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export const KYOTO_HTML = `<!doctype html><html><head><title>Kyoto in autumn</title></head><body><nav>Home | About</nav><article><h1>Kyoto in autumn</h1>
+  <p>Maple leaves turn red in November, and the temples of the eastern hills are busy from dawn until the gates close at dusk.</p>
+  <p>Arrive early at Tofuku-ji: the bridge over the valley is the best place to see the leaves, and it fills up within an hour of opening.</p>
+  <p>In the evening the lanterns along the Philosopher's Path are lit, and the canal reflects them all the way down to Nanzen-ji.</p></article></body></html>`;
+
+export interface TestSite {
+  origin: string;
+  close(): Promise<void>;
+}
+
+export async function startTestSite(): Promise<TestSite> {
+  const server: Server = createServer((req, res) => {
+    const cors = { "access-control-allow-origin": "*" };
+    if (req.url === "/kyoto.html") {
+      res.writeHead(200, { "content-type": "text/html", ...cors });
+      res.end(KYOTO_HTML);
+    } else if (req.url === "/api/status") {
+      res.writeHead(200, { "content-type": "application/json", ...cors });
+      res.end(JSON.stringify({ ok: true }));
+    } else if (req.url === "/echo" && req.method === "POST") {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "text/plain", ...cors });
+        res.end(`got ${body}`);
+      });
+    } else if (req.url === "/no-cors") {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("you may not read me from another origin");
+    } else {
+      res.writeHead(404, { "content-type": "text/plain", ...cors });
+      res.end("not here");
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
