@@ -16,6 +16,7 @@
 import { env, pipeline, type FeatureExtractionPipeline, type ProgressInfo, type Tensor } from "@huggingface/transformers";
 import type { Device } from "../engine.ts";
 import { KernelError } from "../errors.ts";
+import { fetchForLoad } from "../engines/transformers.ts";
 import { yieldToEventLoop } from "../yield.ts";
 import type { Embedder, LoadProgress } from "./embedder.ts";
 
@@ -107,9 +108,8 @@ interface FailedFetch {
 
 /** What one load needs: embedded models only from our origin, hub models only from the hub. */
 function configureEnvironment(spec: EmbedderSpec, options: TransformersEmbedderOptions, failures: FailedFetch[]): void {
-  const fetch = env.fetch;
   env.fetch = async (input: string | URL, init?: unknown) => {
-    const response = (await fetch(input, init)) as Response;
+    const response = await fetchForLoad(input, init as RequestInit | undefined);
     if (!response.ok) failures.push({ status: response.status, url: String(input) });
     return response;
   };

@@ -43,7 +43,24 @@ export interface TransformersEngineOptions {
 
 type LogitsOutput = { logits: Tensor } & Record<string, Tensor>;
 
+const libraryFetch = env.fetch;
+
+/**
+ * The fetch Transformers.js loads files with (engines and embedders). A file on our own origin
+ * bypasses the HTTP cache: the library asks for each file twice (its metadata probe neither reads
+ * nor cancels the first response), so through the HTTP cache the second request shares the first
+ * one's unfinished cache entry, and Chromium fails it with ERR_CACHE_WRITE_FAILURE ("network
+ * error") once the file is a few MB and the profile's cache lives in memory (incognito windows).
+ * The library keeps its own copy in the Cache API; offline caching is the service worker's job.
+ */
+export function fetchForLoad(input: string | URL, init?: RequestInit): Promise<Response> {
+  const here = (globalThis as { location?: { href: string; origin: string } }).location;
+  const local = here !== undefined && new URL(String(input), here.href).origin === here.origin;
+  return (libraryFetch as (input: string | URL, init?: RequestInit) => Promise<Response>)(input, local ? { ...init, cache: "no-store" } : init);
+}
+
 function configureEnvironment(options: TransformersEngineOptions): void {
+  env.fetch = fetchForLoad as typeof env.fetch;
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = options.modelBaseUrl;
