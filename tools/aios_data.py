@@ -1,27 +1,52 @@
 """Synthetic ChatML conversations for aios-tiny.
 
-Every sample is a list of {"role", "content"} messages.  `render()` is the exact
-Python mirror of the Jinja chat template shipped in tokenizer_config.json
-(CHAT_TEMPLATE below); the Node check (tools/check_onnx.mjs) verifies that
-Transformers.js renders/tokenizes the reference prompts identically.
+A conversation is {"messages": [{"role", "content"}, ...], "tools": [tool names] or None}.
+`render()` is the exact Python mirror of the Jinja chat template shipped in
+tokenizer_config.json (CHAT_TEMPLATE below); the Node check (tools/check_onnx.mjs)
+verifies that Transformers.js renders/tokenizes the reference prompts identically,
+with and without a `tools` list.
+
+Chat format.  The system message (the first message if its role is system, else
+DEFAULT_SYSTEM) gets "\\n\\nTools: " + the offered tool names joined by ", " appended when
+the template is given a non-empty `tools` list (OpenAI entries {type, function: {name, ...}}).
 
 Tool-call format (assistant turn content, nothing else in that turn):
     <tool_call>{"name": "calculator", "arguments": {"expression": "12*7"}}</tool_call>
 i.e. `"<tool_call>" + json.dumps({"name": ..., "arguments": {...}}) + "</tool_call>"`.
-The tool result comes back as a message with role "tool" whose content is the
-raw result string, followed by a final assistant answer.
+The tool result comes back as a message with role "tool" whose content is the result as the
+kernel renders it (a string as is, anything else as JavaScript's JSON.stringify: `js_json`),
+or `Error: <CODE> <message>`; then the assistant answers in plain words.  A request whose tool
+is not offered is answered with NO_TOOL; a failed call with "Sorry, I could not use <tool>: <CODE>."
 """
+import datetime
 import json
 import random
+import re
 
 DEFAULT_SYSTEM = "You are AIOS, a helpful assistant inside a browser operating system."
+NO_TOOL = "I have no tool for that here."
+
+ALL_TOOLS = ["calculator", "units", "clock", "files.write", "files.search", "files.read", "files.list",
+             "js", "web.read", "fetch", "geolocation"]
+
+# "\n\nTools: a, b, c" after the system prompt, only when `tools` is given and non-empty.
+_TOOLS_LINE = (
+    "{%- if tools -%}"
+    "{{- '\\n\\nTools: ' -}}"
+    "{%- for t in tools -%}{{- t.function.name -}}{%- if not loop.last -%}{{- ', ' -}}{%- endif -%}{%- endfor -%}"
+    "{%- endif -%}"
+)
 
 CHAT_TEMPLATE = (
     "{%- if messages | length == 0 or messages[0]['role'] != 'system' -%}"
-    "{{- '<|im_start|>system\\n" + DEFAULT_SYSTEM + "<|im_end|>\\n' -}}"
+    "{{- '<|im_start|>system\\n" + DEFAULT_SYSTEM + "' -}}" + _TOOLS_LINE + "{{- '<|im_end|>\\n' -}}"
     "{%- endif -%}"
     "{%- for message in messages -%}"
+    "{%- if loop.first and message['role'] == 'system' -%}"
+    "{{- '<|im_start|>system\\n' + message['content'] -}}" + _TOOLS_LINE + "{{- '<|im_end|>\\n' -}}"
+    "{%- else -%}"
     "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' -}}"
+    "{%- endif -%}"
     "{%- endfor -%}"
     "{%- if add_generation_prompt -%}"
     "{{- '<|im_start|>assistant\\n' -}}"
@@ -29,39 +54,109 @@ CHAT_TEMPLATE = (
 )
 
 
-def render(messages, add_generation_prompt=False):
-    """Python mirror of CHAT_TEMPLATE."""
-    out = []
-    if not messages or messages[0]["role"] != "system":
-        out.append("<|im_start|>system\n" + DEFAULT_SYSTEM + "<|im_end|>\n")
-    for m in messages:
-        out.append("<|im_start|>" + m["role"] + "\n" + m["content"] + "<|im_end|>\n")
-    if add_generation_prompt:
-        out.append("<|im_start|>assistant\n")
-    return "".join(out)
+def tool_names(tools):
+    """Names from a list of tool names or OpenAI tool entries ({"type": "function", "function": {"name"}})."""
+    if not tools:
+        return []
+    return [t if isinstance(t, str) else t["function"]["name"] for t in tools]
 
 
-def render_with_spans(messages):
-    """Render a full conversation; returns (text, spans) where spans are the
-    [start, end) char ranges that the model is trained to produce: each
-    assistant content plus its closing <|im_end|>."""
+def tools_suffix(tools):
+    names = tool_names(tools)
+    return "\n\nTools: " + ", ".join(names) if names else ""
+
+
+def render_with_spans(messages, tools=None):
+    """Python mirror of CHAT_TEMPLATE (no generation prompt); returns (text, spans) where spans
+    are the [start, end) char ranges the model is trained to produce: each assistant content
+    plus its closing <|im_end|>."""
     text = ""
     spans = []
+    suffix = tools_suffix(tools)
     if not messages or messages[0]["role"] != "system":
-        text += "<|im_start|>system\n" + DEFAULT_SYSTEM + "<|im_end|>\n"
-    for m in messages:
+        text += "<|im_start|>system\n" + DEFAULT_SYSTEM + suffix + "<|im_end|>\n"
+    for k, m in enumerate(messages):
         head = "<|im_start|>" + m["role"] + "\n"
         text += head
         start = len(text)
-        text += m["content"] + "<|im_end|>"
+        text += m["content"] + (suffix if k == 0 and m["role"] == "system" else "") + "<|im_end|>"
         if m["role"] == "assistant":
             spans.append((start, len(text)))
         text += "\n"
     return text, spans
 
 
+def render(messages, add_generation_prompt=False, tools=None):
+    """Python mirror of CHAT_TEMPLATE (`tools`: names or OpenAI tool entries)."""
+    text = render_with_spans(messages, tools)[0]
+    return text + ("<|im_start|>assistant\n" if add_generation_prompt else "")
+
+
 def tool_call(name, arguments):
     return "<tool_call>" + json.dumps({"name": name, "arguments": arguments}) + "</tool_call>"
+
+
+def js_num(x):
+    """A number as JavaScript's String(x) / JSON.stringify writes it."""
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, int):
+        return str(x)
+    if x != x or x in (float("inf"), float("-inf")):
+        return "null"
+    if x == 0:
+        return "0"
+    if x.is_integer() and abs(x) < 2 ** 53:
+        return str(int(x))
+    s = repr(x)
+    sign = ""
+    if s[0] == "-":
+        sign, s = "-", s[1:]
+    mant, exp = (s.split("e") + ["0"])[:2]
+    ip, fp = (mant.split(".") + [""])[:2]
+    allds = ip + fp
+    lead = len(allds) - len(allds.lstrip("0"))
+    n = len(ip) - lead + int(exp)  # value = 0.DIGITS * 10^n
+    digits = allds.lstrip("0").rstrip("0")
+    k = len(digits)
+    if k <= n <= 21:
+        out = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        out = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        out = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        out = digits[0] + ("." + digits[1:] if k > 1 else "") + "e" + ("+" if e >= 0 else "-") + str(abs(e))
+    return sign + out
+
+
+def js_json(o):
+    """Compact JSON exactly like JavaScript's JSON.stringify (how the kernel renders tool results)."""
+    if o is None:
+        return "null"
+    if isinstance(o, bool):
+        return "true" if o else "false"
+    if isinstance(o, (int, float)):
+        return js_num(o)
+    if isinstance(o, str):
+        return json.dumps(o, ensure_ascii=False)
+    if isinstance(o, (list, tuple)):
+        return "[" + ",".join(js_json(x) for x in o) + "]"
+    if isinstance(o, dict):
+        return "{" + ",".join(json.dumps(str(k), ensure_ascii=False) + ":" + js_json(v) for k, v in o.items()) + "}"
+    raise TypeError(type(o))
+
+
+def result_text(x):
+    """The kernel's rendering of a tool result: a string as is, anything else as JSON.stringify."""
+    return x if isinstance(x, str) else js_json(x)
+
+
+def sig(x, n):
+    """Round to n significant digits (as a float, or int when integral)."""
+    v = float(f"{x:.{n}g}")
+    return int(v) if v.is_integer() and abs(v) < 1e15 else v
 
 
 def U(c):
@@ -74,6 +169,10 @@ def A(c):
 
 def T(c):
     return {"role": "tool", "content": c}
+
+
+def S(c):
+    return {"role": "system", "content": c}
 
 
 # ----------------------------------------------------------------------------
@@ -150,7 +249,7 @@ LONG_ANSWERS = [
     (["Tell me about operating systems.", "tell me about operating systems", "What do operating systems do?", "Explain operating systems."],
      "An operating system is the main software of a computer. It starts when the computer boots, manages memory and the CPU, and lets many programs run at the same time. It also handles files, windows and devices like the keyboard and the screen. Popular operating systems include Linux, Windows and macOS. AIOS is a small operating system that runs inside a browser tab."),
     (["What is AIOS?", "what is aios", "Tell me about AIOS.", "How does AIOS work?"],
-     "AIOS is an operating system that boots inside a browser tab. Its kernel is a small language model that runs in a web worker. Agents run as processes, and the kernel can call tools like a calculator, a clock and geolocation to help you. Everything runs on your own device."),
+     "AIOS is an operating system that boots inside a browser tab. Its kernel is a small language model that runs in a web worker. Agents run as processes, and the kernel gives them tools like a calculator, a clock, notes in your files, JavaScript and web pages. Everything runs on your own device."),
     (["Explain how a web browser works.", "How does a browser work?", "how does a web browser work"],
      "A web browser asks a server for a web page using its address. The server sends back files like HTML, CSS and JavaScript. The browser reads the HTML to build the page, uses CSS to style it, and runs JavaScript to make it interactive. Then it draws the result on your screen."),
     (["Explain the internet.", "How does the internet work?", "tell me about the internet"],
@@ -188,33 +287,53 @@ WORDS = (
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
 
-OTHER_SYSTEMS = [
+
+SYSTEMS_AIOS = [
     DEFAULT_SYSTEM,
-    "You are AIOS, a helpful assistant inside a browser operating system.",
-    "You are a helpful assistant.",
     "You are AIOS. Answer briefly.",
     "You are AIOS, the kernel of a browser operating system. Be concise and friendly.",
-    "You are AIOS, a helpful assistant inside a browser operating system. You can call tools: calculator, clock, geolocation.",
-    "You are AIOS, a helpful assistant inside a browser operating system.\nTools: calculator(expression), clock(), geolocation().\nTo call a tool, reply with <tool_call>{\"name\": ..., \"arguments\": {...}}</tool_call>.",
+]
+SYSTEMS_OTHER = [
+    "You are a helpful assistant.",
     "You are a friendly assistant that runs in the browser.",
     "Answer the user's question.",
+    "You are a travel planner.", "You are a cooking assistant.", "You are a coding helper.",
+    "You are a note-taking assistant.", "You are a research agent.", "You are a math tutor.",
+    "You are a personal assistant. Be brief.", "You are an agent named Scout.", "You are a shopping helper.",
+    "You are a study buddy for students.", "You are a careful librarian.", "You are a fitness coach.",
+    "You are a writer's assistant.", "You are an office assistant.", "You are a support agent for a web app.",
+    "You are a data analyst.", "You are a home helper. Keep answers short.",
 ]
 
 
 # ----------------------------------------------------------------------------
 # helpers
 # ----------------------------------------------------------------------------
-def vary(r, text, allow_lower=True):
-    """Light surface variation of a user message."""
+def vary(r, text, allow_lower=True, please=True):
+    """Light surface variation of a user message (never used on text a tool call copies)."""
     if allow_lower and r.random() < 0.25:
         text = text.lower()
     if text.endswith("?") and r.random() < 0.2:
         text = text[:-1]
     elif text.endswith(".") and r.random() < 0.3:
         text = text[:-1]
-    if r.random() < 0.06:
+    if please and r.random() < 0.06:
         text = text + " please"
     return text
+
+
+def vary_t(r, tmpl, **slots):
+    """Vary a template's wording (case, final punctuation), then fill the copied slots verbatim."""
+    t = tmpl
+    if r.random() < 0.2:
+        t = t[:1].lower() + t[1:]
+    if t.endswith("?") and r.random() < 0.2:
+        t = t[:-1]
+    elif t.endswith(".") and r.random() < 0.3:
+        t = t[:-1]
+    for k, v in slots.items():
+        t = t.replace("{" + k + "}", str(v))
+    return t
 
 
 def fmt_num(x):
@@ -237,6 +356,22 @@ def rand_sentence(r, lo=1, hi=8):
     return s
 
 
+def err_answer(tool, code):
+    return f"Sorry, I could not use {tool}: {code}."
+
+
+def exchange(user, tool, args, result, answer, err=None):
+    """[user, call, result, answer]; err = (CODE, message) turns it into a failed call."""
+    if err:
+        code, msg = err
+        return [U(user), A(tool_call(tool, args)), T(f"Error: {code} {msg}"), A(err_answer(tool, code))]
+    return [U(user), A(tool_call(tool, args)), T(result_text(result)), A(answer)]
+
+
+def host_of(url):
+    return url.split("://", 1)[-1].split("/", 1)[0]
+
+
 # ----------------------------------------------------------------------------
 # calculator
 # ----------------------------------------------------------------------------
@@ -246,6 +381,13 @@ OPS = {
     "*": (["times", "multiplied by"], lambda a, b: a * b),
     "/": (["divided by", "over"], lambda a, b: a / b),
 }
+CALC_ERRORS = [("EINVAL", "expression: Undefined symbol x"), ("EINVAL", "expression: Unexpected end of expression"),
+               ("EINVAL", "expression: Parenthesis ) expected"), ("ETIMEDOUT", "calculator ran over 1000 ms")]
+
+
+def calc_value(v):
+    """A mathjs result as the kernel returns it: a number, 12 significant digits."""
+    return sig(v, 12)
 
 
 def rand_operand(r):
@@ -259,12 +401,12 @@ def rand_operand(r):
     return r.randint(1000, 9999)
 
 
-def calc_sample(r):
+def calc_sample(r, err=None):
     op = r.choice("+-*/+-*")
     a, b = rand_operand(r), rand_operand(r)
-    if r.random() < 0.08:  # one-decimal operands, e.g. 2.5*4
-        a = round(r.randint(1, 999) / 10, 1)
-    if r.random() < 0.05:
+    if r.random() < 0.1:  # one- or two-decimal operands, e.g. 2.5*4
+        a = round(r.randint(1, 999) / r.choice([10, 100]), 2)
+    if r.random() < 0.06:
         b = round(r.randint(1, 999) / 10, 1)
     if op == "/":
         if r.random() < 0.7:  # mostly exact divisions
@@ -316,23 +458,797 @@ def calc_sample(r):
             ])
         user = tmpl.replace("{a}", str(a)).replace("{b}", str(b))
     user = vary(r, user)
-    result = OPS[op][1](a, b)
-    res = fmt_num(round(result, 6) if isinstance(result, float) else result)
-    return [U(user), A(tool_call("calculator", {"expression": expr})), T(res), A(f"{expr} = {res}.")]
+    res = calc_value(OPS[op][1](a, b))
+    return exchange(user, "calculator", {"expression": expr}, res, f"{expr} = {js_num(res)}.", err and r.choice(CALC_ERRORS))
 
 
-def calc3_sample(r):
+def calc3_sample(r, err=None):
     """Three-operand expressions typed symbolically."""
     a, b, c = r.randint(1, 20), r.randint(1, 20), r.randint(1, 12)
-    form = r.choice(["{a}+{b}*{c}", "({a}+{b})*{c}", "{a}*{b}-{c}", "{a}-{b}+{c}", "({a}-{b})*{c}", "{a}*{b}+{c}", "{a}+{b}+{c}", "{a}*{b}*{c}"])
+    form = r.choice(["{a}+{b}*{c}", "({a}+{b})*{c}", "{a}*{b}-{c}", "{a}-{b}+{c}", "({a}-{b})*{c}", "{a}*{b}+{c}",
+                     "{a}+{b}+{c}", "{a}*{b}*{c}", "({a}+{b})/{c}", "{a}*({b}-{c})"])
     expr = form.format(a=a, b=b, c=c)
-    res = fmt_num(eval(expr))
+    res = calc_value(eval(expr))
     user = vary(r, r.choice(["What is {e}?", "Calculate {e}", "calculate {e}", "How much is {e}?", "{e}", "Compute {e}", "Solve {e}"]).replace("{e}", expr))
-    return [U(user), A(tool_call("calculator", {"expression": expr})), T(res), A(f"{expr} = {res}.")]
+    return exchange(user, "calculator", {"expression": expr}, res, f"{expr} = {js_num(res)}.", err and r.choice(CALC_ERRORS))
+
+
+def calcfn_sample(r, err=None):
+    """Square roots, powers and percentages in words or symbols."""
+    k = r.random()
+    if k < 0.3:
+        n = r.choice([r.randint(1, 30) ** 2, r.randint(2, 200)])
+        expr = f"sqrt({n})"
+        res = calc_value(n ** 0.5)
+        user = r.choice(["What is the square root of {n}?", "what is the square root of {n}", "Square root of {n}?",
+                         "sqrt({n})", "What is sqrt({n})?", "Calculate the square root of {n}", "calculate sqrt({n})",
+                         "What's the square root of {n}?"]).replace("{n}", str(n))
+    elif k < 0.6:
+        a = r.randint(2, 12)
+        b = r.randint(2, 10) if a < 5 else r.randint(2, 4)
+        word = r.random()
+        if word < 0.25:
+            b = 2
+            user = r.choice(["What is {a} squared?", "{a} squared", "what is {a} squared"]).replace("{a}", str(a))
+        elif word < 0.4:
+            b = 3
+            user = r.choice(["What is {a} cubed?", "{a} cubed"]).replace("{a}", str(a))
+        elif word < 0.7:
+            user = r.choice(["What is {a} to the power of {b}?", "{a} to the power of {b}", "Calculate {a} to the power {b}",
+                             "What is {a} raised to the power of {b}?"]).replace("{a}", str(a)).replace("{b}", str(b))
+        else:
+            user = r.choice(["What is {a}^{b}?", "{a}^{b}", "calculate {a}^{b}", "How much is {a}^{b}?"]).replace("{a}", str(a)).replace("{b}", str(b))
+        expr = f"{a}^{b}"
+        res = calc_value(a ** b)
+    else:
+        p = r.choice([5, 10, 15, 20, 25, 30, 40, 50, 75, r.randint(1, 99)])
+        n = r.choice([r.randint(1, 20) * 10, r.randint(10, 999), r.randint(1, 9) * 100])
+        expr = f"{p}/100*{n}"
+        res = calc_value(p / 100 * n)
+        user = r.choice(["What is {p}% of {n}?", "what is {p}% of {n}", "{p}% of {n}", "Calculate {p}% of {n}",
+                         "What is {p} percent of {n}?", "How much is {p}% of {n}?", "{p} percent of {n}"]).replace("{p}", str(p)).replace("{n}", str(n))
+    user = vary(r, user)
+    return exchange(user, "calculator", {"expression": expr}, res, f"{expr} = {js_num(res)}.", err and r.choice(CALC_ERRORS))
 
 
 # ----------------------------------------------------------------------------
-# geolocation / clock
+# units (mathjs unit names)
+# ----------------------------------------------------------------------------
+# name: (dimension, factor to the base unit, singular words, plural words)
+UNITS = {
+    "m": ("len", 1.0, ["meter", "metre", "m"], ["meters", "metres", "m"]),
+    "km": ("len", 1000.0, ["kilometer", "km"], ["kilometers", "kilometres", "km"]),
+    "cm": ("len", 0.01, ["centimeter", "cm"], ["centimeters", "cm"]),
+    "mm": ("len", 0.001, ["millimeter", "mm"], ["millimeters", "mm"]),
+    "mi": ("len", 1609.344, ["mile"], ["miles"]),
+    "ft": ("len", 0.3048, ["foot", "ft"], ["feet", "ft"]),
+    "inch": ("len", 0.0254, ["inch"], ["inches"]),
+    "yd": ("len", 0.9144, ["yard"], ["yards"]),
+    "kg": ("mass", 1.0, ["kilogram", "kg", "kilo"], ["kilograms", "kg", "kilos"]),
+    "g": ("mass", 0.001, ["gram", "g"], ["grams", "g"]),
+    "lb": ("mass", 0.45359237, ["pound", "lb"], ["pounds", "lbs", "lb"]),
+    "oz": ("mass", 0.028349523125, ["ounce", "oz"], ["ounces", "oz"]),
+    "l": ("vol", 1.0, ["liter", "litre", "l"], ["liters", "litres", "l"]),
+    "ml": ("vol", 0.001, ["milliliter", "ml"], ["milliliters", "ml"]),
+    "gal": ("vol", 3.785411784, ["gallon"], ["gallons"]),
+    "cup": ("vol", 0.2365882365, ["cup"], ["cups"]),
+    "degC": ("temp", None, ["celsius", "degrees celsius", "degrees C", "°C", "C"], ["celsius", "degrees celsius", "degrees C", "°C", "C"]),
+    "degF": ("temp", None, ["fahrenheit", "degrees fahrenheit", "degrees F", "°F", "F"], ["fahrenheit", "degrees fahrenheit", "degrees F", "°F", "F"]),
+    "K": ("temp", None, ["kelvin", "K"], ["kelvin", "K"]),
+    "km/h": ("speed", 1 / 3.6, ["km/h", "kilometers per hour", "kph"], ["km/h", "kilometers per hour", "kph"]),
+    "mi/h": ("speed", 0.44704, ["mph", "miles per hour"], ["mph", "miles per hour"]),
+    "m/s": ("speed", 1.0, ["m/s", "meters per second"], ["m/s", "meters per second"]),
+    "s": ("time", 1.0, ["second"], ["seconds", "secs", "s"]),
+    "min": ("time", 60.0, ["minute"], ["minutes", "mins", "min"]),
+    "h": ("time", 3600.0, ["hour"], ["hours", "hrs", "h"]),
+    "day": ("time", 86400.0, ["day"], ["days"]),
+    "week": ("time", 604800.0, ["week"], ["weeks"]),
+    "B": ("data", 1.0, ["byte"], ["bytes", "B"]),
+    "kB": ("data", 1e3, ["kilobyte", "kB"], ["kilobytes", "kB", "KB"]),
+    "MB": ("data", 1e6, ["megabyte", "MB"], ["megabytes", "MB"]),
+    "GB": ("data", 1e9, ["gigabyte", "GB"], ["gigabytes", "GB"]),
+}
+UNIT_DIMS = {}
+for _u, (_d, *_rest) in UNITS.items():
+    UNIT_DIMS.setdefault(_d, []).append(_u)
+UNIT_ERRORS = [("EINVAL", "units: Units do not match"), ("EINVAL", "from: unknown unit"), ("EINVAL", "to: unknown unit")]
+
+
+def to_kelvin(v, u):
+    return v + 273.15 if u == "degC" else (v - 32) * 5 / 9 + 273.15 if u == "degF" else v
+
+
+def from_kelvin(k, u):
+    return k - 273.15 if u == "degC" else (k - 273.15) * 9 / 5 + 32 if u == "degF" else k
+
+
+def convert(v, fu, tu):
+    if UNITS[fu][0] == "temp":
+        return from_kelvin(to_kelvin(v, fu), tu)
+    return v * UNITS[fu][1] / UNITS[tu][1]
+
+
+def unit_word(r, u, v=2):
+    sing, plur = UNITS[u][2], UNITS[u][3]
+    return r.choice(sing if v == 1 else plur)
+
+
+def units_sample(r, err=None):
+    dim = r.choices(["len", "mass", "vol", "temp", "speed", "time", "data"], [6, 4, 3, 3, 2, 3, 2])[0]
+    for _ in range(100):
+        fu, tu = r.sample(UNIT_DIMS[dim], 2)
+        if dim == "temp":
+            v = r.choice([r.randint(-40, 120), r.randint(0, 40), r.randint(50, 110), r.randint(0, 100) * 5])
+            if tu == "K" or fu == "K":
+                v = abs(v)
+        else:
+            v = r.choice([r.randint(1, 12), r.randint(1, 100), r.randint(1, 1000), r.randint(1, 50) * 10])
+            if r.random() < 0.15:
+                v = round(r.randint(1, 999) / 10, 1)
+                v = int(v) if float(v).is_integer() else v
+        out = convert(v, fu, tu)
+        if dim == "temp" or 1e-3 <= abs(out) < 1e9:
+            break
+    val = sig(out, 6)
+    if val == 0:
+        val = 0
+    fw = unit_word(r, fu, v)
+    tw = unit_word(r, tu)
+    vs = js_num(v)
+    if dim == "temp":
+        tmpl = r.choice([
+            "Convert {v} {f} to {t}", "convert {v} {f} to {t}", "What is {v} {f} in {t}?", "{v} {f} in {t}",
+            "{v} {f} to {t}", "How much is {v} {f} in {t}?", "What's {v} {f} in {t}?", "{v} {f} is how many {t}?",
+        ])
+    else:
+        tmpl = r.choice([
+            "How many {t} is {v} {f}?", "How many {t} are in {v} {f}?", "how many {t} in {v} {f}", "Convert {v} {f} to {t}",
+            "convert {v} {f} into {t}", "{v} {f} in {t}", "What is {v} {f} in {t}?", "{v} {f} to {t}",
+            "How much is {v} {f} in {t}?", "change {v} {f} to {t}", "{v} {f} is how many {t}?", "What's {v} {f} in {t}?",
+            "Convert {v} {f} into {t}.", "how many {t} is {v} {f}",
+        ])
+    user = vary_t(r, tmpl, v=vs, f=fw, t=tw)
+    args = {"value": v, "from": fu, "to": tu}
+    return exchange(user, "units", args, {"value": val, "unit": tu}, f"{vs} {fu} = {js_num(val)} {tu}.",
+                    err and r.choice(UNIT_ERRORS))
+
+
+# ----------------------------------------------------------------------------
+# clock
+# ----------------------------------------------------------------------------
+ZONES = [
+    ("Asia/Tokyo", ["+09:00"], ["Tokyo", "Japan", "Osaka"]),
+    ("Europe/Paris", ["+01:00", "+02:00"], ["Paris", "France"]),
+    ("Europe/London", ["+00:00", "+01:00"], ["London", "the UK", "England"]),
+    ("America/New_York", ["-05:00", "-04:00"], ["New York", "NYC", "Boston", "Miami"]),
+    ("America/Los_Angeles", ["-08:00", "-07:00"], ["Los Angeles", "LA", "San Francisco", "Seattle"]),
+    ("America/Chicago", ["-06:00", "-05:00"], ["Chicago", "Dallas"]),
+    ("America/Denver", ["-07:00", "-06:00"], ["Denver"]),
+    ("America/Toronto", ["-05:00", "-04:00"], ["Toronto"]),
+    ("America/Mexico_City", ["-06:00"], ["Mexico City"]),
+    ("America/Sao_Paulo", ["-03:00"], ["Sao Paulo", "Rio de Janeiro", "Brazil"]),
+    ("America/Argentina/Buenos_Aires", ["-03:00"], ["Buenos Aires", "Argentina"]),
+    ("Europe/Berlin", ["+01:00", "+02:00"], ["Berlin", "Germany", "Munich"]),
+    ("Europe/Madrid", ["+01:00", "+02:00"], ["Madrid", "Spain", "Barcelona"]),
+    ("Europe/Rome", ["+01:00", "+02:00"], ["Rome", "Italy", "Milan"]),
+    ("Europe/Amsterdam", ["+01:00", "+02:00"], ["Amsterdam", "the Netherlands"]),
+    ("Europe/Stockholm", ["+01:00", "+02:00"], ["Stockholm", "Sweden"]),
+    ("Europe/Athens", ["+02:00", "+03:00"], ["Athens", "Greece"]),
+    ("Europe/Istanbul", ["+03:00"], ["Istanbul", "Turkey"]),
+    ("Europe/Moscow", ["+03:00"], ["Moscow", "Russia"]),
+    ("Africa/Cairo", ["+02:00", "+03:00"], ["Cairo", "Egypt"]),
+    ("Africa/Lagos", ["+01:00"], ["Lagos", "Nigeria"]),
+    ("Africa/Nairobi", ["+03:00"], ["Nairobi", "Kenya"]),
+    ("Africa/Johannesburg", ["+02:00"], ["Johannesburg", "South Africa", "Cape Town"]),
+    ("Asia/Dubai", ["+04:00"], ["Dubai"]),
+    ("Asia/Kolkata", ["+05:30"], ["India", "Mumbai", "Delhi", "Bangalore"]),
+    ("Asia/Bangkok", ["+07:00"], ["Bangkok", "Thailand"]),
+    ("Asia/Singapore", ["+08:00"], ["Singapore"]),
+    ("Asia/Shanghai", ["+08:00"], ["Shanghai", "Beijing", "China"]),
+    ("Asia/Hong_Kong", ["+08:00"], ["Hong Kong"]),
+    ("Asia/Seoul", ["+09:00"], ["Seoul", "South Korea"]),
+    ("Asia/Jakarta", ["+07:00"], ["Jakarta", "Indonesia"]),
+    ("Australia/Sydney", ["+10:00", "+11:00"], ["Sydney", "Australia"]),
+    ("Pacific/Auckland", ["+12:00", "+13:00"], ["Auckland", "New Zealand"]),
+    ("UTC", ["+00:00"], ["UTC"]),
+]
+CLOCK_Q = [
+    "What time is it?", "what time is it", "What's the time?", "what's the time", "What's the date?",
+    "what's the date", "What is the date today?", "What day is it today?", "Tell me the time.",
+    "What is today's date?", "Current time please.", "Do you know what time it is?", "What time is it now?",
+    "Can you tell me the time?", "What is the time right now?", "what day is it", "Show me the clock.",
+    "What's today's date?", "Give me the current date and time.", "time?", "What day of the week is it?",
+]
+CLOCK_ZONE_Q = [
+    "What time is it in {z}?", "what time is it in {z}", "What's the time in {z}?", "Current time in {z}?",
+    "What is the date in {z}?", "time in {z}", "What day is it in {z}?", "Tell me the time in {z}.",
+    "What time is it now in {z}?", "Do you know the time in {z}?", "What's the date in {z} right now?",
+]
+CLOCK_ERRORS = [("EINVAL", "timeZone: unknown time zone"), ("ENODEV", "no open tab can serve clock")]
+
+
+def rand_dt(r):
+    return datetime.datetime(r.randint(2024, 2031), r.randint(1, 12), r.randint(1, 28), r.randint(0, 23), r.randint(0, 59))
+
+
+def clock_result(dt, tz, off):
+    return {"date": dt.strftime("%Y-%m-%d"), "time": dt.strftime("%H:%M"), "weekday": dt.strftime("%A"),
+            "timeZone": tz, "utcOffset": off}
+
+
+def clock_sample(r, err=None):
+    tz, offs, names = r.choice(ZONES)
+    off = r.choice(offs)
+    base = rand_dt(r)
+    named = r.random() < 0.4
+    place = tz if r.random() < 0.15 else r.choice(names)
+    k = r.random()
+    args = {}
+    if named:
+        args["timeZone"] = tz
+    if k < 0.45:  # now
+        if named:
+            user = vary_t(r, r.choice(CLOCK_ZONE_Q), z=place)
+        else:
+            user = vary(r, r.choice(CLOCK_Q), allow_lower=False)
+        res = clock_result(base, tz, off)
+        ans = f"It is {res['time']} on {res['weekday']}, {res['date']} ({tz})."
+        return exchange(user, "clock", args, res, ans, err and r.choice(CLOCK_ERRORS))
+    where = (" in " + place) if named else ""
+    if k < 0.78:  # add days
+        n = r.choice([1, 1, 1, -1, r.randint(2, 10), r.randint(2, 60), r.randint(2, 400), -r.randint(2, 30)])
+        if n == 1:
+            tmpl = r.choice(["What day will it be tomorrow{w}?", "What's the date tomorrow{w}?", "What is tomorrow's date{w}?",
+                             "What day is it tomorrow{w}?", "Which day is tomorrow{w}?", "What date is it tomorrow{w}?"])
+        elif n == -1:
+            tmpl = r.choice(["What day was it yesterday{w}?", "What was yesterday's date{w}?", "What was the date yesterday{w}?"])
+        elif n < 0:
+            tmpl = r.choice(["What was the date {m} days ago{w}?", "What day was it {m} days ago{w}?", "Which date was it {m} days ago{w}?"])
+        else:
+            tmpl = r.choice(["What date is it in {n} days{w}?", "What day will it be in {n} days{w}?", "What is the date {n} days from now{w}?",
+                             "Which day is it in {n} days{w}?", "What's the date in {n} days{w}?", "What day of the week is it in {n} days{w}?",
+                             "What will the date be in {n} days{w}?", "{n} days from now{w}, what date is it?"])
+        user = vary_t(r, tmpl, n=n, m=-n, w=where)
+        args["add"] = {"days": n}
+        dt = base + datetime.timedelta(days=n)
+        res = clock_result(dt, tz, off)
+        day = f"{res['weekday']}, {res['date']}"
+        if n == 1:
+            ans = f"Tomorrow is {day}"
+        elif n == -1:
+            ans = f"Yesterday was {day}"
+        elif n < 0:
+            ans = f"{-n} days ago it was {day}"
+        else:
+            ans = f"In {n} days it is {day}"
+    else:  # add hours
+        n = r.choice([1, 2, 3, r.randint(1, 12), r.randint(1, 48)])
+        hs = "hour" if n == 1 else "hours"
+        tmpl = r.choice(["What time will it be in {n} {h}{w}?", "what time is it in {n} {h}{w}", "What's the time {n} {h} from now{w}?",
+                         "What time is it {n} {h} from now{w}?", "In {n} {h}, what time will it be{w}?", "What will the time be in {n} {h}{w}?"])
+        user = vary_t(r, tmpl, n=n, h=hs, w=where)
+        args["add"] = {"hours": n}
+        dt = base + datetime.timedelta(hours=n)
+        res = clock_result(dt, tz, off)
+        ans = f"In {n} {hs} it is {res['time']} on {res['weekday']}, {res['date']}"
+    ans += f" ({tz})." if named else "."
+    return exchange(user, "clock", args, res, ans, err and r.choice(CLOCK_ERRORS))
+
+
+# ----------------------------------------------------------------------------
+# files: notes
+# ----------------------------------------------------------------------------
+PEOPLE = ["mom", "dad", "grandma", "grandpa", "my sister", "my brother", "the doctor", "the dentist", "the plumber",
+          "my boss", "the landlord", "the bank", "my aunt", "my uncle", "the school", "the vet"]
+ITEMS = ["milk", "bread", "eggs", "coffee", "apples", "rice", "cheese", "butter", "tea", "bananas", "batteries", "stamps",
+         "flowers", "a birthday card", "dog food", "cat food", "printer paper", "light bulbs", "soap", "tomatoes", "pasta",
+         "olive oil", "honey", "yogurt", "orange juice", "carrots", "onions", "sugar", "flour", "chocolate", "a cake",
+         "toothpaste", "shampoo", "potatoes", "lemons", "water", "wine", "a gift for Sam", "new socks", "a notebook"]
+PLACES = ["the office", "the library", "the station", "the gym", "the post office", "the pharmacy", "the bakery",
+          "the garage", "school", "the airport", "the market", "the shop", "the bank", "the park"]
+THINGS = ["book", "umbrella", "charger", "keys", "laptop", "jacket", "bike", "ladder", "drill", "camera", "tent",
+          "headphones", "guitar", "printer", "lamp", "scarf", "passport", "ticket", "wallet", "glasses"]
+BILLS = ["phone", "electricity", "water", "internet", "rent", "gas", "insurance", "credit card"]
+SECRET_WORDS = ["tulip", "maple", "river", "falcon", "cactus", "pepper", "orbit", "violet", "tiger", "comet", "mango",
+                "cedar", "pixel", "harbor", "lotus", "ember", "willow", "zebra", "coral", "breeze"]
+TOPIC_WORDS = ["trip", "garden", "project", "party", "budget", "recipe", "workout", "meeting", "holiday", "move",
+               "wedding", "report", "course", "book club", "car", "website", "podcast", "concert"]
+NOTE_STOP = set(("i me my we our you your a an the that this these is are was were be been to of in on at for by with "
+                 "and or but must need needs should have has had it its from every s t am pm will before after under "
+                 "some out about please do does so if as than then there their his her him she he they them us not "
+                 "can could would").split())
+
+NOTE_TEMPLATES = [
+    "I must buy {item}", "buy {item}", "I need to buy {item} and {item2}", "we are out of {item}",
+    "call {person} on {day}", "call {person} at {h} pm", "I have to call {person} tomorrow",
+    "the wifi password is {secret}{n2}", "the door code is {d4}", "my locker number is {n3}",
+    "the parking spot is {L}{n2}", "{name}'s birthday is on {month} {d}", "meeting with {name} at {h}:{mm} on {day}",
+    "pick up {item} from {place}", "return the {thing} to {name}", "lend my {thing} to {name}",
+    "pay the {bill} bill by {day}", "water the plants every {day}", "dentist appointment on {month} {d} at {h} am",
+    "the train leaves at {h}:{mm} from platform {n1}", "{name} likes {item}", "{name} is allergic to {item}",
+    "send the report to {name} before {day}", "renew my passport in {month}", "the spare key is under the {mat}",
+    "ideas for the {topic}: {w1}, {w2} and {w3}", "book a table for {n1} on {day}", "the {topic} starts on {month} {d}",
+    "{name} owes me {n2} euros", "my {thing} is at {place}", "clean the {room} on {day}", "the gym opens at {h} am",
+    "remember to bring the {thing}", "{name}'s phone number is {d4} {d4}", "the {topic} budget is {n3} dollars",
+    "feed the cat at {h} pm", "take my pills every morning", "finish the {topic} slides by {day}",
+]
+MATS = ["mat", "flowerpot", "blue flowerpot", "doormat", "stone", "bench"]
+ROOMS = ["kitchen", "garage", "bathroom", "attic", "basement", "car"]
+
+
+def rand_note(r):
+    """A note as the user types it (lowercase start, no final period)."""
+    if r.random() < 0.25:  # random words: only copying gets these right
+        return " ".join(r.choice(WORDS) for _ in range(r.randint(2, 8)))
+    t = r.choice(NOTE_TEMPLATES)
+    item, item2 = r.sample(ITEMS, 2)
+    w = r.sample(WORDS, 3)
+    return t.format(item=item, item2=item2, person=r.choice(PEOPLE + NAMES), day=r.choice(DAYS), h=r.randint(1, 12),
+                    mm=r.choice(["00", "15", "30", "45", f"{r.randint(0, 59):02d}"]), secret=r.choice(SECRET_WORDS),
+                    n1=r.randint(1, 9), n2=r.randint(10, 99), n3=r.randint(100, 999), d4=r.randint(1000, 9999),
+                    L=r.choice("ABCDEFGH"), name=r.choice(NAMES), month=r.choice(MONTHS), d=r.randint(1, 28),
+                    place=r.choice(PLACES), thing=r.choice(THINGS), bill=r.choice(BILLS), mat=r.choice(MATS),
+                    topic=r.choice(TOPIC_WORDS), w1=w[0], w2=w[1], w3=w[2], room=r.choice(ROOMS))
+
+
+def note_content(c):
+    """The saved text: first letter capitalised, a final period unless it ends with . ! ?"""
+    c = c.strip()
+    c = c[:1].upper() + c[1:]
+    return c if c[-1:] in ".!?" else c + "."
+
+
+def note_keywords(c):
+    return [w for w in re.findall(r"[a-z0-9]+", c.lower()) if w not in NOTE_STOP]
+
+
+def note_slug(c):
+    return "-".join(note_keywords(c)[:3]) or "note"
+
+
+def note_path(c):
+    return "notes/" + note_slug(c) + ".md"
+
+
+WRITE_Q = [
+    "write a note that {c}", "Write a note that {c}", "note: {c}", "Note: {c}", "save a note saying {c}",
+    "Save a note saying {c}", "remember in a file that {c}", "make a note that {c}", "Make a note: {c}", "take a note: {c}",
+    "Take a note that {c}", "jot down that {c}", "add a note: {c}", "Add a note that {c}", "create a note saying {c}",
+    "save this note: {c}", "write down: {c}", "Put in my notes that {c}", "keep a note that {c}", "New note: {c}",
+    "please write a note that {c}", "Can you save a note that {c}", "write down that {c}", "Save a note: {c}",
+]
+FILES_ERRORS_W = [("EIO", "storage failed"), ("EPERM", "the user denied files:write for files.write"), ("EINVAL", "path: must be a file path")]
+
+
+def fwrite_sample(r, err=None):
+    c = rand_note(r)
+    if r.random() < 0.12:
+        c = c + "."
+    content = note_content(c)
+    if r.random() < 0.15:  # an explicit path
+        path = r.choice(["notes/", "notes/", "docs/", "", "todo/"]) + r.choice(
+            [note_slug(c), r.choice(WORDS), r.choice(TOPIC_WORDS).replace(" ", "-"), "todo", "shopping", "ideas"]) + r.choice([".md", ".md", ".txt"])
+        user = vary_t(r, r.choice(["save to {p}: {c}", "write to {p}: {c}", "Save in {p}: {c}", "Write this to {p}: {c}",
+                                   "add to {p}: {c}", "Put this in {p}: {c}"]), p=path).replace("{c}", c)
+    else:
+        path = note_path(c)
+        user = r.choice(WRITE_Q).replace("{c}", c)
+    res = {"path": path, "version": r.choice([1, 1, 1, 1, 2, 3, r.randint(1, 20)])}
+    return exchange(user, "files.write", {"path": path, "content": content}, res, f"Saved {path}.", err and r.choice(FILES_ERRORS_W))
+
+
+QUERY_SKIP = set("buy call pick return lend pay water send renew remember bring feed take finish clean book starts opens leaves likes owes".split())
+
+
+def search_query(r, c):
+    """A few words of a note that a user would search for."""
+    words = re.findall(r"[A-Za-z0-9]+", c)
+    kws = [w for w in words if w.lower() not in NOTE_STOP and w.lower() not in QUERY_SKIP and not w.isdigit()]
+    kws = kws or note_keywords(c) or ["note"]
+    if len(kws) >= 2 and r.random() < 0.35:
+        i = r.randrange(len(kws) - 1)
+        q = kws[i] + " " + kws[i + 1]
+    else:
+        q = r.choice(kws)
+    if r.random() < 0.2:  # copied verbatim, article included
+        q = r.choice(["the ", "my "]) + q
+    return q
+
+
+SEARCH_Q = [
+    "find my note about {q}", "Find my note about {q}", "search my files for {q}", "Search my files for {q}",
+    "search my notes for {q}", "Do I have a note about {q}?", "look for {q} in my files", "Look for {q} in my notes",
+    "where did I write about {q}?", "find {q} in my notes", "Find notes about {q}", "search notes for {q}",
+    "Which note mentions {q}?", "find the note with {q}", "did I save anything about {q}?", "search my files: {q}",
+]
+FILES_ERRORS_R = [("EIO", "storage failed"), ("EPERM", "the user denied files:read for {t}")]
+
+
+def fsearch_sample(r, err=None):
+    c = rand_note(r)
+    q = search_query(r, c)
+    user = vary_t(r, r.choice(SEARCH_Q), q=q)
+    k = r.random()
+    if k < 0.2:
+        hits = []
+        ans = f"I found nothing about {q}."
+    else:
+        hits = [{"path": note_path(c), "snippet": note_content(c)}]
+        if k > 0.8:
+            for _ in range(r.randint(1, 2)):
+                c2 = rand_note(r)
+                hits.append({"path": note_path(c2), "snippet": note_content(c2)})
+            ans = f"Found {len(hits)} files: " + ", ".join(h["path"] for h in hits) + "."
+        else:
+            ans = f"Found {hits[0]['path']}: {hits[0]['snippet']}"
+    e = err and r.choice(FILES_ERRORS_R)
+    e = e and (e[0], e[1].replace("{t}", "files.search"))
+    return exchange(user, "files.search", {"query": q}, hits, ans, e)
+
+
+def rand_path(r):
+    k = r.random()
+    if k < 0.55:
+        return note_path(rand_note(r))
+    if k < 0.7:
+        return r.choice(["docs/", "projects/", "work/", "journal/"]) + r.choice(WORDS + TOPIC_WORDS).replace(" ", "-") + r.choice([".md", ".txt"])
+    if k < 0.8:
+        return f"journal/{r.randint(2024, 2030)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}.md"
+    if k < 0.9:
+        return r.choice(["todo.md", "todo.txt", "ideas.md", "shopping.md", "readme.md", "notes.txt", "plan.md"])
+    return "notes/" + r.choice(WORDS) + r.choice(["", "-" + r.choice(WORDS)]) + ".md"
+
+
+READ_Q = [
+    "read my note {p}", "Read my note {p}", "open {p}", "Open {p}", "what does {p} say?", "What does {p} say?",
+    "show me {p}", "Show me {p}", "read {p}", "Read {p}", "What is in {p}?", "what's in {p}", "cat {p}",
+    "display the file {p}", "Open the file {p}", "read the file {p} for me", "Can you read {p}?",
+]
+
+
+def fread_sample(r, err=None):
+    c = rand_note(r)
+    path = note_path(c) if r.random() < 0.5 else rand_path(r)
+    content = note_content(c)
+    if r.random() < 0.25:
+        content += " " + note_content(rand_note(r))
+    user = vary_t(r, r.choice(READ_Q), p=path)
+    e = None
+    if err:
+        e = r.choice([("ENOENT", f"{path}: no such file"), ("ENOENT", f"{path}: no such file"), ("EPERM", "the user denied files:read for files.read"), ("EIO", "storage failed")])
+    return exchange(user, "files.read", {"path": path}, {"path": path, "content": content}, f"{path} says: {content}", e)
+
+
+LIST_Q_ALL = ["list my files", "List my files", "What files do I have?", "what files do I have", "show my files",
+              "Show me my files.", "list all my files", "Which files are there?", "ls", "What's in my files?"]
+LIST_Q_NOTES = ["what notes do I have", "What notes do I have?", "list my notes", "List my notes.", "Show my notes",
+                "Which notes do I have?", "show me all my notes"]
+LIST_Q_DIR = ["list the files in {d}", "What is in {d}?", "show the files in {d}", "List {d}", "what files are in {d}"]
+
+
+def flist_sample(r, err=None):
+    k = r.random()
+    if k < 0.45:
+        args, prefix = {}, ""
+        user = vary(r, r.choice(LIST_Q_ALL), allow_lower=False, please=False)
+    elif k < 0.8:
+        args, prefix = {"prefix": "notes/"}, "notes/"
+        user = vary(r, r.choice(LIST_Q_NOTES), allow_lower=False, please=False)
+    else:
+        prefix = r.choice(["docs/", "journal/", "projects/", "work/", "notes/", "todo/"])
+        args = {"prefix": prefix}
+        user = vary_t(r, r.choice(LIST_Q_DIR), d=prefix)
+    n = r.choice([0, 1, 1, 2, 2, 3, 3, 4, 5])
+    paths = []
+    while len(paths) < n:
+        p = rand_path(r)
+        if prefix and not p.startswith(prefix):
+            p = prefix + p.split("/")[-1]
+        if p not in paths:
+            paths.append(p)
+    res = [{"path": p, "size": r.randint(8, 900)} for p in paths]
+    if n == 0:
+        ans = "You have no files."
+    elif n == 1:
+        ans = f"You have 1 file: {paths[0]}."
+    else:
+        ans = f"You have {n} files: " + ", ".join(paths) + "."
+    e = err and r.choice(FILES_ERRORS_R)
+    e = e and (e[0], e[1].replace("{t}", "files.list"))
+    return exchange(user, "files.list", args, res, ans, e)
+
+
+# ----------------------------------------------------------------------------
+# js (a sandboxed JavaScript evaluator); the results are computed here, in Python
+# ----------------------------------------------------------------------------
+JS_ERRORS = [("ETIMEDOUT", "js ran over 1000 ms"), ("EINVAL", "ReferenceError: {v} is not defined"),
+             ("EINVAL", "SyntaxError: unexpected token"), ("EINVAL", "TypeError: cannot read properties of undefined")]
+
+
+def js_list(r, lo=2, hi=6, a=0, b=20):
+    return [r.randint(a, b) for _ in range(r.randint(lo, hi))]
+
+
+def js_list_src(r, xs):
+    return "[" + (", " if r.random() < 0.5 else ",").join(str(x) for x in xs) + "]"
+
+
+def js_str(r, s):
+    return ("'" + s + "'") if r.random() < 0.6 else ('"' + s + '"')
+
+
+def js_case(r):
+    """(code, value, logs) for a random JavaScript snippet."""
+    a, b, c = r.randint(1, 50), r.randint(1, 20), r.randint(1, 9)
+    w = r.choice(WORDS + NAMES).lower()
+    k = r.randrange(30)
+    sp = " " if r.random() < 0.5 else ""
+    if k == 0:
+        return f"{a}{sp}+{sp}{b}", a + b, None
+    if k == 1:
+        return f"{a}{sp}*{sp}{b}", a * b, None
+    if k == 2:
+        return f"{a}{sp}-{sp}{b}", a - b, None
+    if k == 3:
+        return f"({a}{sp}+{sp}{b}){sp}*{sp}{c}", (a + b) * c, None
+    if k == 4:
+        return f"{a}{sp}%{sp}{c}", a % c, None
+    if k == 5:
+        n = r.randint(1, 16)
+        return f"2{sp}**{sp}{n}", 2 ** n, None
+    if k == 6:
+        if r.random() < 0.5:
+            return f"Math.max({a}, {b})", max(a, b), None
+        return f"Math.max({a}, {b}, {c})", max(a, b, c), None
+    if k == 7:
+        return f"Math.min({a}, {b})", min(a, b), None
+    if k == 8:
+        return f"Math.sqrt({c * c})", c, None
+    if k == 9:
+        x = round(r.randint(1, 999) / 10, 1)
+        fn = r.choice(["round", "floor", "ceil"])
+        import math
+        v = math.floor(x + 0.5) if fn == "round" else math.floor(x) if fn == "floor" else math.ceil(x)
+        return f"Math.{fn}({x})", v, None
+    if k == 10:
+        xs = js_list(r)
+        return f"{js_list_src(r, xs)}.map(x => x{sp}*{sp}{c})", [x * c for x in xs], None
+    if k == 11:
+        xs = js_list(r)
+        return f"{js_list_src(r, xs)}.map(x => x{sp}+{sp}{c})", [x + c for x in xs], None
+    if k == 12:
+        xs = js_list(r)
+        t = r.randint(0, 15)
+        return f"{js_list_src(r, xs)}.filter(x => x > {t})", [x for x in xs if x > t], None
+    if k == 13:
+        xs = js_list(r)
+        return f"{js_list_src(r, xs)}.reduce((a, b) => a + b, 0)", sum(xs), None
+    if k == 14:
+        xs = js_list(r, 1, 8)
+        return f"{js_list_src(r, xs)}.length", len(xs), None
+    if k == 15:
+        xs = js_list(r)
+        return f"{js_list_src(r, xs)}.reverse()", xs[::-1], None
+    if k == 16:
+        xs = js_list(r)
+        return f"{js_list_src(r, xs)}.sort((a, b) => a - b)", sorted(xs), None
+    if k == 17:
+        xs = js_list(r)
+        t = r.choice(xs + [r.randint(0, 20)])
+        return f"{js_list_src(r, xs)}.includes({t})", t in xs, None
+    if k == 18:
+        return f"{js_str(r, w)}.toUpperCase()", w.upper(), None
+    if k == 19:
+        return f"{js_str(r, w.capitalize())}.toLowerCase()", w.lower(), None
+    if k == 20:
+        return f"{js_str(r, w)}.length", len(w), None
+    if k == 21:
+        n = r.randint(2, 3)
+        return f"{js_str(r, w)}.repeat({n})", w * n, None
+    if k == 22:
+        ws = r.sample(WORDS, r.randint(2, 4))
+        return f"{js_str(r, ' '.join(ws))}.split(' ')", ws, None
+    if k == 23:
+        return f"{js_str(r, w)}.split('').reverse().join('')", w[::-1], None
+    if k == 24:
+        s = rand_sentence(r, 1, 4).replace("'", "").replace('"', "")
+        return f"console.log({js_str(r, s)})", None, [s]
+    if k == 25:
+        return f"console.log({a}{sp}+{sp}{b})", None, [str(a + b)]
+    if k == 26:
+        n = r.randint(1, 5)
+        return f"for (let i = 1; i <= {n}; i++) console.log(i)", None, [str(i) for i in range(1, n + 1)]
+    if k == 27:
+        return f"let x = {a}; x{sp}*{sp}{b}", a * b, None
+    if k == 28:
+        s = r.choice(WORDS)
+        return f"console.log({js_str(r, s)}); {a}{sp}+{sp}{b}", a + b, [s]
+    xs = js_list(r)
+    sep = r.choice(["-", ", ", "+", "/"])
+    return f"{js_list_src(r, xs)}.join('{sep}')", sep.join(str(x) for x in xs), None
+
+
+JS_Q = [
+    "run this JS: {c}", "Run this JS: {c}", "run this javascript: {c}", "Run this JavaScript: {c}", "execute: {c}",
+    "Execute: {c}", "run {c}", "Run {c}", "evaluate this JavaScript: {c}", "Evaluate in JS: {c}", "js: {c}",
+    "Run this code: {c}", "run the code {c}", "What does {c} return in JS?", "what does this JS print: {c}",
+    "Execute this JavaScript: {c}", "Can you run {c} in JavaScript?", "node: {c}",
+]
+
+
+def js_sample(r, err=None):
+    code, value, logs = js_case(r)
+    e = None
+    if err:
+        e = r.choice(JS_ERRORS)
+        if e[0] == "ETIMEDOUT" and r.random() < 0.6:
+            code = r.choice(["while (true) {}", "while(true){}", "for (;;) {}", "while (1) { x++ }"])
+        elif "{v}" in e[1]:
+            v = r.choice(["x", "y", "foo", "total", "data"])
+            code = r.choice([f"{v} + 1", f"{v}*2", f"Math.max({v}, 3)", f"{v}.length"])
+            e = (e[0], e[1].replace("{v}", v))
+    user = r.choice(JS_Q).replace("{c}", code)
+    res = {"value": value}
+    if logs is not None:
+        res["logs"] = logs
+        ans = "It printed: " + ", ".join(logs)
+        if value is not None:
+            ans += ". The result is " + js_json(value) + "."
+    else:
+        ans = "The result is " + js_json(value) + "."
+    return exchange(user, "js", {"code": code}, res, ans, e)
+
+
+# ----------------------------------------------------------------------------
+# web.read and fetch
+# ----------------------------------------------------------------------------
+PORTS = [8000, 8080, 8123, 3000, 5173, 4000, 9000, 8888, 5000, 8081, 3001, 7000]
+CITIES = ["Kyoto", "Lisbon", "Oslo", "Cairo", "Lima", "Prague", "Vienna", "Seoul", "Dublin", "Quebec", "Hanoi", "Porto",
+          "Bergen", "Krakow", "Nairobi", "Havana", "Sevilla", "Tallinn", "Zurich", "Marrakesh", "Osaka", "Bruges"]
+SEASONS = ["spring", "summer", "autumn", "winter"]
+WEB_NOUNS = ["garden", "river", "market", "museum", "bridge", "train", "forest", "library", "festival", "robot",
+             "kernel", "browser", "server", "recipe", "bread", "coffee", "bicycle", "mountain", "lake", "castle",
+             "harbor", "school", "team", "city", "island", "app", "update", "model", "game", "song"]
+WEB_ADJ = ["old", "new", "quiet", "busy", "small", "big", "famous", "green", "bright", "ancient", "modern", "local", "free", "fast"]
+WEB_VERBS = ["opens", "closes", "grows", "changes", "starts", "ends", "moves", "returns", "shines", "wins", "fails", "waits"]
+SLUG_WORDS = ["news", "guide", "intro", "about", "hello", "status", "blog", "story", "recipe", "notes", "faq", "help", "report",
+              "update", "review", "weather", "travel", "menu", "events", "team", "pricing", "docs", "release", "tips"]
+
+
+def rand_host(r):
+    k = r.random()
+    if k < 0.3:
+        return f"127.0.0.1:{r.choice(PORTS) if r.random() < 0.8 else r.randint(1024, 9999)}"
+    if k < 0.5:
+        return f"localhost:{r.choice(PORTS) if r.random() < 0.8 else r.randint(1024, 9999)}"
+    return r.choice(["example.com", "www.example.org", "example.net", "en.wikipedia.org", "news.example.com",
+                     f"{r.choice(WORDS)}.com", f"blog.{r.choice(WORDS)}.dev", f"docs.{r.choice(WORDS)}.io",
+                     f"www.{r.choice(WORDS)}{r.choice(['', 'news', 'hub'])}.org", "www.bbc.com", "github.com"])
+
+
+def rand_url(r, api=False):
+    host = rand_host(r)
+    local = host.startswith(("127.", "localhost"))
+    scheme = "http" if local and r.random() < 0.9 else r.choice(["https", "https", "http"])
+    if api:
+        path = r.choice(["/api/status", "/health", "/ping", f"/api/{r.choice(SLUG_WORDS)}", f"/v1/{r.choice(WEB_NOUNS)}s/{r.randint(1, 999)}",
+                         "/data.json", f"/{r.choice(SLUG_WORDS)}.json", f"/{r.choice(SLUG_WORDS)}.txt", "/api/items", f"/api/users/{r.randint(1, 99)}", "/"])
+    elif host == "en.wikipedia.org":
+        path = "/wiki/" + r.choice(CITIES + [w.capitalize() for w in WEB_NOUNS])
+    else:
+        s1, s2 = r.choice(SLUG_WORDS + CITIES + WEB_NOUNS).lower(), r.choice(SLUG_WORDS + WEB_NOUNS)
+        path = r.choice([f"/{s1}.html", f"/{s1}", f"/{s1}/{s2}", "/" + r.choice("abcdefgxyz"), f"/articles/{r.randint(2020, 2030)}/{s1}-{s2}",
+                         f"/posts/{r.randint(1, 999)}", "/", "/index.html", f"/blog/{s1}-{s2}", f"/{s1}-{s2}.html"])
+    return f"{scheme}://{host}{path}"
+
+
+def rand_page(r, url):
+    city, season = r.choice(CITIES), r.choice(SEASONS)
+    noun, noun2 = r.sample(WEB_NOUNS, 2)
+    adj = r.choice(WEB_ADJ)
+    if "wikipedia.org/wiki/" in url:
+        topic = url.rsplit("/", 1)[1]
+        title = f"{topic} - Wikipedia"
+        first = f"{topic} is a {adj} {noun} in the {r.choice(['north', 'south', 'east', 'west'])}."
+    else:
+        k = r.randrange(6)
+        if k == 0:
+            title = f"{city} in {season}"
+            first = f"{city} is {r.choice(['busy', 'quiet', 'cold', 'warm', 'green', 'beautiful'])} in {season}."
+        elif k == 1:
+            title = f"How to fix a {noun}"
+            first = f"First, check the {noun2} and the {noun}."
+        elif k == 2:
+            title = f"The {adj} {noun}"
+            first = f"The {adj} {noun} {r.choice(WEB_VERBS)} every {r.choice(DAYS)}."
+        elif k == 3:
+            title = f"{r.choice(NAMES)}'s {r.choice(['blog', 'notes', 'diary', 'page'])}"
+            first = f"Today I {r.choice(['visited', 'built', 'found', 'fixed', 'painted'])} a {adj} {noun}."
+        elif k == 4:
+            title = f"{noun.capitalize()} news"
+            first = f"The {noun} {r.choice(WEB_VERBS)} on {r.choice(MONTHS)} {r.randint(1, 28)}."
+        else:
+            title = f"Release {r.randint(1, 9)}.{r.randint(0, 20)}"
+            first = f"This release makes the {noun} {r.choice(['faster', 'smaller', 'safer', 'simpler'])}."
+    rest = [f"{x}." for x in [
+        f"The {r.choice(WEB_NOUNS)} is {r.choice(WEB_ADJ)}", f"Many people {r.choice(['visit', 'like', 'use', 'read about'])} the {r.choice(WEB_NOUNS)}",
+        f"It {r.choice(WEB_VERBS)} at {r.randint(1, 12)} {r.choice(['am', 'pm'])}", f"Tickets cost {r.randint(2, 90)} euros",
+        " ".join(r.choice(WORDS) for _ in range(r.randint(3, 7))).capitalize()]]
+    r.shuffle(rest)
+    return title, " ".join([first] + rest[:r.randint(0, 2)]), first
+
+
+WEB_Q = [
+    "read this page {u}", "Read this page: {u}", "what does {u} say?", "What does {u} say?", "summarize {u}",
+    "Summarize {u}", "Read {u}", "open {u} and tell me what it says", "What is on {u}?", "Summarize this page: {u}",
+    "give me the gist of {u}", "read the article at {u}", "What's on the page {u}?", "tl;dr {u}", "Read {u} for me",
+    "what is {u} about?", "Can you read {u}?",
+]
+FETCH_Q = ["fetch {u}", "Fetch {u}", "GET {u}", "get {u}", "make a GET request to {u}", "call the API at {u}",
+           "request {u}", "curl {u}", "Send a GET request to {u}", "Fetch the URL {u}", "do a GET on {u}", "ping {u}"]
+POST_Q = ["post {b} to {u}", "POST {b} to {u}", "send {b} to {u} with POST", "Make a POST request to {u} with body {b}",
+          "post \"{b}\" to {u}", "Send a POST to {u} with {b}"]
+FETCH_BODIES = [
+    ("application/json", '{"ok":true}'), ("application/json", '{"status":"up"}'), ("application/json", '{"count":3}'),
+    ("application/json", "[1,2,3]"), ("text/plain", "pong"), ("text/plain", "OK"), ("text/plain", "hello world"),
+    ("text/html", "<h1>Hello</h1>"), ("application/json", '{"version":"1.2.0"}'), ("text/plain", "ready"),
+]
+
+
+def rand_fetch_body(r):
+    k = r.random()
+    if k < 0.5:
+        return r.choice(FETCH_BODIES)
+    if k < 0.8:
+        key = r.choice(["id", "name", "user", "items", "temp", "ok", "value", "city", "error"])
+        val = r.choice([r.randint(0, 999), f'"{r.choice(NAMES + CITIES)}"', "true", "false", "null"])
+        return "application/json", "{" + f'"{key}":{val}' + "}"
+    return "text/plain", " ".join(r.choice(WORDS) for _ in range(r.randint(1, 5)))
+
+
+def web_errors(r, tool, url):
+    return r.choice([("EPERM", f"the user denied network:{host_of(url)} for {tool}"), ("EPERM", f"the user denied network:{host_of(url)} for {tool}"),
+                     ("EIO", "fetch failed: connection refused"), ("ETIMEDOUT", f"{tool} ran over 30000 ms"),
+                     ("EIO", "HTTP 404 Not Found"), ("EIO", "blocked by CORS; set a proxy in Permissions")])
+
+
+def webread_sample(r, err=None):
+    url = rand_url(r)
+    title, text, first = rand_page(r, url)
+    user = r.choice(WEB_Q).replace("{u}", url)
+    res = {"url": url, "title": title, "text": text}
+    return exchange(user, "web.read", {"url": url}, res, f"{title}: {first}", err and web_errors(r, "web.read", url))
+
+
+def fetch_sample(r, err=None):
+    url = rand_url(r, api=True)
+    if r.random() < 0.4:
+        body = r.choice(["hello", "ping", "test", "name=Ada", "hi there", "42", r.choice(WORDS), '{"a":1}', '{"name":"Ada"}', f"id={r.randint(1, 99)}"])
+        user = r.choice(POST_Q).replace("{b}", body).replace("{u}", url)
+        args = {"url": url, "method": "POST", "body": body}
+        status = r.choice([200, 200, 201, 201, 400, 500])
+    else:
+        user = r.choice(FETCH_Q).replace("{u}", url)
+        args = {"url": url}
+        status = r.choice([200, 200, 200, 200, 404, 500, 403])
+    if status == 404:
+        ctype, rbody = "text/plain", "Not Found"
+    elif status == 500:
+        ctype, rbody = "text/plain", "Internal Server Error"
+    elif status == 403:
+        ctype, rbody = "text/plain", "Forbidden"
+    elif status == 400:
+        ctype, rbody = "application/json", '{"error":"bad request"}'
+    elif status == 201:
+        ctype, rbody = "application/json", r.choice(['{"created":true}', '{"id":' + str(r.randint(1, 999)) + "}"])
+    else:
+        ctype, rbody = rand_fetch_body(r)
+    res = {"status": status, "contentType": ctype, "body": rbody}
+    return exchange(user, "fetch", args, res, f"The server answered {status}: {rbody}", err and web_errors(r, "fetch", url))
+
+
+# ----------------------------------------------------------------------------
+# geolocation (a device in a tab)
 # ----------------------------------------------------------------------------
 GEO_Q = [
     "Where am I?", "where am I?", "where am i", "What is my location?", "what is my location",
@@ -341,13 +1257,8 @@ GEO_Q = [
     "Locate me.", "Where are we?", "What is my latitude and longitude?", "Where is this device?",
     "what's my position", "Tell me my location.", "Which place am I at?",
 ]
-CLOCK_Q = [
-    "What time is it?", "what time is it", "What's the time?", "what's the time", "What's the date?",
-    "what's the date", "What is the date today?", "What day is it today?", "Tell me the time.",
-    "What is today's date?", "Current time please.", "Do you know what time it is?", "What time is it now?",
-    "Can you tell me the time?", "What is the time right now?", "what day is it", "Show me the clock.",
-    "What's today's date?", "Give me the current date and time.", "time?",
-]
+GEO_ERRORS = [("EPERM", "the user denied geolocation"), ("ENODEV", "no open tab can serve geolocation"),
+              ("ETIMEDOUT", "geolocation ran over 10000 ms")]
 
 
 def rand_coord(r, lim):
@@ -359,30 +1270,11 @@ def rand_coord(r, lim):
     return v
 
 
-def geo_sample(r):
+def geo_sample(r, err=None):
     lat, lon = rand_coord(r, 89), rand_coord(r, 179)
-    res = json.dumps({"latitude": lat, "longitude": lon})
     q = vary(r, r.choice(GEO_Q), allow_lower=False)
-    if r.random() < 0.08:
-        err = r.choice(["Error: permission denied", "Error: position unavailable", "Error: timeout"])
-        return [U(q), A(tool_call("geolocation", {})), T(err), A(f"Sorry, I could not get your location. {err}.")]
-    return [U(q), A(tool_call("geolocation", {})), T(res), A(f"You are at latitude {lat}, longitude {lon}.")]
-
-
-def rand_iso(r):
-    y = r.randint(2024, 2030)
-    mo = r.randint(1, 12)
-    d = r.randint(1, 28)
-    h, mi, s = r.randint(0, 23), r.randint(0, 59), r.randint(0, 59)
-    if r.random() < 0.5:
-        s = 0
-    return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z"
-
-
-def clock_sample(r):
-    iso = rand_iso(r)
-    q = vary(r, r.choice(CLOCK_Q), allow_lower=False)
-    return [U(q), A(tool_call("clock", {})), T(iso), A(f"It is {iso}.")]
+    return exchange(q, "geolocation", {}, {"latitude": lat, "longitude": lon},
+                    f"You are at latitude {js_num(lat)}, longitude {js_num(lon)}.", err and r.choice(GEO_ERRORS))
 
 
 # ----------------------------------------------------------------------------
@@ -395,9 +1287,10 @@ THANKS_Q = ["thanks", "Thanks!", "thank you", "Thank you!", "Thank you very much
 BYE_Q = ["bye", "Bye!", "goodbye", "Goodbye", "See you later", "see you", "Good night", "I have to go now."]
 WHO_Q = ["Who are you?", "who are you", "What are you?", "what are you", "What is your name?", "what's your name",
          "Introduce yourself.", "Tell me about yourself.", "Are you a robot?", "Who made you?", "Are you human?"]
-WHO_A = "I am AIOS, a small assistant that runs inside your browser operating system. I can chat, answer simple questions, and use tools like a calculator, a clock and geolocation."
-CAN_Q = ["What can you do?", "what can you do", "How can you help me?", "What are your tools?", "Help", "help", "What tools do you have?"]
-CAN_A = "I can chat with you and answer simple questions. I can also use tools: a calculator for math, a clock for the date and time, and geolocation to find where you are."
+WHO_A = "I am AIOS, a small assistant that runs inside your browser operating system. I can chat, answer simple questions, and use the tools the system gives me."
+CAN_Q = ["What can you do?", "what can you do", "How can you help me?", "Help", "help", "What are you good at?",
+         "What tools do you have?", "What are your tools?", "Which tools can you use?"]
+CAN_A = "I can chat with you and answer simple questions. With the tools the system offers me, I can also do math, convert units, tell the time, keep notes in your files, run JavaScript and read web pages."
 UNKNOWN_Q = [
     "What is the meaning of life?", "Who will win the next election?", "What is the stock price of Apple?",
     "What will the weather be tomorrow?", "Can you read my email?", "What is the best movie ever?",
@@ -481,7 +1374,7 @@ def color_sample(r):
 
 
 def echo_sample(r):
-    s = rand_sentence(r, 1, r.choice([3, 5, 8]))
+    s = rand_sentence(r, 1, r.choice([3, 5, 8, 10]))
     if r.random() < 0.15:
         s = " ".join(str(r.randint(0, 999)) for _ in range(r.randint(1, 4)))
     q = r.choice([
@@ -585,30 +1478,169 @@ def name_sample(r):
 
 
 # ----------------------------------------------------------------------------
-# sampling
+
+
 # ----------------------------------------------------------------------------
-SINGLE = [
-    (calc_sample, 20), (calc3_sample, 4), (geo_sample, 7), (clock_sample, 7),
-    (greet_sample, 6), (who_sample, 3), (capital_sample, 7), (color_sample, 9),
-    (echo_sample, 25), (count_sample, 10), (define_sample, 6), (facts_sample, 4),
-    (story_sample, 3), (long_sample, 4), (name_sample, 3), (fallback_sample, 3),
-]
-_FUNCS = [f for f, _ in SINGLE]
-_WEIGHTS = [w for _, w in SINGLE]
+# conversations: exchanges, the offered tools, the system prompt
+# ----------------------------------------------------------------------------
+# name: (generator, tool or None, weight)
+EXCHANGES = {
+    "calc": (calc_sample, "calculator", 8), "calc3": (calc3_sample, "calculator", 2.5), "calcfn": (calcfn_sample, "calculator", 3),
+    "units": (units_sample, "units", 10), "clock": (clock_sample, "clock", 9),
+    "fwrite": (fwrite_sample, "files.write", 8), "fsearch": (fsearch_sample, "files.search", 5),
+    "fread": (fread_sample, "files.read", 5), "flist": (flist_sample, "files.list", 4),
+    "js": (js_sample, "js", 8), "webread": (webread_sample, "web.read", 7), "fetch": (fetch_sample, "fetch", 7),
+    "geo": (geo_sample, "geolocation", 3),
+    "greet": (greet_sample, None, 3), "who": (who_sample, None, 2),
+    "capital": (capital_sample, None, 5), "color": (color_sample, None, 4), "echo": (echo_sample, None, 18),
+    "count": (count_sample, None, 7), "define": (define_sample, None, 4), "facts": (facts_sample, None, 2),
+    "story": (story_sample, None, 1.5), "long": (long_sample, None, 2.5), "name": (name_sample, None, 1.5),
+    "fallback": (fallback_sample, None, 2.5),
+}
+TOOL_EXCHANGES = [n for n, (_, t, _) in EXCHANGES.items() if t]
+CHAT_EXCHANGES = [n for n, (_, t, _) in EXCHANGES.items() if not t]
+_NAMES = list(EXCHANGES)
+_WEIGHTS = [EXCHANGES[n][2] for n in _NAMES]
+
+P_OFFER = 0.62   # a tool request finds its tool in the Tools line
+P_ERROR = 0.05   # a tool call fails
 
 
-def sample_conversation(r):
-    msgs = r.choices(_FUNCS, _WEIGHTS)[0](r)
-    # multi-turn: chain 1-2 more exchanges
-    k = r.random()
-    if k < 0.4:
-        for _ in range(r.randint(1, 2)):
-            msgs = msgs + r.choices(_FUNCS, _WEIGHTS)[0](r)
-    elif k < 0.46:
-        msgs = msgs + [U(r.choice(THANKS_Q)), A("You're welcome!")]
+def pick_system(r, aios_only=False):
+    """None = no system message (the template's default system prompt)."""
     s = r.random()
-    if s < 0.7:
-        return msgs
-    if s < 0.82:
-        return [{"role": "system", "content": DEFAULT_SYSTEM}] + msgs
-    return [{"role": "system", "content": r.choice(OTHER_SYSTEMS)}] + msgs
+    if s < 0.4:
+        return None
+    if s < 0.55 or (aios_only and s < 0.75):
+        return DEFAULT_SYSTEM
+    if aios_only:
+        return r.choice(SYSTEMS_AIOS)
+    if s < 0.65:
+        return "You are a helpful assistant."
+    if s < 0.72:
+        return r.choice(SYSTEMS_AIOS)
+    return r.choice(SYSTEMS_OTHER)
+
+
+def pick_tools(r, needed, offered):
+    """The Tools line: every offered needed tool, none of the not-offered ones, random others."""
+    yes = [t for t in needed if offered[t]]
+    no = [t for t in needed if not offered[t]]
+    pool = [t for t in ALL_TOOLS if t not in needed]
+    m = r.random()
+    if yes:
+        if m < 0.12 and not no:
+            lst = list(ALL_TOOLS)
+        elif m < 0.3:
+            lst = yes
+        else:
+            lst = yes + r.sample(pool, r.randint(0, len(pool)))
+    elif needed:
+        if m < 0.3:
+            return None
+        lst = r.sample(pool, r.randint(1, len(pool)))
+    else:
+        if m < 0.4:
+            return None
+        lst = list(ALL_TOOLS) if m < 0.5 else r.sample(ALL_TOOLS, r.randint(1, len(ALL_TOOLS)))
+    if r.random() < 0.8:
+        r.shuffle(lst)
+    else:
+        lst = [t for t in ALL_TOOLS if t in lst]
+    return lst
+
+
+def sample_conversation(r, first=None, offer=None, err=None, n_ex=None, system=False, tools_on=None):
+    """A conversation {"messages", "tools", "kinds"}.  kinds[i] = (exchange, kind, exchange index)
+    for the i-th assistant turn, kind one of call / answer / error / noroute / chat.
+    Overrides (for evaluation and twins): first = the first exchange's name; offer = whether its
+    tool is offered; err = whether its call fails; n_ex = number of exchanges; system (False =
+    random); tools_on = for a chat-only conversation, force a Tools line (True) or none (False).
+    The exchanges are drawn before the Tools line, so the same seed with a different `offer`
+    gives the same requests (a twin that differs only in the offered tools)."""
+    n = n_ex or r.choices([1, 2, 3], [0.5, 0.35, 0.15])[0]
+    names = [first or r.choices(_NAMES, _WEIGHTS)[0]] + [r.choices(_NAMES, _WEIGHTS)[0] for _ in range(n - 1)]
+    if system is False:
+        system = pick_system(r, aios_only=any(nm == "who" for nm in names))
+    exchanges = []
+    for i, nm in enumerate(names):
+        fn, tool, _ = EXCHANGES[nm]
+        if tool:
+            e = r.random() < P_ERROR
+            exchanges.append(fn(r, err if i == 0 and err is not None else e))
+        else:
+            exchanges.append(fn(r))
+    thanks = n == 1 and r.random() < 0.06
+    thanks_q = r.choice(THANKS_Q)
+    needed = []
+    for nm in names:
+        t = EXCHANGES[nm][1]
+        if t and t not in needed:
+            needed.append(t)
+    offered = {t: r.random() < P_OFFER for t in needed}
+    t0 = EXCHANGES[names[0]][1]
+    if offer is not None and t0:
+        offered[t0] = offer
+    tools = pick_tools(r, needed, offered)
+    if tools_on is not None and not needed:
+        if tools_on and not tools:
+            tools = r.sample(ALL_TOOLS, r.randint(1, len(ALL_TOOLS)))
+        elif not tools_on:
+            tools = None
+    msgs = [S(system)] if system is not None else []
+    kinds = []
+    for i, (nm, ex) in enumerate(zip(names, exchanges)):
+        tool = EXCHANGES[nm][1]
+        if tool and (not tools or tool not in tools):
+            ex = [ex[0], A(NO_TOOL)]
+        for m in ex:
+            if m["role"] == "assistant":
+                if not tool:
+                    kind = "chat"
+                elif m["content"] == NO_TOOL:
+                    kind = "noroute"
+                elif m["content"].startswith("<tool_call>"):
+                    kind = "call"
+                elif m["content"].startswith("Sorry, I could not use "):
+                    kind = "error"
+                else:
+                    kind = "answer"
+                kinds.append((nm, kind, i))
+        msgs += ex
+    if thanks:
+        msgs += [U(thanks_q), A("You're welcome!")]
+        kinds.append(("greet", "chat", 1))
+    return {"messages": msgs, "tools": tools, "kinds": kinds}
+
+
+def sample_training(r, p_twin=0.4):
+    """Training conversations: usually one; for a single tool request, sometimes also its twin
+    with the tool's offering flipped (same request and system prompt, different Tools line)."""
+    seed = r.random()
+    c = sample_conversation(random.Random(seed))
+    ex, kind, _ = c["kinds"][0] if c["kinds"] else (None, None, None)
+    if kind in ("call", "noroute") and len({k[2] for k in c["kinds"]}) == 1 and r.random() < p_twin:
+        return [c, sample_conversation(random.Random(seed), offer=(kind == "noroute"))]
+    return [c]
+
+
+# OpenAI tool entries for the reference prompts (the template reads only function.name)
+TOOL_SPECS = {
+    "calculator": ("Evaluates a math expression with mathjs.", {"expression": {"type": "string"}}, ["expression"]),
+    "units": ("Converts a value between units.", {"value": {"type": "number"}, "from": {"type": "string"}, "to": {"type": "string"}}, ["value", "from", "to"]),
+    "clock": ("The current date and time, in a time zone, optionally shifted.", {"timeZone": {"type": "string"}, "add": {"type": "object"}}, []),
+    "files.write": ("Writes a text file in the app's files.", {"path": {"type": "string"}, "content": {"type": "string"}}, ["path", "content"]),
+    "files.search": ("Searches the app's files.", {"query": {"type": "string"}}, ["query"]),
+    "files.read": ("Reads a file from the app's files.", {"path": {"type": "string"}}, ["path"]),
+    "files.list": ("Lists the app's files.", {"prefix": {"type": "string"}}, []),
+    "js": ("Runs JavaScript in a sandbox.", {"code": {"type": "string"}}, ["code"]),
+    "web.read": ("Reads a web page as text.", {"url": {"type": "string"}}, ["url"]),
+    "fetch": ("Makes an HTTP request.", {"url": {"type": "string"}, "method": {"type": "string"}, "body": {"type": "string"}}, ["url"]),
+    "geolocation": ("The device's location.", {}, []),
+}
+
+
+def openai_tools(names):
+    return [{"type": "function", "function": {"name": n, "description": TOOL_SPECS[n][0],
+                                              "parameters": {"type": "object", "properties": TOOL_SPECS[n][1], "required": TOOL_SPECS[n][2]}}}
+            for n in names]

@@ -19,13 +19,15 @@ NEG = -1.0e9
 class Config:
     def __init__(self, vocab_size, hidden_size=128, intermediate_size=352, num_hidden_layers=4,
                  num_attention_heads=4, head_dim=32, max_position_embeddings=2048, rms_norm_eps=1e-5,
-                 rope_theta=10000.0):
+                 rope_theta=10000.0, num_key_value_heads=None):
         self.vocab_size = vocab_size
         self.hidden_size = hidden_size
         self.intermediate_size = intermediate_size
         self.num_hidden_layers = num_hidden_layers
         self.num_attention_heads = num_attention_heads
-        self.num_key_value_heads = num_attention_heads
+        # grouped-query attention (HF repeat_kv order: query head i reads kv head i // n_rep)
+        self.num_key_value_heads = num_key_value_heads or num_attention_heads
+        assert num_attention_heads % self.num_key_value_heads == 0
         self.head_dim = head_dim
         self.max_position_embeddings = max_position_embeddings
         self.rms_norm_eps = rms_norm_eps
@@ -53,26 +55,33 @@ def rotate_half(x):
 class Attention(nn.Module):
     def __init__(self, cfg):
         super().__init__()
-        h, nh, hd = cfg.hidden_size, cfg.num_attention_heads, cfg.head_dim
-        self.nh, self.hd = nh, hd
+        h, nh, hd, kvh = cfg.hidden_size, cfg.num_attention_heads, cfg.head_dim, cfg.num_key_value_heads
+        self.nh, self.hd, self.kvh = nh, hd, kvh
         self.q_proj = nn.Linear(h, nh * hd, bias=False)
-        self.k_proj = nn.Linear(h, nh * hd, bias=False)
-        self.v_proj = nn.Linear(h, nh * hd, bias=False)
+        self.k_proj = nn.Linear(h, kvh * hd, bias=False)
+        self.v_proj = nn.Linear(h, kvh * hd, bias=False)
         self.o_proj = nn.Linear(nh * hd, h, bias=False)
+
+    def repeat_kv(self, x):
+        if self.kvh == self.nh:
+            return x
+        b = x.shape[0]
+        n_rep = self.nh // self.kvh
+        return x[:, :, None].expand(b, self.kvh, n_rep, x.shape[2], self.hd).reshape(b, self.nh, -1, self.hd)
 
     def forward(self, x, cos, sin, bias, past_k=None, past_v=None):
         b, s = x.shape[0], x.shape[1]
         q = self.q_proj(x).view(b, s, self.nh, self.hd).transpose(1, 2)
-        k = self.k_proj(x).view(b, s, self.nh, self.hd).transpose(1, 2)
-        v = self.v_proj(x).view(b, s, self.nh, self.hd).transpose(1, 2)
+        k = self.k_proj(x).view(b, s, self.kvh, self.hd).transpose(1, 2)
+        v = self.v_proj(x).view(b, s, self.kvh, self.hd).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         if past_k is not None:
             k = torch.cat([past_k, k], dim=2)
             v = torch.cat([past_v, v], dim=2)
-        scores = torch.matmul(q, k.transpose(2, 3)) * (1.0 / math.sqrt(self.hd)) + bias
+        scores = torch.matmul(q, self.repeat_kv(k).transpose(2, 3)) * (1.0 / math.sqrt(self.hd)) + bias
         p = torch.softmax(scores, dim=-1)
-        o = torch.matmul(p, v).transpose(1, 2).reshape(b, s, self.nh * self.hd)
+        o = torch.matmul(p, self.repeat_kv(v)).transpose(1, 2).reshape(b, s, self.nh * self.hd)
         return self.o_proj(o), k, v
 
 
@@ -163,14 +172,18 @@ class TinyLlama(nn.Module):
             x = layer(x, cos, sin, bias)[0]
         return self.norm(x)
 
-    def loss(self, input_ids, attention_mask, labels):
+    def loss(self, input_ids, attention_mask, labels, weights=None):
         """Next-token cross-entropy on the positions whose target label is not -100
-        (logits are only computed there, which saves most of the lm-head cost)."""
+        (logits are only computed there, which saves most of the lm-head cost); `weights`
+        [B, S] (aligned with labels) makes it a weighted mean."""
         h = self.hidden(input_ids, attention_mask)[:, :-1]
         tgt = labels[:, 1:]
         sel = tgt != -100
         logits = torch.matmul(h[sel], self.embed_tokens.weight.t())
-        return F.cross_entropy(logits, tgt[sel])
+        if weights is None:
+            return F.cross_entropy(logits, tgt[sel])
+        w = weights[:, 1:][sel]
+        return (F.cross_entropy(logits, tgt[sel], reduction="none") * w).sum() / w.sum()
 
     @torch.no_grad()
     def greedy(self, prompt_ids, max_new_tokens, eos_id):
@@ -190,4 +203,36 @@ class TinyLlama(nn.Module):
             ids = torch.tensor([[nxt]], dtype=torch.long)
             mask = torch.cat([mask, torch.ones(1, 1, dtype=torch.long)], dim=1)
             pos = torch.tensor([[mask.shape[1] - 1]], dtype=torch.long)
+        return out
+
+    @torch.no_grad()
+    def greedy_batch(self, prompts, max_new_tokens, eos_id, pad_id=0):
+        """Greedy decode of many prompts at once (left padding, KV cache); for evaluation.
+        Masked keys get exactly zero attention weight, so rows match `greedy` up to float
+        summation order."""
+        B = len(prompts)
+        L = max(len(p) for p in prompts)
+        ids = torch.full((B, L), pad_id, dtype=torch.long)
+        mask = torch.zeros((B, L), dtype=torch.long)
+        for i, p in enumerate(prompts):
+            ids[i, L - len(p):] = torch.tensor(p, dtype=torch.long)
+            mask[i, L - len(p):] = 1
+        pos = (mask.cumsum(1) - 1).clamp(min=0)
+        past = ()
+        out = [[] for _ in range(B)]
+        done = [False] * B
+        for _ in range(max_new_tokens):
+            res = self.forward(ids, mask, pos, *past)
+            logits, past = res[0], res[1:]
+            nxt = logits[:, -1].argmax(-1)
+            for i in range(B):
+                if not done[i]:
+                    t = int(nxt[i])
+                    out[i].append(t)
+                    done[i] = t == eos_id
+            if all(done):
+                break
+            ids = nxt.unsqueeze(1)
+            mask = torch.cat([mask, torch.ones(B, 1, dtype=torch.long)], dim=1)
+            pos = pos[:, -1:] + 1
         return out

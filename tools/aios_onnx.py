@@ -127,3 +127,85 @@ def quantize_dynamic_int8(src_path, dst_path):
     onnx.checker.check_model(m)
     onnx.save(m, dst_path)
     return qcount
+
+
+def _tied_lm_head(g, embed_name):
+    """(MatMul node, its folded weight initializer) where the weight is the transposed
+    embedding (torch folds `embed.weight.t()` into a second copy)."""
+    inits = {t.name: t for t in g.initializer}
+    emb = numpy_helper.to_array(inits[embed_name])
+    for n in g.node:
+        if n.op_type == "MatMul" and n.input[1] in inits:
+            w = inits[n.input[1]]
+            if list(w.dims) == [emb.shape[1], emb.shape[0]] and np.array_equal(numpy_helper.to_array(w), emb.T):
+                return n, w
+    raise ValueError("no tied lm-head MatMul found")
+
+
+def dedupe_fp32(path, embed_name="embed_tokens.weight"):
+    """Drop the folded transposed copy of the tied embedding: the lm head reads
+    Transpose(embed_tokens.weight) (ONNX Runtime folds it once at load). Saves vocab*hidden*4 bytes."""
+    m = onnx.load(path)
+    g = m.graph
+    node, w = _tied_lm_head(g, embed_name)
+    t_out = "lm_head.weight_T"
+    node.input[1] = t_out
+    idx = list(g.node).index(node)
+    g.node.insert(idx, helper.make_node("Transpose", [embed_name], [t_out], perm=[1, 0], name="lm_head_transpose"))
+    keep = [t for t in g.initializer if t.name != w.name]
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    onnx.checker.check_model(m)
+    onnx.shape_inference.infer_shapes(m, strict_mode=True)
+    onnx.save(m, path)
+
+
+def dedupe_q8_embedding(path, vocab_size, embed_name="embed_tokens.weight"):
+    """In the int8 model, let the input embedding share the lm head's int8 weights: the lm head's
+    per-output-column scales are per-row scales of the tied embedding, so
+    embed(ids) = Cast(Gather(W8, ids)) * Gather(scale, ids)[..., None] with W8 = the lm head's
+    int8 [hidden, vocab] matrix stored transposed ([vocab, hidden]) and read through a Transpose
+    by the lm head. Replaces the fp32 embedding table (vocab*hidden*4 bytes) by nothing."""
+    m = onnx.load(path)
+    g = m.graph
+    inits = {t.name: t for t in g.initializer}
+    mmi = [n for n in g.node if n.op_type == "MatMulInteger" and n.input[1] in inits
+           and list(inits[n.input[1]].dims)[1:] == [vocab_size]]
+    assert len(mmi) == 1, len(mmi)
+    mmi = mmi[0]
+    w8_name = mmi.input[1]
+    base = w8_name[: -len("_int8")]
+    scale_name = base + "_scale"
+    w8 = numpy_helper.to_array(inits[w8_name])  # [hidden, vocab]
+    gathers = [n for n in g.node if n.op_type == "Gather" and n.input[0] == embed_name]
+    assert len(gathers) == 1, len(gathers)
+    gat = gathers[0]
+    ids, emb_out = gat.input[1], gat.output[0]
+    table = "embed_tokens.weight_int8"
+    new_inits = [numpy_helper.from_array(np.ascontiguousarray(w8.T), table),
+                 numpy_helper.from_array(np.array([-1], dtype=np.int64), "embed_axes_last")]
+    emb_nodes = [
+        helper.make_node("Gather", [table, ids], ["embed_q"], axis=0, name="embed_gather_q"),
+        helper.make_node("Cast", ["embed_q"], ["embed_qf"], to=TensorProto.FLOAT, name="embed_cast"),
+        helper.make_node("Gather", [scale_name, ids], ["embed_scale"], axis=0, name="embed_gather_scale"),
+        helper.make_node("Unsqueeze", ["embed_scale", "embed_axes_last"], ["embed_scale_u"], name="embed_unsqueeze"),
+        helper.make_node("Mul", ["embed_qf", "embed_scale_u"], [emb_out], name="embed_dequant"),
+    ]
+    nodes = []
+    for n in g.node:
+        if n is gat:
+            nodes += emb_nodes
+        elif n is mmi:
+            nodes.append(helper.make_node("Transpose", [table], ["lm_head_int8_T"], perm=[1, 0], name="lm_head_int8_transpose"))
+            n.input[1] = "lm_head_int8_T"
+            nodes.append(n)
+        else:
+            nodes.append(n)
+    del g.node[:]
+    g.node.extend(nodes)
+    keep = [t for t in g.initializer if t.name not in (w8_name, embed_name)]
+    del g.initializer[:]
+    g.initializer.extend(keep + new_inits)
+    del g.value_info[:]
+    onnx.checker.check_model(m)
+    onnx.save(m, path)

@@ -3,15 +3,20 @@
 //     and on onnx/model_quantized.onnx (reported, not required to match);
 //  2. @huggingface/transformers: tokenizer (chat template + ids + decode) and
 //     AutoModelForCausalLM.generate() greedy ids for dtype fp32 (must match) and q8 (reported).
+// Fixture `cases` are rendered without tools, `tool_cases` with apply_chat_template(messages,
+// { tools, add_generation_prompt: true }) (their OpenAI tool entries are in the fixture).
 // Usage (repo root):  node tools/check_onnx.mjs        exit code 1 on any required mismatch.
+// AIOS_MODEL_DIR=/x/aios-tiny AIOS_FIXTURE=/x/reference-greedy.json check another export.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const MODEL_DIR = path.join(ROOT, 'public/models/aios-tiny');
-const fixture = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/reference-greedy.json'), 'utf8'));
+const MODEL_DIR = path.resolve(process.env.AIOS_MODEL_DIR ?? path.join(ROOT, 'public/models/aios-tiny'));
+const fixture = JSON.parse(fs.readFileSync(process.env.AIOS_FIXTURE ?? path.join(ROOT, 'test/fixtures/reference-greedy.json'), 'utf8'));
+const ALL_CASES = [...fixture.cases, ...(fixture.tool_cases ?? [])];
+const chatOptions = (c) => (c.tools ? { tools: c.tools } : {});
 const config = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'config.json'), 'utf8'));
 const L = config.num_hidden_layers, H = config.num_key_value_heads, D = config.head_dim;
 const EOS = config.eos_token_id;
@@ -65,7 +70,7 @@ async function checkOrt(file, required) {
       if (m.name?.startsWith('past_key_values.0.')) console.log(`  input ${m.name} shape ${JSON.stringify(m.shape)} ${m.type}`);
   }
   let agree = 0;
-  for (const c of fixture.cases) {
+  for (const c of ALL_CASES) {
     const got = await ortGreedy(session, c.prompt_ids);
     if (eq(got, c.output_ids)) { agree++; console.log(`  ok   ${c.name} (${got.length} tokens)`); }
     else if (required) fail(`${c.name}: expected ${JSON.stringify(c.output_ids)} got ${JSON.stringify(got)}`);
@@ -74,7 +79,7 @@ async function checkOrt(file, required) {
       console.log(`  diff ${c.name}: first ${k}/${c.output_ids.length} ids agree`);
     }
   }
-  console.log(`  ${agree}/${fixture.cases.length} cases identical`);
+  console.log(`  ${agree}/${ALL_CASES.length} cases identical`);
   return session;
 }
 
@@ -108,13 +113,35 @@ async function checkPadding(session) {
   }
 }
 
+// The chat template vs its Python mirror (aios_data.render) on edge cases: the expected strings
+// are written out here, so a drift on either side fails.
+function checkTemplateMirror(tok) {
+  const DEFAULT = 'You are AIOS, a helpful assistant inside a browser operating system.';
+  const fn = (name) => ({ type: 'function', function: { name, description: name, parameters: { type: 'object', properties: {} } } });
+  const u = { role: 'user', content: 'hi' };
+  const cases = [
+    [[u], undefined, `<|im_start|>system\n${DEFAULT}<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n`],
+    [[u], [], `<|im_start|>system\n${DEFAULT}<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n`],
+    [[u], [fn('calculator'), fn('web.read')], `<|im_start|>system\n${DEFAULT}\n\nTools: calculator, web.read<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n`],
+    [[{ role: 'system', content: 'You are a travel planner.' }, u, { role: 'assistant', content: '<tool_call>{"name": "clock", "arguments": {}}</tool_call>' }, { role: 'tool', content: '{"a":1}' }],
+      [fn('clock')], '<|im_start|>system\nYou are a travel planner.\n\nTools: clock<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<tool_call>{"name": "clock", "arguments": {}}</tool_call><|im_end|>\n<|im_start|>tool\n{"a":1}<|im_end|>\n<|im_start|>assistant\n'],
+    [[u, { role: 'system', content: 'late' }], [fn('js')], `<|im_start|>system\n${DEFAULT}\n\nTools: js<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>system\nlate<|im_end|>\n<|im_start|>assistant\n`],
+  ];
+  for (const [messages, tools, want] of cases) {
+    const got = tok.apply_chat_template(messages, { ...(tools ? { tools } : {}), add_generation_prompt: true, tokenize: false });
+    if (got !== want) fail(`template edge case: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
+  }
+  console.log(`  chat template edge cases (no tools, [], tools, custom system + tool message, later system): ${cases.length} checked`);
+}
+
 async function checkTransformers() {
   console.log('\n[@huggingface/transformers]');
   const { env, AutoTokenizer, AutoModelForCausalLM } = await import('@huggingface/transformers');
-  env.localModelPath = path.join(ROOT, 'public/models') + '/';
+  env.localModelPath = path.dirname(MODEL_DIR) + '/';
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
-  const tok = await AutoTokenizer.from_pretrained('aios-tiny');
+  const MODEL_ID = path.basename(MODEL_DIR);
+  const tok = await AutoTokenizer.from_pretrained(MODEL_ID);
 
   for (const t of fixture.tokenizer_cases ?? []) {
     const ids = tok.encode(t.text, { add_special_tokens: false });
@@ -124,21 +151,22 @@ async function checkTransformers() {
   }
   console.log(`  tokenizer: ${fixture.tokenizer_cases?.length ?? 0} encode/decode cases checked`);
 
-  for (const c of fixture.cases) {
-    const text = tok.apply_chat_template(c.messages, { add_generation_prompt: true, tokenize: false });
+  for (const c of ALL_CASES) {
+    const text = tok.apply_chat_template(c.messages, { ...chatOptions(c), add_generation_prompt: true, tokenize: false });
     if (c.prompt !== undefined && text !== c.prompt) fail(`${c.name}: rendered prompt differs:\n${JSON.stringify(text)}\n${JSON.stringify(c.prompt)}`);
-    const ids = tok.apply_chat_template(c.messages, { add_generation_prompt: true, return_tensor: false, return_dict: false });
+    const ids = tok.apply_chat_template(c.messages, { ...chatOptions(c), add_generation_prompt: true, return_tensor: false, return_dict: false });
     if (!eq(ids, c.prompt_ids)) fail(`${c.name}: prompt ids differ`);
     const dec = tok.decode(c.output_ids, { skip_special_tokens: true });
     if (dec !== c.text) fail(`${c.name}: decoded text differs: ${JSON.stringify(dec)} vs ${JSON.stringify(c.text)}`);
   }
-  console.log(`  chat template + prompt ids + decode: ${fixture.cases.length} cases checked`);
+  console.log(`  chat template + prompt ids + decode: ${ALL_CASES.length} cases checked (${ALL_CASES.length - fixture.cases.length} with tools)`);
+  checkTemplateMirror(tok);
 
   for (const dtype of ['fp32', 'q8']) {
-    const model = await AutoModelForCausalLM.from_pretrained('aios-tiny', { dtype });
+    const model = await AutoModelForCausalLM.from_pretrained(MODEL_ID, { dtype });
     let agree = 0;
-    for (const c of fixture.cases) {
-      const inputs = tok.apply_chat_template(c.messages, { add_generation_prompt: true, return_dict: true });
+    for (const c of ALL_CASES) {
+      const inputs = tok.apply_chat_template(c.messages, { ...chatOptions(c), add_generation_prompt: true, return_dict: true });
       const out = await model.generate({ ...inputs, max_new_tokens: MAX_NEW, do_sample: false });
       const all = Array.from(out.tolist()[0], Number);
       const gen = all.slice(c.prompt_ids.length);
@@ -149,7 +177,9 @@ async function checkTransformers() {
         console.log(`  q8 diff ${c.name}: first ${k}/${c.output_ids.length} ids agree -> ${JSON.stringify(tok.decode(gen, { skip_special_tokens: true }))}`);
       }
     }
-    console.log(`  generate() dtype ${dtype}: ${agree}/${fixture.cases.length} cases identical to the torch reference`);
+    console.log(`  generate() dtype ${dtype}: ${agree}/${ALL_CASES.length} cases identical to the torch reference`);
+    if (dtype === 'fp32') for (const c of fixture.tool_cases ?? [])
+      console.log(`    ${c.name} [${c.tools.map((t) => t.function.name).join(', ')}] ${JSON.stringify(c.messages.at(-1).content)} -> ${JSON.stringify(c.text)}`);
     await model.dispose?.();
   }
 }

@@ -1,19 +1,21 @@
 #!/usr/bin/python3
-"""Train aios-tiny (a ~1M-parameter Llama chat model) from scratch on synthetic
-chats and export it for Transformers.js.
+"""Train aios-tiny (a ~1.8M-parameter Llama chat model that calls the OS's tools) from scratch
+on synthetic chats and export it for Transformers.js.
 
-    /usr/bin/python3 tools/make_model.py            # full run (~7 min on 2 cores)
-    /usr/bin/python3 tools/make_model.py --quick    # ~30 s smoke version, same formats
+    /usr/bin/python3 tools/make_model.py            # full run (~30 min on 2 free cores)
+    /usr/bin/python3 tools/make_model.py --quick    # ~2 min smoke version, same formats
 
 Writes public/models/aios-tiny/{config.json, generation_config.json, tokenizer.json,
 tokenizer_config.json, onnx/model.onnx, onnx/model_quantized.onnx} and
-test/fixtures/reference-greedy.json.  See tools/README.md.
+test/fixtures/reference-greedy.json, then evaluates greedy answers on fresh synthetic prompts
+per tool and per behaviour.  See tools/README.md.
 """
 import argparse
 import json
 import math
 import os
 import random
+import re
 import sys
 import time
 
@@ -34,46 +36,104 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "public", "models", "aios-tiny")
 FIXTURE = os.path.join(ROOT, "test", "fixtures", "reference-greedy.json")
 
-VOCAB_SIZE = 1024
-MAX_LEN = 256
+MAX_LEN = 512      # longer training conversations (very rare) are dropped
 MAX_POS = 2048
 SEED = 1234
+FIXTURE_MAX_NEW = 64
 
+# Architecture.  layers * kv_heads * head_dim is kept at 512 (the KV cache costs 4 KiB per token,
+# as before: the kernel's tests check cacheBytes against 2*4*4*32*4 bytes per token).
+ARCH = dict(vocab=1536, hidden=192, mlp=512, layers=4, heads=4, kv_heads=4, head_dim=32)
+
+
+def M(role, content):
+    return {"role": role, "content": content}
+
+
+CALL_12x7 = D.tool_call("calculator", {"expression": "12*7"})
+
+# Fixture cases without tools first (the unit/browser tests replay `cases` without a tools list).
 REFERENCE_CASES = [
-    {"name": "tool_call_calculator", "messages": [{"role": "user", "content": "What is 12 times 7?"}]},
-    {"name": "tool_result_answer", "messages": [
-        {"role": "user", "content": "What is 12 times 7?"},
-        {"role": "assistant", "content": D.tool_call("calculator", {"expression": "12*7"})},
-        {"role": "tool", "content": "84"},
-    ]},
-    {"name": "greeting", "messages": [{"role": "user", "content": "Hello"}]},
-    {"name": "capital_with_system", "messages": [
-        {"role": "system", "content": "You are AIOS, a helpful assistant inside a browser operating system."},
-        {"role": "user", "content": "What is the capital of France?"},
-    ]},
-    {"name": "geolocation_call", "messages": [{"role": "user", "content": "Where am I?"}]},
-    {"name": "long_answer", "messages": [{"role": "user", "content": "Tell me about operating systems."}]},
-    {"name": "story", "messages": [{"role": "user", "content": "Tell me a story about a cat."}]},
+    {"name": "calculator_without_tools", "messages": [M("user", "What is 12 times 7?")]},
+    {"name": "tool_result_answer_without_tools", "messages": [M("user", "What is 12 times 7?"), M("assistant", CALL_12x7), M("tool", "84")]},
+    {"name": "greeting", "messages": [M("user", "Hello")]},
+    {"name": "capital_with_system", "messages": [M("system", D.DEFAULT_SYSTEM), M("user", "What is the capital of France?")]},
+    {"name": "geolocation_without_tools", "messages": [M("user", "Where am I?")]},
+    {"name": "long_answer", "messages": [M("user", "Tell me about operating systems.")]},
+    {"name": "story", "messages": [M("user", "Tell me a story about a cat.")]},
+]
+
+# Cases rendered with a `tools` list (OpenAI tool entries; the template shows their names).
+TOOL_REFERENCE_CASES = [
+    {"name": "tool_call_calculator", "tools": ["calculator", "clock"], "messages": [M("user", "What is 12 times 7?")]},
+    {"name": "tool_result_answer", "tools": ["calculator", "clock"],
+     "messages": [M("user", "What is 12 times 7?"), M("assistant", CALL_12x7), M("tool", "84")]},
+    {"name": "capital_with_tools", "tools": list(D.ALL_TOOLS), "messages": [M("user", "What is the capital of France?")]},
+    {"name": "units_call", "tools": ["units", "calculator"], "messages": [M("user", "How many miles is 5 km?")]},
+    {"name": "units_answer", "tools": ["units", "calculator"], "messages": [
+        M("user", "How many miles is 5 km?"), M("assistant", D.tool_call("units", {"value": 5, "from": "km", "to": "mi"})),
+        M("tool", '{"value":3.10686,"unit":"mi"}')]},
+    {"name": "clock_zone_call", "tools": ["clock", "geolocation"], "messages": [M("user", "What time is it in Tokyo?")]},
+    {"name": "clock_add_answer", "tools": ["clock"], "messages": [
+        M("user", "What date is it in 10 days?"), M("assistant", D.tool_call("clock", {"add": {"days": 10}})),
+        M("tool", '{"date":"2026-12-09","time":"11:33","weekday":"Wednesday","timeZone":"Europe/Berlin","utcOffset":"+01:00"}')]},
+    {"name": "files_write_call", "tools": ["files.write", "files.search", "files.read"], "messages": [M("user", "write a note that I must buy milk")]},
+    {"name": "files_search_answer", "tools": ["files.search", "files.write"], "messages": [
+        M("user", "find my note about milk"), M("assistant", D.tool_call("files.search", {"query": "milk"})),
+        M("tool", '[{"path":"notes/buy-milk.md","snippet":"I must buy milk."}]')]},
+    {"name": "js_call", "tools": ["js", "calculator"], "messages": [M("user", "run this javascript: [1,2,3].map(x => x*2)")]},
+    {"name": "web_read_call", "tools": ["web.read", "fetch"],
+     "messages": [M("system", "You are a research agent."), M("user", "read this page http://127.0.0.1:8123/kyoto.html")]},
+    {"name": "web_read_error", "tools": ["web.read", "fetch"], "messages": [
+        M("user", "read this page http://127.0.0.1:8123/kyoto.html"),
+        M("assistant", D.tool_call("web.read", {"url": "http://127.0.0.1:8123/kyoto.html"})),
+        M("tool", "Error: EPERM the user denied network:127.0.0.1:8123 for web.read")]},
+    {"name": "fetch_not_offered", "tools": ["calculator", "clock", "files.read"], "messages": [M("user", "fetch http://127.0.0.1:8123/api/status")]},
+    {"name": "geolocation_call", "tools": ["geolocation", "clock"], "messages": [M("user", "Where am I?")]},
+    {"name": "files_read_call", "tools": ["files.read", "files.list", "files.write"], "messages": [M("user", "what does notes/buy-milk.md say?")]},
+    {"name": "files_list_call", "tools": list(D.ALL_TOOLS), "messages": [M("user", "what notes do I have")]},
+    {"name": "fetch_post_call", "tools": ["fetch", "web.read"], "messages": [M("user", "post hello to http://127.0.0.1:8123/echo")]},
+    {"name": "two_turn_history", "tools": ["calculator", "files.write"], "messages": [
+        M("user", "What is 12 times 7?"), M("assistant", CALL_12x7), M("tool", "84"), M("assistant", "12*7 = 84."),
+        M("user", "note: call mom on Friday")]},
 ]
 
 TOKENIZER_CASES = [
     "Hello, world! What is 12*7?",
     '<tool_call>{"name": "calculator", "arguments": {"expression": "(3+4)*5"}}</tool_call>',
-    '{"latitude": -48.8566, "longitude": 2.35}',
-    "It is 2026-11-24T10:30:00Z.",
+    '{"latitude":-48.8566,"longitude":2.35}',
+    '{"date":"2026-11-29","time":"11:33","weekday":"Sunday","timeZone":"Asia/Tokyo","utcOffset":"+09:00"}',
+    '<tool_call>{"name": "web.read", "arguments": {"url": "http://127.0.0.1:8123/kyoto.html"}}</tool_call>',
     "  two  spaces,\ttab\n\nnewlines   \n end ",
     "I'm sure it's John's cat, we'll see; they've I'd you're.",
-    "Caf\u00e9 na\u00efve \u00fcber \u2014 \u65e5\u672c\u8a9e \U0001F600 \u00a0nbsp",
+    "Caf\u00e9 na\u00efve \u00fcber \u2014 \u65e5\u672c\u8a9e \U0001F600 \u00a0nbsp 20\u00b0C",
     "<|im_start|>user\nhi<|im_end|>\n<|endoftext|>",
     "1234567890 3.14159 -42 1,000,000",
     "MIXED case WORDS and_snake_case camelCase",
+    "\n\nTools: calculator, units, clock, files.write, files.search, files.read, files.list, js, web.read, fetch, geolocation",
 ]
 
+# Hand-written prompts (printed after training): (tools or None, messages)
 SAMPLE_PROMPTS = [
-    "What is 12 times 7?", "calculate 45+17", "how much is 9*8", "What is 100 divided by 4?", "Hello",
-    "who are you", "What is the capital of France?", "What is the capital of Japan?", "What is the opposite of hot?",
-    "repeat after me: the quick brown fox", "count to 5", "where am I?", "what time is it?", "What is a computer?",
-    "Tell me about operating systems.", "Tell me a story about a cat.", "thanks",
+    (None, "What is 12 times 7?"), (None, "Hello"), (None, "who are you"), (None, "What is the capital of France?"),
+    (None, "What is the capital of Japan?"), (None, "What is the opposite of hot?"),
+    (None, "repeat after me: the quick brown fox"), (None, "count to 5"), (None, "What is a computer?"),
+    (None, "Tell me about operating systems."), (None, "thanks"), (None, "what time is it?"),
+    (["calculator", "clock"], "What is 12 times 7?"), (["calculator"], "what is 15% of 80?"),
+    (["clock", "calculator"], "What is the capital of France?"),
+    (["units"], "convert 100 fahrenheit to celsius"), (["units", "clock"], "72 kg in pounds"),
+    (["units"], "how many cups in 2 liters"), (["clock"], "what time is it in Tokyo?"),
+    (["clock"], "what day will it be tomorrow?"), (["clock", "units"], "what time will it be in 3 hours?"),
+    (["files.write", "files.read"], "note: call mom on Friday"),
+    (["files.write"], "save a note saying the wifi password is tulip42"),
+    (["files.search", "files.list"], "search my files for the wifi password"),
+    (["files.read", "files.list"], "what does notes/buy-milk.md say?"), (list(D.ALL_TOOLS), "what notes do I have"),
+    (["js"], "run this JS: 1+2"), (["js", "fetch"], "execute: Math.max(4, 9)"),
+    (["web.read", "fetch"], "what does https://example.com/a say?"),
+    (["web.read", "fetch"], "summarize https://en.wikipedia.org/wiki/Kyoto"),
+    (["fetch", "web.read"], "GET http://localhost:3000/health"), (["fetch"], "post hello to http://127.0.0.1:8123/echo"),
+    (["calculator", "units"], "What time is it?"), (["files.read"], "write a note that I must buy milk"),
+    (list(D.ALL_TOOLS), "What tools do you have?"), (["geolocation"], "Where am I?"), (["clock"], "Where am I?"),
 ]
 
 
@@ -81,24 +141,36 @@ def log(*a):
     print(*a, flush=True)
 
 
-def encode_example(tok, messages):
-    text, spans = D.render_with_spans(messages)
+W_FIRST = 4.0     # loss weight of the first token of every assistant turn (the routing decision)
+
+
+def encode_example(tok, conv):
+    """(ids, labels, weights): labels are the ids inside assistant turns (else -100); the first
+    token of each assistant turn weighs W_FIRST in the loss."""
+    text, spans = D.render_with_spans(conv["messages"], conv["tools"])
     ids, starts = tok.encode_with_offsets(text)
-    labels = []
+    labels, weights = [], []
+    si = 0
+    first = True
     for i, st in zip(ids, starts):
-        inside = any(a <= st < b for a, b in spans)
+        while si < len(spans) and st >= spans[si][1]:
+            si += 1
+            first = True
+        inside = si < len(spans) and spans[si][0] <= st < spans[si][1]
         labels.append(i if inside else -100)
-    return ids, labels
+        weights.append(W_FIRST if inside and first else 1.0)
+        if inside:
+            first = False
+    return ids, labels, weights
 
 
-def build_dataset(tok, r, n):
+def build_dataset(tok, r, n, twins=True):
     data = []
-    for _ in range(n):
-        ids, labels = encode_example(tok, D.sample_conversation(r))
-        if len(ids) > MAX_LEN:
-            ids, labels = ids[:MAX_LEN], labels[:MAX_LEN]
-        if any(l != -100 for l in labels[1:]):
-            data.append((ids, labels))
+    while len(data) < n:
+        for conv in (D.sample_training(r) if twins else [D.sample_conversation(r)]):
+            ids, labels, weights = encode_example(tok, conv)
+            if len(ids) <= MAX_LEN and any(l != -100 for l in labels[1:]):
+                data.append((ids, labels, weights))
     return data
 
 
@@ -123,16 +195,18 @@ def collate(data, idx, pad_id):
     L = max(len(data[i][0]) for i in idx)
     ids = torch.full((len(idx), L), pad_id, dtype=torch.long)
     lab = torch.full((len(idx), L), -100, dtype=torch.long)
+    wts = torch.ones((len(idx), L), dtype=torch.float32)
     mask = torch.zeros((len(idx), L), dtype=torch.long)
     for j, i in enumerate(idx):
-        a, b = data[i]
+        a, b, w = data[i]
         ids[j, :len(a)] = torch.tensor(a)
         lab[j, :len(b)] = torch.tensor(b)
+        wts[j, :len(w)] = torch.tensor(w)
         mask[j, :len(a)] = 1
-    return ids, mask, lab
+    return ids, mask, lab, wts
 
 
-def train(model, data, steps, lr, r, tokens_per_batch=4096, max_bs=64, warmup=None, pad_id=0):
+def train(model, data, steps, lr, r, tokens_per_batch=4096, max_bs=96, warmup=None, pad_id=0, time_limit=None):
     decay, no_decay = [], []
     for n, p in model.named_parameters():
         (no_decay if p.dim() < 2 else decay).append(p)
@@ -142,6 +216,7 @@ def train(model, data, steps, lr, r, tokens_per_batch=4096, max_bs=64, warmup=No
     batches = []
     t0 = time.time()
     ema = None
+    seen = 0
     model.train()
     for step in range(steps):
         if not batches:
@@ -151,11 +226,12 @@ def train(model, data, steps, lr, r, tokens_per_batch=4096, max_bs=64, warmup=No
             cur_lr = lr * (step + 1) / warmup
         else:
             prog = (step - warmup) / max(1, steps - warmup)
-            cur_lr = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * prog)))
+            cur_lr = lr * (0.03 + 0.97 * 0.5 * (1 + math.cos(math.pi * prog)))
         for g in opt.param_groups:
             g["lr"] = cur_lr
-        ids, mask, lab = collate(data, idx, pad_id)
-        loss = model.loss(ids, mask, lab)
+        ids, mask, lab, wts = collate(data, idx, pad_id)
+        seen += int(mask.sum())
+        loss = model.loss(ids, mask, lab, wts)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -163,9 +239,11 @@ def train(model, data, steps, lr, r, tokens_per_batch=4096, max_bs=64, warmup=No
         lv = loss.item()
         ema = lv if ema is None else 0.98 * ema + 0.02 * lv
         if step % 100 == 0 or step == steps - 1:
-            log(f"step {step:5d}/{steps} loss {lv:.4f} ema {ema:.4f} lr {cur_lr:.2e} bs {ids.shape[0]}x{ids.shape[1]} {time.time() - t0:.0f}s")
+            el = time.time() - t0
+            log(f"step {step:5d}/{steps} loss {lv:.4f} ema {ema:.4f} lr {cur_lr:.2e} bs {ids.shape[0]}x{ids.shape[1]} "
+                f"{el:.0f}s ({seen / max(el, 1e-6):.0f} tok/s)")
     model.eval()
-    return ema, time.time() - t0
+    return ema, time.time() - t0, seen
 
 
 @torch.no_grad()
@@ -174,37 +252,133 @@ def eval_loss(model, data, pad_id):
     tot, n = 0.0, 0
     for k in range(0, len(data), 64):
         idx = list(range(k, min(k + 64, len(data))))
-        ids, mask, lab = collate(data, idx, pad_id)
+        ids, mask, lab, _ = collate(data, idx, pad_id)
         cnt = int((lab[:, 1:] != -100).sum())
         tot += float(model.loss(ids, mask, lab)) * cnt
         n += cnt
     return tot / max(1, n)
 
 
-@torch.no_grad()
-def task_accuracy(model, tok, n=40, seed=SEED + 7):
-    """Exact-match rate of greedy assistant turns on fresh synthetic conversations, per category."""
-    eos = tok.special_ids["<|im_end|>"]
+# ----------------------------------------------------------------------------
+# evaluation on fresh synthetic prompts
+# ----------------------------------------------------------------------------
+_FACT_RE = re.compile(r"[^\s,:()]*[0-9/@][^\s,:()]*")
+_STORY_RE = re.compile(
+    r"Once upon a time, there was a cat named (\w+) who lived in (.+?)\. Every morning, \1 sat by the window and watched "
+    r"the world go by\. One day, \1 saw (.+?) outside and decided to follow it\. The adventure took \1 through gardens "
+    r"and over fences, until the sun began to set\. Tired but happy, \1 walked back home, curled up on a warm blanket, "
+    r"and fell asleep\. The end\.$")
+
+
+def acceptable(user, target, text):
+    """Exact match, except where the target is one random pick among equally right answers:
+    a joke (any of the jokes) or a cat story (any name/place/thing of the template, the
+    requested name if the user gave one)."""
+    if text == target:
+        return True
+    if target in D.JOKE_A:
+        return text in D.JOKE_A
+    m = _STORY_RE.match(text)
+    if m and _STORY_RE.match(target):
+        named = re.search(r"named (\w+)", user)
+        return (m.group(1) in D.CAT_NAMES and m.group(2) in D.CAT_PLACES and m.group(3) in D.CAT_THINGS
+                and (not named or named.group(1) == m.group(1)))
+    return False
+
+
+def key_facts(target):
+    """The values an answer must carry: numbers, paths, dates, times, URLs."""
+    return [f.rstrip(".") for f in _FACT_RE.findall(target) if f.rstrip(".")]
+
+
+def eval_items(n, seed):
+    """(category, prompt conversation, tools, target) for greedy checks; categories:
+    <exchange>:call|answer|noroute|error, chat:<exchange>[+tools|-tools], history:<kind>."""
     r = random.Random(seed)
-    res = {}
-    fails = []
-    for fn, _ in D.SINGLE:
-        ok = tot = 0
-        nf = 0
+    items = []
+
+    def add(conv, cat_fn, only_ex=None):
+        kinds = iter(conv["kinds"])
+        for k, m in enumerate(conv["messages"]):
+            if m["role"] != "assistant":
+                continue
+            ex, kind, exi = next(kinds)
+            if only_ex is not None and exi != only_ex:
+                continue
+            cat = cat_fn(ex, kind)
+            if cat:
+                items.append((cat, conv["messages"][:k], conv["tools"], m["content"]))
+
+    for nm in D.TOOL_EXCHANGES:
         for _ in range(n):
-            conv = fn(r)
-            for k, m in enumerate(conv):
-                if m["role"] != "assistant":
-                    continue
-                out = model.greedy(tok.encode(D.render(conv[:k], True)), 160, eos)
-                good = bool(out and out[-1] == eos and tok.decode(out[:-1]) == m["content"])
-                ok += int(good)
-                tot += 1
-                if not good and nf < 3:
-                    nf += 1
-                    fails.append(f"    {fn.__name__}: {conv[k - 1]['content']!r} -> {tok.decode(out)!r} (want {m['content']!r})")
-        res[fn.__name__.replace("_sample", "")] = round(ok / tot, 3)
-    return res, fails
+            add(D.sample_conversation(r, first=nm, offer=True, err=False, n_ex=1), lambda ex, kind: f"{ex}:{kind}" if kind != "chat" else None)
+        for _ in range(max(1, n // 2)):
+            add(D.sample_conversation(r, first=nm, offer=False, n_ex=1), lambda ex, kind: f"{ex}:{kind}" if kind == "noroute" else None)
+        for _ in range(max(1, n // 4)):
+            add(D.sample_conversation(r, first=nm, offer=True, err=True, n_ex=1), lambda ex, kind: f"{ex}:{kind}" if kind == "error" else None)
+    for nm in D.CHAT_EXCHANGES:
+        for on in (True, False):
+            for _ in range(max(1, n // 2)):
+                add(D.sample_conversation(r, first=nm, n_ex=1, tools_on=on),
+                    lambda ex, kind, on=on: f"chat:{ex}{'+tools' if on else '-tools'}" if ex == nm else None)
+    for _ in range(2 * n):  # the second exchange of a two-exchange conversation
+        first = r.choice(D.TOOL_EXCHANGES)
+        conv = D.sample_conversation(r, first=first, n_ex=2)
+        add(conv, lambda ex, kind: f"history:{kind}", only_ex=1)
+    return items
+
+
+@torch.no_grad()
+def evaluate(model, tok, n=40, seed=SEED + 7, bs=96):
+    eos = tok.special_ids["<|im_end|>"]
+    items = eval_items(n, seed)
+    enc = [(tok.encode(D.render(msgs, True, tools)), tok.encode(target)) for _, msgs, tools, target in items]
+    order = sorted(range(len(items)), key=lambda i: (len(enc[i][1]), len(enc[i][0])))
+    outs = [None] * len(items)
+    for k in range(0, len(order), bs):
+        idx = order[k:k + bs]
+        mx = max(len(enc[i][1]) for i in idx) + 6
+        res = model.greedy_batch([enc[i][0] for i in idx], mx, eos)
+        for i, o in zip(idx, res):
+            outs[i] = o
+    per = {}
+    fails = {}
+    for (cat, msgs, tools, target), o in zip(items, outs):
+        text = tok.decode(o[:-1] if o and o[-1] == eos else o)
+        exact = bool(o and o[-1] == eos and acceptable(msgs[-1]["content"], target, text))
+        facts = key_facts(target)
+        if target.startswith("<tool_call>"):
+            try:
+                facts_ok = json.loads(text[len("<tool_call>"):-len("</tool_call>")]) == json.loads(target[len("<tool_call>"):-len("</tool_call>")])
+            except ValueError:
+                facts_ok = False
+        else:
+            facts_ok = all(f in text for f in facts) if facts else exact
+        s = per.setdefault(cat, [0, 0, 0])
+        s[0] += int(exact)
+        s[1] += int(facts_ok)
+        s[2] += 1
+        if not exact and len(fails.setdefault(cat, [])) < 2:
+            fails[cat].append(f"    [{cat}] tools={tools} {msgs[-1]['content']!r}\n        -> {text!r}\n        want {target!r}")
+    return {c: (round(a / t, 3), round(b / t, 3), t) for c, (a, b, t) in sorted(per.items())}, fails
+
+
+def summarize(acc):
+    """Group figures: per tool (call / answer / not offered / error), chat, history."""
+    groups = {}
+    for cat, (ex, fa, t) in acc.items():
+        if cat.startswith("chat:"):
+            key = "chat" + ("+tools" if cat.endswith("+tools") else "-tools")
+        elif cat.startswith("history:"):
+            key = cat
+        else:
+            nm, kind = cat.split(":")
+            key = f"{D.EXCHANGES[nm][1]}:{kind}"
+        g = groups.setdefault(key, [0.0, 0.0, 0])
+        g[0] += ex * t
+        g[1] += fa * t
+        g[2] += t
+    return {k: (round(a / t, 3), round(b / t, 3), t) for k, (a, b, t) in sorted(groups.items())}
 
 
 def write_json(path, obj):
@@ -268,13 +442,46 @@ def write_configs(tok, cfg):
     })
 
 
+def reference_case(model, tok, c, eos, tools=None):
+    prompt = D.render(c["messages"], add_generation_prompt=True, tools=tools)
+    pids = tok.encode(prompt)
+    out = model.greedy(pids, FIXTURE_MAX_NEW, eos)
+    case = {"name": c["name"]}
+    if tools is not None:
+        case["tools"] = D.openai_tools(tools)
+    case.update({"messages": c["messages"], "prompt": prompt, "prompt_ids": pids, "output_ids": out,
+                 "text": tok.decode(out, skip_special_tokens=True)})
+    return case
+
+
+def blas_check():
+    a, b = torch.randn(1024, 512), torch.randn(512, 512)
+    t = time.time()
+    for _ in range(4):
+        a @ b
+    gf = 4 * 2 * 1024 * 512 * 512 / max(time.time() - t, 1e-9) / 1e9
+    if gf < 8:
+        log(f"WARNING: matmul runs at {gf:.1f} GFLOP/s: torch is probably using the reference BLAS. Point "
+            "libblas.so.3 at OpenBLAS (see tools/README.md) or training takes many times longer.")
+    return gf
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="~30 s training (smoke-test weights, same formats)")
+    ap.add_argument("--quick", action="store_true", help="~2 min training (smoke-test weights, same formats)")
     ap.add_argument("--steps", type=int, default=None, help="override the number of training steps")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (BLAS threads: OPENBLAS_NUM_THREADS)")
     ap.add_argument("--out", default=None, help="model output dir (default public/models/aios-tiny)")
     ap.add_argument("--fixture", default=None, help="fixture path (default test/fixtures/reference-greedy.json)")
+    ap.add_argument("--no-export", action="store_true", help="train and evaluate only")
+    ap.add_argument("--no-eval", action="store_true", help="skip the evaluation (e.g. a re-export with --checkpoint)")
+    ap.add_argument("--eval-n", type=int, default=None, help="evaluation samples per category (default 40, quick 6)")
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--tokens-per-batch", type=int, default=4096)
+    ap.add_argument("--n-train", type=int, default=None, help="training conversations (default 70000, quick 6000)")
+    ap.add_argument("--checkpoint", default=None, help="skip training: evaluate and export a saved tools/work/aios-tiny.pt")
+    for k, v in ARCH.items():
+        ap.add_argument("--" + k.replace("_", "-"), type=int, default=v)
     args = ap.parse_args()
     global OUT, FIXTURE
     OUT = os.path.abspath(args.out) if args.out else OUT
@@ -284,84 +491,123 @@ def main():
     torch.manual_seed(SEED)
     np.random.seed(SEED)
     r = random.Random(SEED)
-    os.makedirs(os.path.join(OUT, "onnx"), exist_ok=True)
-    os.makedirs(os.path.dirname(FIXTURE), exist_ok=True)
+    if not args.no_export:
+        os.makedirs(os.path.join(OUT, "onnx"), exist_ok=True)
+        os.makedirs(os.path.dirname(FIXTURE), exist_ok=True)
     t_all = time.time()
+    log(f"matmul: {blas_check():.0f} GFLOP/s (OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')})")
+
+    ckpt = torch.load(args.checkpoint) if args.checkpoint else None
+    if ckpt:
+        for k in ARCH:
+            setattr(args, k, ckpt["arch"][k])
 
     # 1. tokenizer ---------------------------------------------------------------
     t0 = time.time()
     texts = []
     for _ in range(6000 if args.quick else 30000):
-        text, _ = D.render_with_spans(D.sample_conversation(r))
+        c = D.sample_conversation(r)
+        text, _ = D.render_with_spans(c["messages"], c["tools"])
         texts += [s for s in TK._SPECIAL_RE.split(text) if s and s not in TK.SPECIAL_TOKENS]
-    merges = TK.train_bpe(texts, VOCAB_SIZE - 256 - len(TK.SPECIAL_TOKENS))
+    merges = [tuple(m) for m in ckpt["merges"]] if ckpt else TK.train_bpe(texts, args.vocab - 256 - len(TK.SPECIAL_TOKENS))
     tok = TK.Tokenizer(merges)
-    assert len(tok) == VOCAB_SIZE, len(tok)
+    assert len(tok) == args.vocab, len(tok)
     for s in texts[:2000]:
         assert tok.decode(tok.encode(s)) == s
     log(f"tokenizer: {len(merges)} merges, vocab {len(tok)} ({time.time() - t0:.1f}s)")
 
     # 2. data --------------------------------------------------------------------
     t0 = time.time()
-    n_train = 4000 if args.quick else 100000
+    n_train = 10 if ckpt else args.n_train or (6000 if args.quick else 70000)
     data = build_dataset(tok, r, n_train)
-    heldout = build_dataset(tok, random.Random(SEED + 1), 500)
-    ntok = sum(len(a) for a, _ in data)
-    nlab = sum(sum(1 for l in b if l != -100) for _, b in data)
-    log(f"data: {len(data)} conversations, {ntok} tokens ({nlab} trained), max len {max(len(a) for a, _ in data)} ({time.time() - t0:.1f}s)")
+    heldout = build_dataset(tok, random.Random(SEED + 1), 500, twins=False)
+    ntok = sum(len(a) for a, _, _ in data)
+    nlab = sum(sum(1 for l in b if l != -100) for _, b, _ in data)
+    log(f"data: {len(data)} conversations, {ntok} tokens ({nlab} trained), max len {max(len(a) for a, _, _ in data)} ({time.time() - t0:.1f}s)")
 
     # 3. model + training -----------------------------------------------------------
-    cfg = Config(vocab_size=VOCAB_SIZE, max_position_embeddings=MAX_POS)
+    cfg = Config(vocab_size=args.vocab, hidden_size=args.hidden, intermediate_size=args.mlp, num_hidden_layers=args.layers,
+                 num_attention_heads=args.heads, num_key_value_heads=args.kv_heads, head_dim=args.head_dim,
+                 max_position_embeddings=MAX_POS)
     model = TinyLlama(cfg)
-    log(f"params: {sum(p.numel() for p in model.parameters())}")
-    steps = args.steps or (100 if args.quick else 1450)
+    n_params = sum(p.numel() for p in model.parameters())
+    log(f"params: {n_params} (layers {cfg.num_hidden_layers}, hidden {cfg.hidden_size}, heads {cfg.num_attention_heads}"
+        f"/{cfg.num_key_value_heads} kv x {cfg.head_dim}, mlp {cfg.intermediate_size}, vocab {cfg.vocab_size})")
+    steps = args.steps or (150 if args.quick else 2300)
     pad_id = tok.special_ids["<|endoftext|>"]
-    final_ema, train_s = train(model, data, steps, 3e-3, r, pad_id=pad_id)
+    work = os.path.join(ROOT, "tools", "work")
+    if ckpt:
+        model.load_state_dict(ckpt["state_dict"])
+        model.eval()
+        steps, train_s, seen, final_ema, cpu_s = ckpt["steps"], ckpt["train_s"], ckpt["tokens"], ckpt["final_ema"], ckpt.get("cpu_s")
+        log(f"loaded {args.checkpoint} ({steps} steps)")
+    else:
+        c0 = time.process_time()
+        final_ema, train_s, seen = train(model, data, steps, args.lr, r, tokens_per_batch=args.tokens_per_batch, pad_id=pad_id)
+        cpu_s = time.process_time() - c0
+        if os.path.isdir(work):
+            torch.save({"state_dict": model.state_dict(), "merges": merges, "arch": {k: getattr(args, k) for k in ARCH},
+                        "steps": steps, "train_s": train_s, "tokens": seen, "final_ema": final_ema, "cpu_s": cpu_s},
+                       os.path.join(work, "aios-tiny.pt"))
     held = eval_loss(model, heldout, pad_id)
-    log(f"training: {steps} steps in {train_s:.0f}s, final train loss (ema) {final_ema:.4f}, held-out loss {held:.4f}")
+    log(f"training: {steps} steps, {seen} tokens in {train_s:.0f}s ({cpu_s or 0:.0f} CPU-s), final train loss (ema) {final_ema:.4f}, held-out loss {held:.4f}")
 
+    # 4. evaluation ----------------------------------------------------------------
     t0 = time.time()
-    acc, fails = task_accuracy(model, tok, n=8 if args.quick else 40)
-    log(f"task exact-match accuracy ({time.time() - t0:.0f}s): {json.dumps(acc)}")
-    log("  some misses:\n" + "\n".join(fails[:30]))
-    if os.path.isdir(os.path.join(ROOT, "tools", "work")) and not args.out:
-        torch.save({"state_dict": model.state_dict(), "merges": merges},
-                   os.path.join(ROOT, "tools", "work", "aios-tiny.pt"))
+    acc, fails = ({}, {}) if args.no_eval else evaluate(model, tok, n=args.eval_n or (6 if args.quick else 40))
+    groups = summarize(acc)
+    log(f"\nevaluation ({time.time() - t0:.0f}s): exact-match / call-args-or-key-facts / n, per category")
+    for k, v in acc.items():
+        log(f"  {k:28s} {v[0]:.3f} {v[1]:.3f} {v[2]}")
+    log("grouped:")
+    for k, v in groups.items():
+        log(f"  {k:28s} {v[0]:.3f} {v[1]:.3f} {v[2]}")
+    log("some misses:")
+    for cat in acc:
+        for f in fails.get(cat, [])[:1]:
+            log(f)
 
-    # 4. export ------------------------------------------------------------------
+    eos = tok.special_ids["<|im_end|>"]
+    log("\nsample greedy outputs:")
+    for tools, p in SAMPLE_PROMPTS:
+        out = model.greedy(tok.encode(D.render([{"role": "user", "content": p}], True, tools)), 120, eos)
+        log(f"  {tools} {p!r} -> {tok.decode(out, skip_special_tokens=True)!r}{'' if out and out[-1] == eos else ' [no eos]'}")
+
+    report = {"steps": steps, "train_s": round(train_s), "cpu_s": round(cpu_s or 0), "tokens": seen, "final_ema": final_ema, "heldout": held,
+              "params": n_params, "arch": {k: getattr(args, k) for k in ARCH}, "groups": groups, "accuracy": acc}
+    if args.no_export:
+        log(json.dumps(report["groups"]))
+        log(f"done in {time.time() - t_all:.0f}s")
+        return
+
+    # 5. export ------------------------------------------------------------------
     write_configs(tok, cfg)
     fp32 = os.path.join(OUT, "onnx", "model.onnx")
     q8 = os.path.join(OUT, "onnx", "model_quantized.onnx")
     aios_onnx.export_fp32(model, cfg, fp32)
     nq = aios_onnx.quantize_dynamic_int8(fp32, q8)
+    aios_onnx.dedupe_q8_embedding(q8, cfg.vocab_size)
+    aios_onnx.dedupe_fp32(fp32)
     log(f"onnx: exported, {nq} MatMuls quantized")
 
-    # 5. reference outputs ------------------------------------------------------------
-    eos = tok.special_ids["<|im_end|>"]
-    cases = []
-    for c in REFERENCE_CASES:
-        prompt = D.render(c["messages"], add_generation_prompt=True)
-        pids = tok.encode(prompt)
-        out = model.greedy(pids, 48, eos)
-        cases.append({"name": c["name"], "messages": c["messages"], "prompt": prompt, "prompt_ids": pids,
-                      "output_ids": out, "text": tok.decode(out, skip_special_tokens=True)})
+    # 6. reference outputs ------------------------------------------------------------
+    cases = [reference_case(model, tok, c, eos) for c in REFERENCE_CASES]
+    tool_cases = [reference_case(model, tok, c, eos, c["tools"]) for c in TOOL_REFERENCE_CASES]
     write_json(FIXTURE, {
         "model": "aios-tiny",
-        "max_new_tokens": 48,
+        "max_new_tokens": FIXTURE_MAX_NEW,
         "eos_token_id": eos,
         "eos_included": True,
         "note": "output_ids are the greedy continuation (KV-cached, fp32 torch). Generation stops after "
                 "the eos token <|im_end|>, which is included as the last id when it was produced within "
-                "max_new_tokens; text is the decoded output with special tokens skipped.",
+                "max_new_tokens; text is the decoded output with special tokens skipped. `cases` are rendered "
+                "without tools; `tool_cases` with apply_chat_template(messages, { tools, add_generation_prompt: true }) "
+                "where tools are the OpenAI tool entries given.",
         "cases": cases,
+        "tool_cases": tool_cases,
         "tokenizer_cases": [{"text": t, "ids": tok.encode(t)} for t in TOKENIZER_CASES],
     })
-
-    log("\nsample greedy outputs:")
-    for p in SAMPLE_PROMPTS:
-        out = model.greedy(tok.encode(D.render([{"role": "user", "content": p}], True)), 120, eos)
-        log(f"  {p!r} -> {tok.decode(out, skip_special_tokens=True)!r}{'' if out and out[-1] == eos else ' [no eos]'}")
-    for c in cases:
+    for c in cases + tool_cases:
         log(f"  [{c['name']}] -> {c['text']!r}")
 
     sizes = {f: os.path.getsize(os.path.join(OUT, f)) for f in
@@ -370,8 +616,11 @@ def main():
     log("\nfiles: " + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in sizes.items()) +
         f"; total {sum(sizes.values()) / 1e6:.2f} MB")
     log(f"done in {time.time() - t_all:.0f}s")
-    with open(os.path.join(ROOT, "tools", "work", "last_run.json") if os.path.isdir(os.path.join(ROOT, "tools", "work")) else os.devnull, "w") as f:
-        json.dump({"steps": steps, "train_s": train_s, "final_ema": final_ema, "heldout": held, "accuracy": acc, "sizes": sizes}, f)
+    report["sizes"] = sizes
+    report["total_s"] = round(time.time() - t_all)
+    if os.path.isdir(work) and not args.no_eval:
+        with open(os.path.join(work, "last_run.json"), "w") as f:
+            json.dump(report, f, indent=1)
 
 
 if __name__ == "__main__":

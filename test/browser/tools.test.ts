@@ -3,19 +3,12 @@
 // tool called as a process, the access manager's EPERM for what was not declared, the sandbox
 // killing an endless loop and a memory bomb with no reach to the DOM, network or storage, and the
 // offline guard catching a granted fetch to a non-loopback host.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { openApp, useBrowser } from "./harness.ts";
-import { startTestSite, type TestSite } from "./test-site.ts";
+import { useTestSite } from "./test-site.ts";
 
 const browser = useBrowser();
-let site: TestSite;
-let origin = "";
-
-beforeAll(async () => {
-  site = await startTestSite();
-  origin = site.origin;
-});
-afterAll(() => site.close());
+const site = useTestSite();
 
 it("lists every tool with its schema, capability and kind", async () => {
   const app = await openApp(browser(), "?device=wasm");
@@ -132,6 +125,7 @@ it("the js sandbox kills an endless loop and a memory bomb, reaches nothing, and
 it("fetch and web.read reach a granted loopback host only; the offline guard catches everything else", async () => {
   const app = await openApp(browser(), "?device=wasm");
   try {
+    const origin = site();
     const host = new URL(origin).host;
     const out = await app.page.evaluate(
       async ({ origin, host }) => {
