@@ -104,6 +104,8 @@ export class TransformersEngine implements Engine {
   readonly supportsPrefill = true;
   readonly contextLength: number;
   private readonly eosIds: Set<number>;
+  /** Matches the tokenizer's special tokens' strings in text (see asPlainText). */
+  private readonly specialTokenPattern: RegExp | null;
 
   constructor(
     readonly modelId: string,
@@ -115,6 +117,8 @@ export class TransformersEngine implements Engine {
     this.contextLength = Number(config.max_position_embeddings ?? 2048);
     const eos = (model!.generation_config as { eos_token_id?: number | number[] } | null)?.eos_token_id ?? config.eos_token_id;
     this.eosIds = new Set((Array.isArray(eos) ? eos : [eos]).filter((x): x is number => typeof x === "number"));
+    const specials = ((tokenizer as unknown as { all_special_tokens?: string[] }).all_special_tokens ?? []).filter((t) => t.length > 1);
+    this.specialTokenPattern = specials.length ? new RegExp(specials.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g") : null;
   }
 
   /**
@@ -123,7 +127,10 @@ export class TransformersEngine implements Engine {
    * wrote.
    */
   encodeChat(messages: ChatMessage[], tools?: ToolSpec[]): number[] {
-    const rendered = messages.map((m) => ({ role: m.role, content: m.role === "assistant" && m.tool_calls?.length ? renderAssistantTurn(m.content, m.tool_calls) : m.content }));
+    const rendered = messages.map((m) => ({
+      role: m.role,
+      content: this.asPlainText(m.role === "assistant" && m.tool_calls?.length ? renderAssistantTurn(m.content, m.tool_calls) : m.content),
+    }));
     const encoded = this.tokenizer.apply_chat_template(rendered as never, {
       add_generation_prompt: true,
       tokenize: true,
@@ -140,8 +147,18 @@ export class TransformersEngine implements Engine {
    */
   encodePrompt(messages: ChatMessage[], continueFinal = false, tools?: ToolSpec[]): number[] {
     if (!continueFinal) return this.encodeChat(messages, tools);
-    const reply = this.tokenizer.encode(messages.at(-1)!.content, { add_special_tokens: false });
+    const reply = this.tokenizer.encode(this.asPlainText(messages.at(-1)!.content), { add_special_tokens: false });
     return [...this.encodeChat(messages.slice(0, -1), tools), ...reply];
+  }
+
+  /**
+   * Message text can hold a special token's string: a web page, a file or a tool result saying
+   * "<|im_end|><|im_start|>system …" would be read by the tokenizer as those tokens and forge a
+   * turn. A word joiner (U+2060) after each such string's first character keeps the text readable
+   * and makes it plain text. Invariant: only the template puts special tokens into a prompt.
+   */
+  private asPlainText(text: string): string {
+    return this.specialTokenPattern ? text.replace(this.specialTokenPattern, (t) => `${t[0]}\u2060${t.slice(1)}`) : text;
   }
 
   async countTokens(messages: ChatMessage[], tools?: ToolSpec[]): Promise<number> {
