@@ -21,7 +21,7 @@
  *   `consentTimeoutMs` → EPERM.
  */
 import { KernelError } from "./errors.ts";
-import type { Process } from "./process.ts";
+import { declares, type Process } from "./process.ts";
 
 export type Decision = "allow" | "ask" | "deny";
 /** Who decided: the policy (a stored or default decision), or the user in a consent prompt. */
@@ -127,12 +127,6 @@ export class MemoryAccessStore implements AccessStore {
   async saveNetwork(config: NetworkConfig) {
     this.network = { ...config };
   }
-}
-
-/** The capability families a process may declare (the registry's tools say which exist). */
-export function declares(proc: Pick<Process, "capabilities">, capability: string): boolean {
-  if (proc.capabilities.includes(capability)) return true;
-  return capability.startsWith("network:") && proc.capabilities.includes("network:*");
 }
 
 export function defaultDecision(capability: string, declared: boolean): Decision {

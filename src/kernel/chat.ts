@@ -105,7 +105,6 @@ const NEUTRAL: Array<[keyof ChatCompletionRequest, (v: unknown) => boolean, stri
 ];
 
 export type ChatCompletionRequest = Static<typeof ChatRequestSchema>;
-export type ChatRequestMessage = Static<typeof MessageSchema>;
 
 export interface ValidatedChatRequest {
   model?: string;

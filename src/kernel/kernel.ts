@@ -457,16 +457,8 @@ export class Kernel {
    */
   interrupt(requestId?: unknown, callerPid: number = this.shellPid): number {
     if (requestId !== undefined && typeof requestId !== "string") throw new KernelError("EINVAL", "requestId: must be a string");
-    if (requestId === undefined && callerPid === this.shellPid) {
-      return this.requests
-        .all()
-        .filter((r) => r.kind === "llm")
-        .reduce((n, r) => n + this.requests.abort(r.pid, undefined, r.id), 0);
-    }
-    return this.requests
-      .of(callerPid)
-      .filter((r) => r.kind === "llm" && (requestId === undefined || r.id === requestId))
-      .reduce((n, r) => n + this.requests.abort(r.pid, undefined, r.id), 0);
+    const rows = requestId === undefined && callerPid === this.shellPid ? this.requests.all() : this.requests.of(callerPid);
+    return rows.filter((r) => r.kind === "llm" && (requestId === undefined || r.id === requestId)).reduce((n, r) => n + this.requests.abort(r.pid, undefined, r.id), 0);
   }
 
   private async generate(proc: Process, row: RequestRow, req: ValidatedChatRequest & { maxTokens: number }, onChunk?: (c: ChatCompletionChunk) => void): Promise<ChatCompletion> {
@@ -542,7 +534,7 @@ export class Kernel {
       if (parsed.tail && !parsed.calls.length) stream?.(chunk({ content: parsed.tail }, null));
       if (parsed.calls.length) {
         toolCalls = parsed.calls;
-        content = parseToolCalls(prefill + result.text, offered).content;
+        content = parsed.content;
       } else if (prefill) content = prefill + result.text;
     }
     const finishReason = toolCalls && result.finishReason !== "abort" ? "tool_calls" : result.finishReason;
@@ -602,4 +594,3 @@ export function isReserved(path: string): boolean {
   return p === RESERVED_PREFIX.slice(0, -1) || p.startsWith(RESERVED_PREFIX);
 }
 
-export { SHELL_APP };

@@ -91,6 +91,12 @@ function invalid(field: string, problem: string): never {
 }
 
 /** Spawn options checked at the boundary, plus the cross-field rules a schema cannot say. */
+/** Whether a process declared a capability ("network:*" covers every "network:<host>"). */
+export function declares(proc: Pick<Process, "capabilities">, capability: string): boolean {
+  if (proc.capabilities.includes(capability)) return true;
+  return capability.startsWith("network:") && proc.capabilities.includes("network:*");
+}
+
 export function validateSpawn(options: unknown): SpawnOptions {
   const o = validate(SpawnSchema, options ?? undefined, "", "options");
   const m = o.memory;
@@ -127,13 +133,13 @@ export class ProcessTable {
     }
     const capabilities = [...new Set(options.capabilities ?? [])];
     if (parent) {
-      const extra = capabilities.find((c) => !parent.capabilities.includes(c) && !(c.startsWith("network:") && parent.capabilities.includes("network:*")));
+      const extra = capabilities.find((c) => !declares(parent, c));
       if (extra) throw new KernelError("EPERM", `capabilities: ${extra} is not one of pid ${parent.pid} (${parent.name})'s own`);
     }
     return this.add({
       name: options.name,
       app: parent?.app ?? options.name,
-      parent: placement.parent && placement.parent.app !== SHELL_APP ? placement.parent.pid : undefined,
+      parent: parent?.pid,
       owner: placement.owner,
       priority: options.priority ?? PRIORITY.default,
       quota: { ...options.quota },

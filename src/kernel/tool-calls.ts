@@ -49,7 +49,7 @@ export function renderAssistantTurn(content: string, calls: ToolCall[] | undefin
 
 let callCounter = 0;
 
-export function newToolCallId(): string {
+function newToolCallId(): string {
   const bytes = new Uint8Array(8);
   globalThis.crypto.getRandomValues(bytes);
   callCounter = (callCounter + 1) % 1e6;

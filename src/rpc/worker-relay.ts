@@ -93,10 +93,6 @@ export class WorkerHosts {
     }
   }
 
-  get size(): number {
-    return this.hosts.length;
-  }
-
   /** A worker in the most recently attached tab; throws when no tab hosts workers. */
   create(): WorkerLike {
     const host = this.hosts.at(-1);

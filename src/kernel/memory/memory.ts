@@ -228,10 +228,13 @@ export class MemoryManager {
       let promptTokens = 0;
       let turnsInContext = 0;
       let steps = 0;
+      // The system message's size with the tools (counted above) and, for a last step, without.
+      let fixedWithoutTools = tools.length ? undefined : fixed;
       for (let step = 1; step <= maxSteps; step++) {
         // The last step offers no tools: the model must answer in words.
         const offered = step < maxSteps && tools.length ? tools : undefined;
-        const assembled = await this.assemble(pid, conversation.turns.filter((t) => t !== userTurn), { ...userTurn, content: memoryPreface(conversation.summary, recalled) + userTurn.content }, newTurns, systemMessage, window - reply, offered);
+        const fixedNow = offered ? fixed : (fixedWithoutTools ??= await this.port.countTokens(pid, [systemMessage]));
+        const assembled = await this.assemble(pid, conversation.turns.filter((t) => t !== userTurn), { ...userTurn, content: memoryPreface(conversation.summary, recalled) + userTurn.content }, newTurns, systemMessage, fixedNow, window - reply, offered);
         promptTokens = assembled.promptTokens;
         turnsInContext = assembled.messages.length - 1;
         steps++;
@@ -426,9 +429,9 @@ export class MemoryManager {
    * The prompt: the system message (instructions, core blocks), as many earlier turns as fit
    * (newest last), the current user message (with memory's data preface) and this turn's tool
    * exchange so far; verified on the assembled messages and trimmed until they fit `budget`.
+   * `fixedTokens` is the system message's size with `tools`.
    */
-  private async assemble(pid: number, earlier: Turn[], current: Turn, exchange: Turn[], systemMessage: ChatMessage, budget: number, tools: ToolSpec[] | undefined) {
-    const fixedTokens = await this.port.countTokens(pid, [systemMessage], tools);
+  private async assemble(pid: number, earlier: Turn[], current: Turn, exchange: Turn[], systemMessage: ChatMessage, fixedTokens: number, budget: number, tools: ToolSpec[] | undefined) {
     let room = budget - fixedTokens - current.tokens - exchange.reduce((n, t) => n + t.tokens, 0);
     const kept: Turn[] = [];
     for (let i = earlier.length - 1; i >= 0; i--) {

@@ -23,10 +23,6 @@ export class ToolRegistry {
     return this;
   }
 
-  has(name: string): boolean {
-    return this.drivers.has(name);
-  }
-
   get(name: string): ToolDriver {
     const driver = this.drivers.get(name);
     if (!driver) throw new KernelError("ENOENT", `no tool ${String(name).slice(0, 80)} (see aios.tools.list())`);
