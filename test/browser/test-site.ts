@@ -48,12 +48,13 @@ export async function startTestSite(): Promise<TestSite> {
       res.end("not here");
     }
   });
-  // A four-digit port, as in the URLs the embedded model was trained on (it copies a URL's port
-  // digit by digit and has never seen a five-digit one); retried while a port is taken.
+  // A port like those in the URLs the embedded model was trained on (it copies a URL's port digit
+  // by digit; it saw these ports most): the first free one of them, else a random four-digit port.
+  const trained = [8123, 8000, 8080, 3000, 5173, 4000, 9000, 8888, 5000, 8081, 3001, 7000];
   for (let attempt = 0; ; attempt++) {
-    const port = 4000 + Math.floor(Math.random() * 6000);
+    const port = attempt < trained.length ? trained[attempt]! : 4000 + Math.floor(Math.random() * 6000);
     const ok = await new Promise<boolean>((resolve, reject) => {
-      const onError = (e: NodeJS.ErrnoException) => (e.code === "EADDRINUSE" && attempt < 50 ? resolve(false) : reject(e));
+      const onError = (e: NodeJS.ErrnoException) => (e.code === "EADDRINUSE" && attempt < 60 ? resolve(false) : reject(e));
       server.once("error", onError);
       server.listen(port, "127.0.0.1", () => {
         server.off("error", onError);
