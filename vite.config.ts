@@ -8,7 +8,12 @@ export default defineConfig({
     target: "es2022",
     chunkSizeWarningLimit: 8192,
     // lab.html runs an engine without the kernel: the benchmarks' baseline and raw-token tests.
-    rollupOptions: { input: { main: "index.html", lab: "lab.html" } },
+    rollupOptions: {
+      input: { main: "index.html", lab: "lab.html" },
+      // tesseract.js fetches `${langPath}/eng.traineddata.gz`: that file keeps its name (the hash
+      // goes in its folder) so src/client/devices/ocr.ts can point langPath at it.
+      output: { assetFileNames: (a) => (a.names.some((n) => n.endsWith(".traineddata.gz")) ? "assets/[hash]/[name][extname]" : "assets/[name]-[hash][extname]") },
+    },
   },
   server: { host: "127.0.0.1" },
   preview: { host: "127.0.0.1" },

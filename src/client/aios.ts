@@ -16,6 +16,8 @@ import type { Content, SearchOptions } from "../kernel/storage/files.ts";
 import type { SyscallArgs, SyscallName, SyscallResult } from "../kernel/syscalls.ts";
 import type { BootInfo, BootOptions, CallOptions, ProcessApi, ShellApi, SpawnedProcess } from "../rpc/kernel-api.ts";
 import { ChunkQueue } from "./chunk-queue.ts";
+import { hostDevices } from "./device-host.ts";
+import { liveCameraTracks, tabDrivers, type DevicePrompts } from "./devices/index.ts";
 import { hostWorkers } from "./worker-host.ts";
 
 export interface ReadyInfo {
@@ -156,6 +158,17 @@ export interface Aios {
   embedders: {
     list(): Result<"embedders.list">;
     load(id: string, options?: { onProgress?: (p: LoadProgress) => void }): Result<"embedders.load">;
+  };
+  /** The browser's devices: this tab serves some of them to the kernel (see src/kernel/tools/devices.ts). */
+  devices: {
+    /** Every open tab, the devices it serves, whether it has the focus (calls go there first). */
+    hosts(): Result<"devices.hosts">;
+    /** The devices this tab serves now. */
+    served(): Promise<string[]>;
+    /** The shell's file-picker and save prompts (files.import / files.export need a person's click); null withdraws them. */
+    setPrompts(prompts: DevicePrompts | null): void;
+    /** Camera tracks this tab holds open now (0 between calls: no camera light left on). */
+    liveCameraTracks(): number;
   };
   kernel: {
     info(): Promise<BootInfo>;
@@ -354,9 +367,13 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
   // This tab hosts workers the kernel can kill (the js sandbox), where the kernel cannot make its own.
   const relay = new MessageChannel();
   hostWorkers(relay.port1);
+  // This tab serves the browser's devices it has (geolocation, camera, …) to the kernel.
+  let prompts: DevicePrompts | null = null;
+  const deviceChannel = new MessageChannel();
+  const deviceHost = hostDevices(deviceChannel.port1, tabDrivers(() => prompts));
   const booted = Promise.race([
     holdTabLock()
-      .then(() => kernel.attach(tabId, Comlink.transfer(relay.port2, [relay.port2])))
+      .then(() => kernel.attach(tabId, Comlink.transfer(relay.port2, [relay.port2]), Comlink.transfer(deviceChannel.port2, [deviceChannel.port2])))
       .then(() => kernel.boot({ ...options, model: options.model ?? storedModel(), baseUrl })),
     workerFailed,
   ]);
@@ -431,6 +448,15 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
           },
         });
       },
+    },
+    devices: {
+      hosts: () => call("devices.hosts"),
+      served: () => deviceHost.served(),
+      setPrompts(next) {
+        prompts = next;
+        deviceHost.announce();
+      },
+      liveCameraTracks,
     },
     kernel: {
       info: async () => (await booted, kernel.info()),

@@ -9,7 +9,7 @@
  *   - not declared at spawn → deny;
  *   - calculator, clock, units (harmless) and files, js (no power the process lacks: its own
  *     namespace, CPU in a bounded sandbox) → allow;
- *   - everything else (the network, later the devices) → ask.
+ *   - everything else (the network, the devices — files:io too) → ask.
  *
  * Invariants:
  * - Only `set` (a shell call: the user) and a consent answer (a shell call: the user's click)
@@ -131,8 +131,8 @@ export class MemoryAccessStore implements AccessStore {
 
 export function defaultDecision(capability: string, declared: boolean): Decision {
   if (!declared) return "deny";
-  const family = capability.split(":")[0]!;
-  return HARMLESS.has(family) || OWN_RESOURCES.has(family) ? "allow" : "ask";
+  // Exact names: "files" is the app's own namespace, but "files:io" reaches the user's device.
+  return HARMLESS.has(capability) || OWN_RESOURCES.has(capability) ? "allow" : "ask";
 }
 
 export async function digest(value: unknown): Promise<string> {

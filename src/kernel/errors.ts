@@ -16,9 +16,10 @@ export type ErrorCode =
   | "EIO" // storage (IndexedDB) or a tool's I/O (the network) failed
   | "ETIMEDOUT" // a tool call (or a consent prompt) took longer than its limit
   | "ENODEV" // no open tab can serve this device
+  | "ECANCELED" // the user cancelled (a file picker, a save dialog)
   | "EINTERNAL"; // a bug: an unexpected exception, wrapped so it keeps its message
 
-const CODES: ReadonlySet<string> = new Set<ErrorCode>(["EINVAL", "ENOENT", "EBUSY", "EKILLED", "EQUOTA", "ENOSYS", "EPERM", "ELOAD", "ENOTSUP", "ENOTREADY", "EIO", "ETIMEDOUT", "ENODEV", "EINTERNAL"]);
+const CODES: ReadonlySet<string> = new Set<ErrorCode>(["EINVAL", "ENOENT", "EBUSY", "EKILLED", "EQUOTA", "ENOSYS", "EPERM", "ELOAD", "ENOTSUP", "ENOTREADY", "EIO", "ETIMEDOUT", "ENODEV", "ECANCELED", "EINTERNAL"]);
 
 function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && CODES.has(code);

@@ -23,6 +23,7 @@ import { Scheduler, validatePolicy, type PolicyConfig, type RequestStats } from 
 import type { Embedder } from "./embedders/embedder.ts";
 import type { FileStore } from "./storage/files.ts";
 import { ToolCallFilter, parseToolCalls } from "./tool-calls.ts";
+import type { DeviceHosts } from "./devices.ts";
 import { ToolRegistry } from "./tools/registry.ts";
 import { resultText, type AppFiles, type ToolDriver, type ToolInfo } from "./tools/tool.ts";
 
@@ -82,6 +83,8 @@ export interface ChatCallOptions {
 export interface KernelOptions {
   access?: AccessManager;
   tools?: ToolDriver[];
+  /** The tabs serving the browser's devices (the device tools forward to them). */
+  devices?: DeviceHosts;
 }
 
 const DEFAULT_MAX_TOKENS = 256;
@@ -99,6 +102,8 @@ export class Kernel {
   readonly requests = new RequestTable();
   readonly tools = new ToolRegistry();
   readonly access: AccessManager;
+  /** The tabs that serve devices; absent where no page can (Node). */
+  readonly devices: DeviceHosts | null;
   /** pid 1: the shell (the user), which page calls without a process of their own run as. */
   readonly shellPid: number;
   private readonly shell: Process;
@@ -117,6 +122,7 @@ export class Kernel {
     options: KernelOptions = {},
   ) {
     this.access = options.access ?? new AccessManager();
+    this.devices = options.devices ?? null;
     this.shell = this.procs.spawnShell([]);
     this.shellPid = this.shell.pid;
     this.addTools(...(options.tools ?? []));
@@ -129,9 +135,10 @@ export class Kernel {
   addTools(...drivers: ToolDriver[]): void {
     this.tools.add(...drivers);
     for (const d of drivers) {
-      const label = this.tools.capabilityLabel(d);
-      const capability = label.includes("<") ? `${label.split(":")[0]}:*` : label;
-      if (!this.shell.capabilities.includes(capability)) this.shell.capabilities.push(capability);
+      for (const label of [this.tools.capabilityLabel(d), ...(d.capabilities ?? [])]) {
+        const capability = label.includes("<") ? `${label.split(":")[0]}:*` : label;
+        if (!this.shell.capabilities.includes(capability)) this.shell.capabilities.push(capability);
+      }
     }
   }
 
@@ -288,6 +295,9 @@ export class Kernel {
     const [family, ...rest] = capability.split(":");
     const qualifier = rest.join(":");
     if (!this.tools.families().has(family!)) throw new KernelError("EINVAL", `capabilities: no tool needs ${capability} (known: ${[...this.tools.families()].join(", ")})`);
+    if (family !== "network" && !this.tools.capabilities().has(capability)) {
+      throw new KernelError("EINVAL", `capabilities: no tool needs ${capability} (the ${family} tools need ${[...this.tools.capabilities()].filter((c) => c.split(":")[0] === family).join(", ")})`);
+    }
     if (family === "network" && qualifier !== "*" && !/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+)(:\d{1,5})?$/.test(qualifier)) throw new KernelError("EINVAL", `capabilities: ${capability}: must be network:<host>, network:<host>:<port> or network:*`);
   }
 

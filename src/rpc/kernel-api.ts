@@ -19,6 +19,8 @@ import { detectGpu, type GpuCapabilities } from "../kernel/models.ts";
 import type { ProcessInfo } from "../kernel/process.ts";
 import { syscall } from "../kernel/syscalls.ts";
 import { FileStore } from "../kernel/storage/files.ts";
+import { DeviceHosts } from "../kernel/devices.ts";
+import { deviceTools } from "../kernel/tools/devices.ts";
 import { createJsTool } from "../kernel/tools/js.ts";
 import { libraryTools } from "../kernel/tools/library.ts";
 import { workerSandbox } from "../kernel/tools/sandbox.ts";
@@ -80,6 +82,8 @@ export function createKernelHost() {
   let fallback: BootInfo["fallback"];
   /** Tabs that host the js sandbox's workers (a SharedWorker has no Worker of its own in Chromium). */
   const workerHosts = new WorkerHosts();
+  /** Tabs that serve the browser's devices (geolocation, camera, clipboard, …). */
+  const deviceHosts = new DeviceHosts();
   const need = (): Kernel => {
     if (!kernel) throw new KernelError("ENOTREADY", "the kernel has not booted");
     return kernel;
@@ -97,7 +101,7 @@ export function createKernelHost() {
     // Snippets run in Workers the kernel can kill: its own where it may create them (a dedicated
     // worker), else workers hosted by the tabs (a SharedWorker in Chromium has no Worker).
     const sandbox = typeof Worker !== "undefined" ? workerSandbox() : workerSandbox({ createWorker: () => workerHosts.create() as Worker, fallbackInline: false });
-    const k = new Kernel([transformers, new WebLLMSource(gpu)], { access: new AccessManager(store), tools: [...libraryTools(), createJsTool(sandbox)] });
+    const k = new Kernel([transformers, new WebLLMSource(gpu)], { access: new AccessManager(store), tools: [...libraryTools(), createJsTool(sandbox), ...deviceTools(deviceHosts)], devices: deviceHosts });
     // Stored decisions are in force before the first call (the loop offers tools by them).
     await k.access.ready().catch((error: Error) => console.warn(`AIOS: ${error.message}`));
     await FileStore.open().then(
@@ -153,14 +157,16 @@ export function createKernelHost() {
        * life; the kernel asks for the same lock, which it gets only when the tab is gone (closed,
        * crashed, navigated away): then the tab's processes end and its consent prompts move on.
        */
-      attach(id: string, workerHost?: MessagePort): void {
+      attach(id: string, workerHost?: MessagePort, deviceHost?: MessagePort): void {
         if (typeof id !== "string" || !/^tab-[a-z0-9]{1,32}$/.test(id)) throw new KernelError("EINVAL", "tabId: must look like tab-xxxx");
         if (tabId !== undefined) throw new KernelError("EBUSY", `this connection is already ${tabId}`);
         tabId = id;
         if (typeof MessagePort !== "undefined" && workerHost instanceof MessagePort) workerHosts.add(id, workerHost);
+        if (typeof MessagePort !== "undefined" && deviceHost instanceof MessagePort) deviceHosts.add(id, deviceHost);
         const locks = (globalThis.navigator as Navigator | undefined)?.locks;
         void locks?.request(`aios-tab:${id}`, async () => {
           workerHosts.remove(id);
+          deviceHosts.remove(id);
           kernel?.endOwner(id);
         });
       },
@@ -202,7 +208,7 @@ async function withDelivery<T, R>(callback: ((value: T) => unknown) | undefined,
 export type KernelHost = ReturnType<typeof createKernelHost>;
 /** What a page's connection offers (comlink wraps it on the page). */
 export type ShellApi = {
-  attach(id: string, workerHost?: MessagePort): void;
+  attach(id: string, workerHost?: MessagePort, deviceHost?: MessagePort): void;
   boot(options: BootOptions): Promise<BootInfo>;
   info(): BootInfo;
   call(name: string, args: unknown, emit?: (event: unknown) => unknown, options?: CallOptions): Promise<unknown>;

@@ -6,6 +6,18 @@ const FAMILY_WORDS: Record<string, string> = {
   units: "unit conversion",
   files: "its own files",
   js: "running JavaScript in a sandbox",
+  geolocation: "your location (about 1 km)",
+  camera: "the camera",
+  notify: "notifications",
+  speak: "speaking aloud",
+};
+
+/** Capabilities whose words are not "family: qualifier". */
+const CAPABILITY_WORDS: Record<string, string> = {
+  "geolocation:precise": "your precise location",
+  "clipboard:read": "reading your clipboard",
+  "clipboard:write": "writing to your clipboard",
+  "files:io": "files on your device (you pick or save them)",
 };
 
 /** A capability in plain words: "network:127.0.0.1:8123" → "the network: 127.0.0.1:8123". */
@@ -13,6 +25,8 @@ export function capabilityWords(capability: string): string {
   const colon = capability.indexOf(":");
   const family = colon < 0 ? capability : capability.slice(0, colon);
   const qualifier = colon < 0 ? "" : capability.slice(colon + 1);
+  const exact = CAPABILITY_WORDS[capability];
+  if (exact) return exact;
   if (family === "network") return qualifier === "*" ? "the network: any site" : `the network: ${qualifier}`;
   const words = FAMILY_WORDS[family];
   if (words) return qualifier ? `${words}: ${qualifier}` : words;

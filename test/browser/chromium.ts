@@ -38,9 +38,14 @@ export const CHROMIUM_ARGS = [
 
 const proxies = new WeakMap<Browser, OfflineProxy>();
 
-export async function launch(): Promise<Browser> {
+export function launch(): Promise<Browser> {
+  return launchWithArgs([]);
+}
+
+/** launch() with more Chromium flags (e.g. a fake camera: see fake-camera.ts). */
+export async function launchWithArgs(extraArgs: string[]): Promise<Browser> {
   const proxy = await startOfflineProxy();
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, `--proxy-server=${proxy.url}`], headless: true });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, ...extraArgs, `--proxy-server=${proxy.url}`], headless: true });
   proxies.set(browser, proxy);
   browser.on("disconnected", () => void proxy.close());
   return browser;

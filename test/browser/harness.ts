@@ -2,6 +2,7 @@
  * Browser-test harness: real headless Chromium (Debian's), pages from the app on 127.0.0.1, and a
  * request guard that blocks every non-loopback request and fails the test if any was attempted.
  */
+import { mkdirSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, inject } from "vitest";
 import { isLoopback, launch, launchWithProfile, proxyOf } from "./chromium.ts";
@@ -92,4 +93,19 @@ export async function openWithProfile(profile: string, query = "?device=wasm"): 
   await page.goto(new URL(query, inject("baseUrl")).href);
   await page.evaluate(() => window.aios.ready);
   return { context, page, offsite: () => [...blocked, ...attempts] };
+}
+
+const SHOTS = "test-results/screenshots";
+const DESKTOP = { width: 1100, height: 720 };
+const PHONE = { width: 390, height: 844 };
+
+/** Screenshots of the page at desktop and phone widths: test-results/screenshots/<name>-{desktop,phone}.png. */
+export async function shoot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  for (const [size, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+    await page.setViewportSize(viewport);
+    await page.waitForTimeout(150);
+    await page.screenshot({ path: `${SHOTS}/${name}-${size}.png` });
+  }
+  await page.setViewportSize(DESKTOP);
 }

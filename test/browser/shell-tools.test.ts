@@ -4,28 +4,14 @@
 // allow, Deny), and the Permissions window (decisions, revoke, audit log, export, proxy setting).
 // Screenshots of the consent dialog and the Permissions window at desktop and phone widths go to
 // test/browser/screenshots/.
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Page } from "playwright-core";
 import { expect, it } from "vitest";
-import { openApp, useBrowser } from "./harness.ts";
+import { openApp, shoot, useBrowser } from "./harness.ts";
 
 const browser = useBrowser();
-const SHOTS = "test-results/screenshots";
-const DESKTOP = { width: 1100, height: 720 };
-const PHONE = { width: 390, height: 844 };
-
-async function shoot(page: Page, name: string) {
-  mkdirSync(SHOTS, { recursive: true });
-  for (const [size, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
-    await page.setViewportSize(viewport);
-    await page.waitForTimeout(150);
-    await page.screenshot({ path: `${SHOTS}/${name}-${size}.png` });
-  }
-  await page.setViewportSize(DESKTOP);
-}
-
 /** Waits until the reply in progress has finished (the Send button is back). */
 async function replyDone(page: Page) {
   await expect.poll(() => page.getByRole("button", { name: "Send" }).count(), { timeout: 240_000, interval: 100 }).toBe(1);

@@ -53,6 +53,11 @@ export class ToolRegistry {
     return { type: "function", function: { name: d.name, description: d.description, parameters: structuredClone(d.parameters) as unknown as Record<string, unknown> } };
   }
 
+  /** Every capability some tool may need, named exactly ("network:<host>" stays a pattern). */
+  capabilities(): Set<string> {
+    return new Set(this.all().flatMap((d) => [this.capabilityLabel(d), ...(d.capabilities ?? [])]));
+  }
+
   /** Capability families some tool needs (what a process may declare): "calculator", "network", … */
   families(): Set<string> {
     return new Set(this.all().map((d) => this.capabilityLabel(d).split(":")[0]!));

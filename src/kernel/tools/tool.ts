@@ -1,8 +1,8 @@
 /**
  * The one interface every tool implements (the Vercel AI SDK's LanguageModelV2 idea: one small
- * interface, many backends). Software libraries and the network run in the kernel; the next
- * issue's devices (geolocation, camera, clipboard, …) run in tabs behind the same interface: the
- * kernel's side of a device is a driver whose `run` forwards the call to a tab that can serve it.
+ * interface, many backends). Software libraries and the network run in the kernel; the devices
+ * (geolocation, camera, clipboard, …) run in tabs behind the same interface: the kernel's side of a
+ * device is a driver (./devices.ts) whose `run` forwards the call to a tab that can serve it.
  *
  * A driver is a declaration plus a handler: its name, description and `parameters` (a JSON Schema)
  * are exactly what a model is shown as an OpenAI `tools` entry; the kernel validates arguments
@@ -18,7 +18,8 @@ export type ToolKind = "library" | "device";
 /** The calling app's own files (its namespace), as a tool may use them. `.memory/` is the kernel's. */
 export interface AppFiles {
   read(path: string): Promise<{ path: string; version: number; content: Content; type: string }>;
-  write(path: string, content: string): Promise<{ path: string; version: number }>;
+  /** A string is a text file; a Blob keeps its bytes and type (a photo, an imported file). */
+  write(path: string, content: string | Blob): Promise<{ path: string; version: number }>;
   list(prefix?: string): Promise<FileInfo[]>;
   search(query: string, k?: number): Promise<SearchHit[]>;
 }
@@ -59,6 +60,8 @@ export interface ToolDriver<P extends TSchema = TSchema> {
    * "network:<host>" (default: `capability({})`).
    */
   readonly capabilityLabel?: string;
+  /** Every other capability a call may need (e.g. "geolocation:precise"), beyond the label's. */
+  readonly capabilities?: readonly string[];
   /** The call in plain words for the consent dialog and the audit log, e.g. "GET http://127.0.0.1:8123/a". */
   describe(args: Static<P>): string;
   /** Milliseconds before the kernel aborts the call with ETIMEDOUT (default 30 s). */

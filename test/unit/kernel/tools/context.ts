@@ -32,7 +32,7 @@ export class MemoryFiles implements AppFiles {
     return { path: p, version: file.version, content: file.content, type: file.type };
   }
 
-  async write(path: string, content: string) {
+  async write(path: string, content: string | Blob) {
     const p = path.replace(/^\//, "");
     this.put(p, content);
     return { path: p, version: this.files.get(p)!.version };
