@@ -7,19 +7,22 @@
  *  - P1: decode tokens/s through the kernel ÷ Transformers.js's own generate() on the same model
  *  - P2: 8 processes × 64 tokens at once under fifo / rr 4 / rr 16 / priority: throughput,
  *    p50/p95 time to first token, preemptions; and the cost of a context switch, KV vs text
+ *  - devices: OCR per camera frame (model load, warm frame, camera.read end to end); intents: the
+ *    embedded model's tool routing on held-out paraphrases (bench/devices.ts)
  * Results go to the console, bench/out/results.json and bench/out/scheduler.svg.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { preview } from "vite";
 import { isLoopback, launch, proxyOf } from "../test/browser/chromium.ts";
+import { benchIntents, benchOcr, printIntents } from "./devices.ts";
 import { benchVectors } from "./vectors.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const DEVICES = (process.env.BENCH_DEVICES ?? "wasm,webgpu").split(",") as Array<"wasm" | "webgpu">;
-/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2, p4, storage, memory, tools. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,p4,storage,memory,tools").split(","));
+/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2, p4, storage, memory, tools, devices, intents. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,p4,storage,memory,tools,devices,intents").split(","));
 const MESSAGES = [{ role: "user", content: "Tell me about operating systems." }];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -329,6 +332,19 @@ try {
     console.log(`  js sandbox (${sandbox.isolation}): cold start ${f(sandbox.coldStartMs, 1)} ms; warm call ${f(sandbox.warmWorkerMs, 2)} ms in a worker vs ${f(sandbox.warmInlineMs, 2)} ms inline (worker overhead ${f(sandbox.workerOverheadMs, 2)} ms)`);
     console.log(`  calculator through window.aios as a process: ${f(viaKernel.callMs, 2)} ms per call vs ${f(access.bareMs)} ms bare; a no-op system call (proc.self) ${f(viaKernel.syscallMs, 2)} ms`);
     console.log(`  tool loop: the kernel's own time per step ${f(viaKernel.stepMs, 1)} ms (model and tool excluded; ${viaKernel.toolTurns}/${viaKernel.turns} turns called the tool); a turn without tools ${f(viaKernel.plainTurnMs, 1)} ms`);
+  }
+  if (ONLY.has("devices")) {
+    console.log("\nDevices: OCR of a 640x480 camera frame with two printed lines (tesseract.js, eng best_int, in the tab)");
+    const r = await benchOcr(base);
+    results.devices = r;
+    console.log(`  model load ${r.modelLoadMs.toFixed(0)} ms (cold call ${r.coldMs.toFixed(0)} ms − warm); a warm frame ${r.warmMs.toFixed(0)} ms in a page; camera.read through window.aios ${r.cameraReadMs.toFixed(0)} ms (getUserMedia + frame + OCR + kernel; ratio to OCR alone ${(r.cameraReadMs / r.warmMs).toFixed(2)})`);
+    console.log(`  read ${JSON.stringify(r.text)} at confidence ${r.confidence}; camera tracks live after the calls: ${r.liveTracksAfter}`);
+  }
+  if (ONLY.has("intents")) {
+    console.log("\nIntents: the embedded model's routing on held-out paraphrases (tools/heldout_intents.json), through the kernel, greedy, every tool offered");
+    const r = await benchIntents(browser, base);
+    results.intents = r;
+    printIntents(r);
   }
   const leaked = proxyOf(browser)!.attempts;
   if (leaked.length) throw new Error(`requests tried to leave the machine: ${leaked.join(", ")}`);
