@@ -56,6 +56,13 @@ const lab = {
     })();
     return (await baseline).generate(messages, maxTokens);
   },
+  /** OCR of one image in this page (src/client/devices/ocr.ts, loaded on first use). */
+  async ocr(image: ImageBitmap | Blob, signal?: AbortSignal) {
+    return (await import("../client/devices/ocr.ts")).recognizeText(image, signal);
+  },
+  async ocrAssets() {
+    return (await import("../client/devices/ocr.ts")).ocrAssets();
+  },
   bootOS(device?: "webgpu" | "wasm") {
     const worker = new Worker(new URL("../../workers/kernel.worker.ts", import.meta.url), { type: "module", name: "aios-kernel" });
     window.aios = createAios(worker, { device });

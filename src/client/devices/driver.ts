@@ -18,6 +18,12 @@ export interface DevicePrompts {
   pickFile(request: { app: string; signal: AbortSignal }): Promise<File | null>;
   /** Offer the user `file` from `app` to save; the name they saved it as, or null when they cancel. */
   saveFile(request: { app: string; path: string; name: string; type: string; data: ArrayBuffer; signal: AbortSignal }): Promise<string | null>;
+  /**
+   * The browser has not decided on notifications yet: ask the user to click a button that asks the
+   * browser (Chromium may ignore a permission request made without a user gesture). Resolves with
+   * the browser's answer once clicked, or "default" when the user dismissed it.
+   */
+  allowNotifications(request: { app: string; signal: AbortSignal }): Promise<NotificationPermission>;
 }
 
 export { deviceError } from "../../kernel/devices.ts";

@@ -11,5 +11,5 @@ export type { DeviceDriver, DevicePrompts } from "./driver.ts";
 export { liveCameraTracks } from "./camera.ts";
 
 export function tabDrivers(prompts: () => DevicePrompts | null): DeviceDriver[] {
-  return [geolocationDriver, cameraSnapshotDriver, cameraReadDriver, clipboardReadDriver, clipboardWriteDriver, notifyDriver, speakDriver, ...filesIoDrivers(prompts)];
+  return [geolocationDriver, cameraSnapshotDriver, cameraReadDriver, clipboardReadDriver, clipboardWriteDriver, notifyDriver(prompts), speakDriver, ...filesIoDrivers(prompts)];
 }

@@ -1,19 +1,23 @@
 /**
- * `notify`: a system notification. Where the browser has not decided yet, the permission is asked
- * (Chromium may want a user gesture: the user then allows it from the site settings or the shell's
- * Permissions window); where it is denied, EPERM says where to change it.
+ * `notify`: a system notification. Where the browser has not decided yet, the shell asks the user
+ * to click a button that asks the browser (its permission request wants a user gesture); without
+ * a shell, the request is made directly. Where it is denied, EPERM says where to change it.
  */
-import { deviceError, type DeviceDriver } from "./driver.ts";
+import { deviceError, type DeviceDriver, type DevicePrompts } from "./driver.ts";
 
 let counter = 0;
 
-export const notifyDriver: DeviceDriver = {
+export const notifyDriver = (prompts: () => DevicePrompts | null): DeviceDriver => ({
   name: "notify",
   available: () => typeof Notification !== "undefined",
-  async run(args) {
-    const { title, body } = args as { title?: unknown; body?: unknown };
+  async run(args, signal) {
+    const { title, body, app } = args as { title?: unknown; body?: unknown; app?: unknown };
     if (typeof title !== "string") throw deviceError("EINVAL", "title: must be a string");
-    if (Notification.permission === "default") await Notification.requestPermission().catch(() => "default");
+    if (Notification.permission === "default") {
+      const ui = prompts();
+      if (ui) await ui.allowNotifications({ app: String(app ?? "an app"), signal });
+      else await Notification.requestPermission().catch(() => "default");
+    }
     if (Notification.permission !== "granted") {
       throw deviceError("EPERM", `the browser ${Notification.permission === "denied" ? "blocks" : "has not allowed"} notifications for this site (allow them in the site settings)`);
     }
@@ -27,4 +31,4 @@ export const notifyDriver: DeviceDriver = {
     });
     return {};
   },
-};
+});

@@ -172,7 +172,7 @@ export function deviceTools(hosts: DeviceHosts, now: () => Date = () => new Date
     describe: (args) => `show a notification: ${JSON.stringify(cut(args.title, 120))}`,
     timeoutMs: 30_000,
     async run(args, ctx) {
-      await hosts.call("notify", { title: args.title, body: args.body ?? "" }, ctx.signal, "no open AIOS tab can show notifications");
+      await hosts.call("notify", { app: ctx.app, title: args.title, body: args.body ?? "" }, ctx.signal, "no open AIOS tab can show notifications");
       return { shown: true };
     },
   });
