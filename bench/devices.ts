@@ -30,7 +30,7 @@ async function guarded(browser: Browser, url: string): Promise<{ page: Page; clo
 export async function benchOcr(base: string, frames = 5) {
   const dir = await mkdtemp(join(tmpdir(), "aios-bench-camera-"));
   const painter = await launch();
-  const file = await makeFakeCameraFile(painter, ["OPEN 9 TO 5", "Room 214"], join(dir, "camera.mjpeg")).finally(() => painter.close());
+  const file = await makeFakeCameraFile(painter, ["OPEN 9 TO 5 DAILY", "Room 214"], join(dir, "camera.mjpeg")).finally(() => painter.close());
   const browser = await launchWithArgs(fakeCameraArgs(file));
   try {
     const lab = await guarded(browser, `${base}lab.html`);

@@ -13,10 +13,11 @@ import { launch, launchWithArgs } from "./chromium.ts";
 import { fakeCameraArgs, makeFakeCameraFile } from "./fake-camera.ts";
 import { openApp, shoot } from "./harness.ts";
 
-const LINES = ["OPEN 9 TO 5", "Room 214"];
+const LINES = ["OPEN 9 TO 5 DAILY", "Room 214"];
 const DEVICE_CAPS = ["geolocation", "camera", "clipboard:read", "clipboard:write", "notify", "speak", "files:io"];
-/** Letters and digits only: tesseract may close up a narrow space of a 48 px sans-serif line ("OPEN9TO5"). */
-const normal = (s: string) => s.toUpperCase().replace(/\s+/g, "");
+// Tesseract closes up the spaces of a short line of one-letter words ("OPEN 9 TO 5" → "OPEN9TO5");
+// a longer line keeps them.
+const normal = (s: string) => s.toUpperCase().replace(/\s+/g, " ").trim();
 
 let browser: Browser;
 let dir: string;

