@@ -27,7 +27,9 @@ DEFAULT_SYSTEM = "You are AIOS, a helpful assistant inside a browser operating s
 NO_TOOL = "I have no tool for that here."
 
 ALL_TOOLS = ["calculator", "units", "clock", "files.write", "files.search", "files.read", "files.list",
-             "js", "web.read", "fetch", "geolocation"]
+             "js", "web.read", "fetch", "geolocation", "camera.snapshot", "camera.read", "clipboard.read",
+             "clipboard.write", "notify", "speak", "files.import", "files.export"]
+CANT_A = "I can't do that with the built-in model; a larger model can \u2014 see the model picker."
 
 # "\n\nTools: a, b, c" after the system prompt, only when `tools` is given and non-empty.
 _TOOLS_LINE = (
@@ -424,12 +426,16 @@ def calc_sample(r, err=None):
             "How much is {e}?", "how much is {e}", "{e}", "{e} = ?", "{e}=?", "Solve {e}", "What does {e} equal?",
             "Can you calculate {e}?", "Please calculate {e}.", "Evaluate {e}", "What is the result of {e}?",
             "Quick, what's {e}?", "Use the calculator for {e}", "I need to know {e}",
+            "Work out {e}", "work out {e} for me", "Tell me {e}", "What's the answer to {e}?", "Give me the result of {e}",
+            "Figure out {e}", "Do the math: {e}", "I need the answer to {e}", "Help me compute {e}", "{e} equals what?",
+            "What would {e} be?", "Find {e}",
         ]).replace("{e}", expr)
     elif style < 0.65:
         expr = sym_expr_spaced
         user = r.choice([
             "What is {e}?", "Calculate {e}", "calculate {e}", "How much is {e}?", "{e}", "Compute {e}",
-            "what is {e}", "Can you work out {e}?", "Solve {e}", "{e} = ?",
+            "what is {e}", "Can you work out {e}?", "Solve {e}", "{e} = ?", "Work out {e}", "Tell me {e}",
+            "What's the answer to {e}?", "Figure out {e} for me",
         ]).replace("{e}", expr)
     else:
         expr = sym_expr_compact
@@ -437,24 +443,28 @@ def calc_sample(r, err=None):
             tmpl = r.choice([
                 "What is {a} plus {b}?", "what is {a} plus {b}", "Add {a} and {b}", "add {a} and {b}",
                 "What is the sum of {a} and {b}?", "How much is {a} plus {b}?", "What do you get if you add {a} and {b}?",
-                "{a} plus {b}", "What is {a} added to {b}?",
+                "{a} plus {b}", "What is {a} added to {b}?", "What's {a} plus {b}?", "Sum {a} and {b}",
+                "Tell me {a} plus {b}", "Work out {a} plus {b}", "Add up {a} and {b}",
             ])
         elif op == "-":
             tmpl = r.choice([
                 "What is {a} minus {b}?", "what is {a} minus {b}", "Subtract {b} from {a}", "subtract {b} from {a}",
                 "How much is {a} minus {b}?", "{a} minus {b}", "Take {b} away from {a}",
-                "What is the difference between {a} and {b}?",
+                "What is the difference between {a} and {b}?", "What's {a} minus {b}?", "Tell me {a} minus {b}",
+                "Work out {a} minus {b}", "How much is left if I take {b} from {a}?",
             ])
         elif op == "*":
             tmpl = r.choice([
                 "What is {a} times {b}?", "what is {a} times {b}", "Multiply {a} by {b}", "multiply {a} and {b}",
                 "What is {a} multiplied by {b}?", "How much is {a} times {b}?", "{a} times {b}",
                 "What is the product of {a} and {b}?", "Can you multiply {a} by {b}?", "What do you get if you multiply {a} and {b}?",
+                "What's {a} times {b}?", "Tell me {a} times {b}", "Work out {a} times {b}", "{a} multiplied by {b}",
             ])
         else:
             tmpl = r.choice([
                 "What is {a} divided by {b}?", "what is {a} divided by {b}", "Divide {a} by {b}", "divide {a} by {b}",
                 "How much is {a} divided by {b}?", "{a} divided by {b}", "What is {a} over {b}?",
+                "What's {a} divided by {b}?", "Tell me {a} divided by {b}", "Split {a} by {b}", "Work out {a} divided by {b}",
             ])
         user = tmpl.replace("{a}", str(a)).replace("{b}", str(b))
     user = vary(r, user)
@@ -599,6 +609,8 @@ def units_sample(r, err=None):
         tmpl = r.choice([
             "Convert {v} {f} to {t}", "convert {v} {f} to {t}", "What is {v} {f} in {t}?", "{v} {f} in {t}",
             "{v} {f} to {t}", "How much is {v} {f} in {t}?", "What's {v} {f} in {t}?", "{v} {f} is how many {t}?",
+            "Turn {v} {f} into {t}", "Express {v} {f} in {t}", "I need {v} {f} in {t}", "Change {v} {f} into {t}",
+            "Give me {v} {f} in {t}", "Tell me {v} {f} in {t}",
         ])
     else:
         tmpl = r.choice([
@@ -606,6 +618,9 @@ def units_sample(r, err=None):
             "convert {v} {f} into {t}", "{v} {f} in {t}", "What is {v} {f} in {t}?", "{v} {f} to {t}",
             "How much is {v} {f} in {t}?", "change {v} {f} to {t}", "{v} {f} is how many {t}?", "What's {v} {f} in {t}?",
             "Convert {v} {f} into {t}.", "how many {t} is {v} {f}",
+            "Turn {v} {f} into {t}", "Express {v} {f} in {t}", "I need {v} {f} in {t}", "{v} {f} equals how many {t}?",
+            "What's {v} {f} when converted to {t}?", "Change {v} {f} into {t}", "Give me {v} {f} in {t}",
+            "Tell me {v} {f} in {t}", "How many {t} do {v} {f} make?", "What does {v} {f} come to in {t}?",
         ])
     user = vary_t(r, tmpl, v=vs, f=fw, t=tw)
     args = {"value": v, "from": fu, "to": tu}
@@ -658,11 +673,17 @@ CLOCK_Q = [
     "What is today's date?", "Current time please.", "Do you know what time it is?", "What time is it now?",
     "Can you tell me the time?", "What is the time right now?", "what day is it", "Show me the clock.",
     "What's today's date?", "Give me the current date and time.", "time?", "What day of the week is it?",
+    "What's the current time?", "Got the time?", "Which date is it?", "Tell me today's date.", "What hour is it?",
+    "Check the clock.", "Tell me the date.", "What's the time now?", "Is it morning or evening right now?",
+    "Give me the time.", "What is the current date?", "I need the time.", "Which day is today?",
 ]
 CLOCK_ZONE_Q = [
     "What time is it in {z}?", "what time is it in {z}", "What's the time in {z}?", "Current time in {z}?",
     "What is the date in {z}?", "time in {z}", "What day is it in {z}?", "Tell me the time in {z}.",
     "What time is it now in {z}?", "Do you know the time in {z}?", "What's the date in {z} right now?",
+    "What's the local time in {z}?", "What time do they have in {z}?", "Give me the time in {z}.",
+    "Current date in {z}?", "Tell me the current time in {z}.", "Check the time in {z}.", "What hour is it in {z}?",
+    "{z} time now?", "What's the clock in {z} saying?", "I need the time in {z}.",
 ]
 CLOCK_ERRORS = [("EINVAL", "timeZone: unknown time zone"), ("ENODEV", "no open tab can serve clock")]
 
@@ -816,6 +837,9 @@ WRITE_Q = [
     "Take a note that {c}", "jot down that {c}", "add a note: {c}", "Add a note that {c}", "create a note saying {c}",
     "save this note: {c}", "write down: {c}", "Put in my notes that {c}", "keep a note that {c}", "New note: {c}",
     "please write a note that {c}", "Can you save a note that {c}", "write down that {c}", "Save a note: {c}",
+    "Write down {c}", "Store a note: {c}", "Record a note that {c}", "Add to my notes: {c}", "Create a note: {c}",
+    "Note down that {c}", "Can you note that {c}", "Make a quick note: {c}", "Please note: {c}", "File a note: {c}",
+    "I want a note that says {c}", "Write a memo: {c}", "Save this as a note: {c}",
 ]
 FILES_ERRORS_W = [("EIO", "storage failed"), ("EPERM", "the user denied files:write for files.write"), ("EINVAL", "path: must be a file path")]
 
@@ -860,6 +884,9 @@ SEARCH_Q = [
     "search my notes for {q}", "Do I have a note about {q}?", "look for {q} in my files", "Look for {q} in my notes",
     "where did I write about {q}?", "find {q} in my notes", "Find notes about {q}", "search notes for {q}",
     "Which note mentions {q}?", "find the note with {q}", "did I save anything about {q}?", "search my files: {q}",
+    "Look up {q} in my notes", "Find anything about {q}", "Any notes about {q}?", "Which file talks about {q}?",
+    "Search for {q}", "Is there a note on {q}?", "Check my notes for {q}", "Go through my files for {q}",
+    "Have I written anything about {q}?", "Locate my note about {q}", "Dig up my notes on {q}",
 ]
 FILES_ERRORS_R = [("EIO", "storage failed"), ("EPERM", "the user denied files:read for {t}")]
 
@@ -903,6 +930,8 @@ READ_Q = [
     "read my note {p}", "Read my note {p}", "open {p}", "Open {p}", "what does {p} say?", "What does {p} say?",
     "show me {p}", "Show me {p}", "read {p}", "Read {p}", "What is in {p}?", "what's in {p}", "cat {p}",
     "display the file {p}", "Open the file {p}", "read the file {p} for me", "Can you read {p}?",
+    "Print {p}", "Show the contents of {p}", "Let me see {p}", "What's written in {p}?", "Load {p}",
+    "Give me the content of {p}", "Display {p}", "What did I write in {p}?", "Pull up {p}", "View {p}",
 ]
 
 
@@ -920,10 +949,14 @@ def fread_sample(r, err=None):
 
 
 LIST_Q_ALL = ["list my files", "List my files", "What files do I have?", "what files do I have", "show my files",
-              "Show me my files.", "list all my files", "Which files are there?", "ls", "What's in my files?"]
+              "Show me my files.", "list all my files", "Which files are there?", "ls", "What's in my files?",
+              "Show all files", "What have I saved?", "List everything in my files.", "What files are saved?",
+              "Give me a list of my files.", "Display my files.", "Which files do I have?", "What's stored in my files?"]
 LIST_Q_NOTES = ["what notes do I have", "What notes do I have?", "list my notes", "List my notes.", "Show my notes",
-                "Which notes do I have?", "show me all my notes"]
-LIST_Q_DIR = ["list the files in {d}", "What is in {d}?", "show the files in {d}", "List {d}", "what files are in {d}"]
+                "Which notes do I have?", "show me all my notes", "List all my notes.", "Give me a list of my notes.",
+                "Which notes have I saved?", "Display my notes.", "What notes are there?"]
+LIST_Q_DIR = ["list the files in {d}", "What is in {d}?", "show the files in {d}", "List {d}", "what files are in {d}",
+              "Show me the folder {d}", "Which files are in {d}?", "ls {d}", "List the folder {d}", "What's inside {d}?"]
 
 
 def flist_sample(r, err=None):
@@ -1073,6 +1106,9 @@ JS_Q = [
     "Execute: {c}", "run {c}", "Run {c}", "evaluate this JavaScript: {c}", "Evaluate in JS: {c}", "js: {c}",
     "Run this code: {c}", "run the code {c}", "What does {c} return in JS?", "what does this JS print: {c}",
     "Execute this JavaScript: {c}", "Can you run {c} in JavaScript?", "node: {c}",
+    "Run in JS: {c}", "Evaluate {c}", "What is the output of {c}?", "Try this code: {c}", "Execute the JavaScript {c}",
+    "Run the following: {c}", "Evaluate the JS expression {c}", "What do I get from {c} in JavaScript?",
+    "Please execute {c}", "JavaScript: {c}", "Run this snippet: {c}", "Test this JS: {c}",
 ]
 
 
@@ -1115,12 +1151,19 @@ SLUG_WORDS = ["news", "guide", "intro", "about", "hello", "status", "blog", "sto
               "update", "review", "weather", "travel", "menu", "events", "team", "pricing", "docs", "release", "tips"]
 
 
+def rand_port(r):
+    """Half the time a common dev port, else any 2- to 5-digit port (the model copies digit by digit)."""
+    if r.random() < 0.5:
+        return r.choice(PORTS)
+    return r.choice([r.randint(10, 99), r.randint(100, 999), r.randint(1000, 9999), r.randint(10000, 65535), r.randint(80, 65535)])
+
+
 def rand_host(r):
     k = r.random()
     if k < 0.3:
-        return f"127.0.0.1:{r.choice(PORTS) if r.random() < 0.8 else r.randint(1024, 9999)}"
+        return f"127.0.0.1:{rand_port(r)}"
     if k < 0.5:
-        return f"localhost:{r.choice(PORTS) if r.random() < 0.8 else r.randint(1024, 9999)}"
+        return f"localhost:{rand_port(r)}"
     return r.choice(["example.com", "www.example.org", "example.net", "en.wikipedia.org", "news.example.com",
                      f"{r.choice(WORDS)}.com", f"blog.{r.choice(WORDS)}.dev", f"docs.{r.choice(WORDS)}.io",
                      f"www.{r.choice(WORDS)}{r.choice(['', 'news', 'hub'])}.org", "www.bbc.com", "github.com"])
@@ -1183,11 +1226,17 @@ WEB_Q = [
     "Summarize {u}", "Read {u}", "open {u} and tell me what it says", "What is on {u}?", "Summarize this page: {u}",
     "give me the gist of {u}", "read the article at {u}", "What's on the page {u}?", "tl;dr {u}", "Read {u} for me",
     "what is {u} about?", "Can you read {u}?",
+    "Open {u} and summarize it", "Tell me what {u} is about", "What's the content of {u}?", "Check out {u}",
+    "Look at {u}", "Browse {u}", "Read the web page {u}", "Go to {u} and tell me what it says", "Skim {u}",
+    "Give me a summary of {u}", "What does the page at {u} say?", "Visit {u}",
 ]
 FETCH_Q = ["fetch {u}", "Fetch {u}", "GET {u}", "get {u}", "make a GET request to {u}", "call the API at {u}",
-           "request {u}", "curl {u}", "Send a GET request to {u}", "Fetch the URL {u}", "do a GET on {u}", "ping {u}"]
+           "request {u}", "curl {u}", "Send a GET request to {u}", "Fetch the URL {u}", "do a GET on {u}", "ping {u}",
+           "Hit {u}", "Query {u}", "Send a request to {u}", "What does the API at {u} return?", "Make an HTTP request to {u}",
+           "Check the endpoint {u}", "Call {u}", "Request the URL {u}", "HTTP GET {u}", "Fetch the data at {u}"]
 POST_Q = ["post {b} to {u}", "POST {b} to {u}", "send {b} to {u} with POST", "Make a POST request to {u} with body {b}",
-          "post \"{b}\" to {u}", "Send a POST to {u} with {b}"]
+          "post \"{b}\" to {u}", "Send a POST to {u} with {b}", "Submit {b} to {u}", "POST to {u} with body {b}",
+          "Send {b} to {u} as a POST request"]
 FETCH_BODIES = [
     ("application/json", '{"ok":true}'), ("application/json", '{"status":"up"}'), ("application/json", '{"count":3}'),
     ("application/json", "[1,2,3]"), ("text/plain", "pong"), ("text/plain", "OK"), ("text/plain", "hello world"),
@@ -1256,9 +1305,13 @@ GEO_Q = [
     "Can you tell me where I am?", "Get my coordinates.", "What are my coordinates?", "Show my location",
     "Locate me.", "Where are we?", "What is my latitude and longitude?", "Where is this device?",
     "what's my position", "Tell me my location.", "Which place am I at?",
+    "Where's this device located?", "Get my GPS position.", "Pinpoint my location.", "What are my GPS coordinates?",
+    "Where in the world am I?", "Give me my current position.", "Look up where I am.", "Share my location.",
+    "What's my latitude?", "Show me where I am on the map.",
 ]
 GEO_ERRORS = [("EPERM", "the user denied geolocation"), ("ENODEV", "no open tab can serve geolocation"),
-              ("ETIMEDOUT", "geolocation ran over 10000 ms")]
+              ("ETIMEDOUT", "geolocation ran over 10000 ms"), ("EPERM", "the user denied geolocation for geolocation"),
+              ("ETIMEDOUT", "geolocation ran over 30000 ms")]
 
 
 def rand_coord(r, lim):
@@ -1273,8 +1326,360 @@ def rand_coord(r, lim):
 def geo_sample(r, err=None):
     lat, lon = rand_coord(r, 89), rand_coord(r, 179)
     q = vary(r, r.choice(GEO_Q), allow_lower=False)
-    return exchange(q, "geolocation", {}, {"latitude": lat, "longitude": lon},
+    return exchange(q, "geolocation", {}, {"latitude": lat, "longitude": lon, "accuracy": r.choice([1000, 1000, 1000, r.randint(5, 5000)])},
                     f"You are at latitude {js_num(lat)}, longitude {js_num(lon)}.", err and r.choice(GEO_ERRORS))
+
+
+# ----------------------------------------------------------------------------
+# devices in a tab: camera, clipboard, notifications, speech, file pickers
+# ----------------------------------------------------------------------------
+def dev_errors(r, tool, cap, extra=()):
+    return r.choice([("EPERM", f"the user denied {cap} for {tool}"), ("EPERM", f"the user denied {cap} for {tool}"),
+                     ("ENODEV", f"no open tab can serve {tool}"), ("ETIMEDOUT", f"{tool} ran over 30000 ms")] + list(extra))
+
+
+IMPERATIVE = set("""add subtract multiply divide sum calculate compute solve evaluate work figure tell give find convert turn express
+change show list read open display print load view pull run execute try test fetch get send make call request query hit check
+write save note take jot record store create keep put copy place remind notify ping alert speak say pronounce export download
+import upload summarize browse visit look search locate dig go skim scan snap capture photograph use grab shoot click""".split())
+
+
+def politely(r, q):
+    """Indirect / polite forms of a request (the copied slots keep their case)."""
+    k = r.random()
+    if k < 0.75:
+        return q
+    low = q[:1].lower() + q[1:]
+    if k < 0.85 and low.split(" ", 1)[0].rstrip(":,") in IMPERATIVE:
+        return r.choice(["Could you ", "Can you ", "Please ", "I need you to ", "Would you ", "Hey AIOS, ", "hey aios, ",
+                         "AIOS, ", "Hi, ", "Quick: "]) + low
+    return r.choice(["Hey AIOS, ", "hey aios, ", "AIOS, ", "OK, ", "Hi! "]) + low
+
+
+CAMERA_SIZES = [(640, 480), (640, 480), (1280, 720), (1920, 1080), (480, 640), (720, 1280), (1024, 768)]
+SNAP_Q = [
+    "Take a photo.", "take a photo", "Take a picture.", "take a picture", "Snap a picture.", "snap a photo",
+    "Capture an image with the camera.", "Photograph this.", "Take a photo with the camera.", "Can you take a picture?",
+    "Take a snapshot.", "Use the camera to take a photo.", "Shoot a photo.", "Grab a picture with the webcam.",
+    "Click a photo.", "Take a selfie.", "Capture a photo.", "Take a pic.", "Please take a photo of this.",
+    "Snap a shot with the camera.", "Get a picture from the camera.", "Take a camera shot.", "Camera: take a photo",
+]
+
+
+def snap_sample(r, err=None):
+    dt = rand_dt(r) + datetime.timedelta(seconds=r.randint(0, 59))
+    path = "camera/photo-" + dt.strftime("%Y%m%d-%H%M%S") + ".jpg"
+    w, h = r.choice(CAMERA_SIZES)
+    res = {"path": path, "width": w, "height": h, "bytes": r.randint(15000, 450000)}
+    e = err and dev_errors(r, "camera.snapshot", "camera", [("ENODEV", "no camera is available in any open tab")] * 2)
+    return exchange(vary(r, r.choice(SNAP_Q), please=False), "camera.snapshot", {}, res,
+                    f"I took a photo and saved it as {path}.", e)
+
+
+OCR_LINES = [
+    "EXIT", "PLEASE KNOCK", "NO PARKING", "OPEN 9 TO 5", "Open {h} to {h2}", "Room {n3}", "Meeting at {h} pm", "Milk 2 L",
+    "Bread", "Eggs x{n1}", "SALE {n2}% OFF", "Coffee {p} EUR", "Call {phone}", "Platform {n1}", "Gate B{n2}", "Wet floor",
+    "Do not enter", "Back in {n2} minutes", "Fresh bread daily", "PUSH", "PULL", "Welcome", "Closed on {day}s",
+    "Dr. {name} - Room {n3}", "Best before {dd}/{mo}/{yyyy}", "Total: {p}", "WiFi: {secret}{n2}", "Lost cat: {cat}",
+    "Floor {n1}", "Keep calm and carry on", "Bus {n2} to {place}", "Ticket {d4}", "Hello world", "{name}'s desk",
+    "Pick up kids at {h}:{mm}", "STOP", "Quiet please", "Tel. {phone}", "Price {p}", "Apples {p} per kg",
+    "Return by {month} {d}", "{item}", "{item} - {p}", "Staff only", "Mind the gap", "Rent is due on the {d}th",
+    "Main Street {n2}", "Order #{d4}", "Password: {secret}{n2}", "Out of order", "Happy birthday {name}!",
+    "Do not disturb", "Please wait here", "Speed limit {n2}", "Exit {n1}", "Today's special: {item}",
+    "Call me back, {name}", "Buy {item}", "Lab {n1}0{n1}", "Checkout {n1}", "Parking {h} am - {h2} pm",
+]
+
+
+def ocr_line(r):
+    t = r.choice(OCR_LINES)
+    return t.format(h=r.randint(1, 12), h2=r.randint(1, 12), n1=r.randint(1, 9), n2=r.randint(10, 99), n3=r.randint(100, 999),
+                    d4=r.randint(1000, 9999), p=r.choice([f"{r.randint(1, 99)}.{r.randint(0, 99):02d}", f"${r.randint(1, 99)}", f"{r.randint(1, 9)},{r.randint(0, 9)}0"]),
+                    phone=r.choice([f"{r.randint(100, 999)} {r.randint(100, 999)} {r.randint(1000, 9999)}", f"0{r.randint(100, 999)}-{r.randint(100000, 999999)}", f"+{r.randint(1, 49)} {r.randint(10, 99)} {r.randint(1000000, 9999999)}"]),
+                    day=r.choice(DAYS), name=r.choice(NAMES), dd=f"{r.randint(1, 28):02d}", mo=f"{r.randint(1, 12):02d}",
+                    yyyy=r.randint(2024, 2030), secret=r.choice(SECRET_WORDS), cat=r.choice(CAT_NAMES), place=r.choice(CITIES),
+                    month=r.choice(MONTHS), d=r.randint(1, 28), item=r.choice(ITEMS).capitalize(), mm=f"{r.randint(0, 59):02d}")
+
+
+def ocr_text(r):
+    k = r.random()
+    if k < 0.12:
+        lines = [rand_sentence(r, 2, 7)]
+    else:
+        lines = [ocr_line(r) for _ in range(r.choices([1, 2, 3], [0.55, 0.3, 0.15])[0])]
+    return lines
+
+
+READ_CAM_Q = [
+    "What does this say?", "what does this say", "Read this sign.", "read this sign", "What's written here?",
+    "Read the text in front of the camera.", "Can you read this label?", "What does the paper say?",
+    "What does the sign say?", "Read this for me.", "What's on this label?", "Read what I'm holding up.",
+    "What text do you see?", "Scan this text.", "Can you read this note?", "What is written on this?",
+    "Read the words in front of you.", "Use the camera to read this.", "What does this label say?",
+    "Read the sign in front of me.", "OCR this.", "Read this page with the camera.", "What's written on the board?",
+]
+
+
+def camread_sample(r, err=None):
+    if r.random() < 0.1:
+        res = {"text": "", "confidence": 0}
+        ans = "I could not read any text in front of the camera."
+    else:
+        lines = ocr_text(r)
+        res = {"text": "\n".join(lines), "confidence": round(r.uniform(0.45, 0.99), 2)}
+        ans = f'The camera sees this text: "{" ".join(lines)}".'
+    e = err and dev_errors(r, "camera.read", "camera", [("ENODEV", "no camera is available in any open tab")] * 2)
+    return exchange(vary(r, r.choice(READ_CAM_Q), please=False), "camera.read", {}, res, ans, e)
+
+
+def clip_text(r):
+    k = r.random()
+    if k < 0.3:
+        return note_content(rand_note(r)) if r.random() < 0.5 else rand_note(r)
+    if k < 0.5:
+        return rand_sentence(r, 1, 8)
+    if k < 0.6:
+        return f"{r.choice(NAMES).lower()}{r.choice(['', '.', '_'])}{r.choice(WORDS)}@{r.choice(['example.com', 'mail.com', 'aios.dev'])}"
+    if k < 0.7:
+        return rand_url(r)
+    if k < 0.8:
+        return r.choice([str(r.randint(0, 99999)), f"{r.randint(100, 999)} {r.randint(100, 999)} {r.randint(1000, 9999)}",
+                         f"{r.randint(1, 999)}.{r.randint(0, 99)}", f"{r.choice(SECRET_WORDS)}{r.randint(10, 99)}"])
+    if k < 0.88:
+        return js_case(r)[0]
+    return ocr_line(r)
+
+
+CLIP_READ_Q = [
+    "Paste.", "paste", "What's on my clipboard?", "what is on my clipboard", "What did I copy?", "Read my clipboard.",
+    "Show me my clipboard.", "What's in the clipboard?", "Paste what I copied.", "Tell me what I copied.",
+    "Read the clipboard.", "Check my clipboard.", "What text is on the clipboard?", "Paste my clipboard here.",
+    "What do I have copied?", "Show the clipboard contents.", "Can you paste it?", "What did I just copy?",
+]
+
+
+def clipread_sample(r, err=None):
+    if r.random() < 0.1:
+        x, ans = "", "Your clipboard is empty."
+    else:
+        x = clip_text(r)
+        ans = f'Your clipboard says: "{x}"'
+    e = err and dev_errors(r, "clipboard.read", "clipboard:read")
+    return exchange(vary(r, r.choice(CLIP_READ_Q), please=False), "clipboard.read", {}, {"text": x}, ans, e)
+
+
+CLIP_WRITE_Q = [
+    "copy {x} to my clipboard", "Copy {x} to my clipboard.", "Copy {x} to the clipboard", "put {x} on the clipboard",
+    "Put {x} on my clipboard.", "copy this: {x}", "Copy this: {x}", "copy the text {x}", "Copy the text {x}",
+    "Copy \"{x}\" to my clipboard", "Put \"{x}\" on the clipboard.", "Copy to clipboard: {x}", "clipboard: {x}",
+    "Place {x} on the clipboard", "Copy \"{x}\"", "Can you copy {x} to the clipboard?", "Save {x} to my clipboard",
+    "Add {x} to the clipboard", "copy {x}", "Copy this text to the clipboard: {x}",
+]
+
+
+def clipwrite_sample(r, err=None):
+    x = clip_text(r).replace('"', "")
+    x = x.strip() or "hello"
+    user = vary_t(r, r.choice(CLIP_WRITE_Q)).replace("{x}", x)
+    e = err and dev_errors(r, "clipboard.write", "clipboard:write")
+    return exchange(user, "clipboard.write", {"text": x}, {"written": len(x.encode("utf-16-le")) // 2},
+                    f'I copied "{x}" to the clipboard.', e)
+
+
+NOTIFY_ACTIONS = [
+    "call {person}", "buy {item}", "water the plants", "take my pills", "feed the cat", "pick up {item} from {place}",
+    "pay the {bill} bill", "send the report to {name}", "check the oven", "stretch", "drink some water",
+    "leave for {place}", "book a table for {n1}", "return the {thing} to {name}", "walk the dog", "call {name} back",
+    "stand up", "take a break", "start the meeting with {name}", "charge my {thing}", "bring the {thing}",
+    "text {name}", "lock the door", "turn off the oven", "go to {place} at {h}", "email {name} about the {topic}",
+    "finish the {topic} slides", "clean the {room}",
+]
+NOTIFY_FACTS = [
+    "the tea is ready", "the laundry is done", "the meeting starts in {n2} minutes", "{name} is here", "the pizza is ready",
+    "the oven is hot", "it is time to go", "the download finished", "the bus leaves at {h}:{mm}", "the build passed",
+    "{name}'s birthday is today", "the timer is done", "dinner is ready", "the {topic} starts at {h} pm",
+    "the parcel has arrived", "it is {h} o'clock", "the rice is cooked", "the train is late", "the backup is complete",
+]
+
+
+def notify_phrase(r, kind):
+    t = r.choice(NOTIFY_ACTIONS if kind == "act" else NOTIFY_FACTS)
+    return t.format(person=r.choice(PEOPLE + NAMES), item=r.choice(ITEMS), place=r.choice(PLACES), bill=r.choice(BILLS),
+                    name=r.choice(NAMES), n1=r.randint(2, 9), n2=r.randint(2, 59), thing=r.choice(THINGS), h=r.randint(1, 12),
+                    mm=r.choice(["00", "15", "30", "45"]), topic=r.choice(TOPIC_WORDS), room=r.choice(ROOMS))
+
+
+NOTIFY_ACT_Q = ["remind me to {x}", "Remind me to {x}.", "Please remind me to {x}", "set a reminder to {x}",
+                "Set a reminder to {x}.", "Send me a reminder to {x}", "Don't let me forget to {x}", "remind me to {x}!"]
+NOTIFY_FACT_Q = ["notify me that {x}", "Notify me that {x}.", "send me a notification saying {x}",
+                 "Send me a notification saying {x}", "Send a notification: {x}", "ping me with {x}", "Ping me with {x}",
+                 "alert me: {x}", "Alert me: {x}", "Show a notification that says {x}", "Pop up a notification: {x}",
+                 "notification: {x}", "Give me a notification that {x}", "Let me know with a notification that {x}"]
+
+
+def notify_sample(r, err=None):
+    if r.random() < 0.45:
+        x = notify_phrase(r, "act")
+        user = vary_t(r, r.choice(NOTIFY_ACT_Q)).replace("{x}", x)
+    else:
+        x = notify_phrase(r, "fact") if r.random() < 0.75 else rand_note(r)
+        user = vary_t(r, r.choice(NOTIFY_FACT_Q)).replace("{x}", x)
+    e = err and dev_errors(r, "notify", "notify")
+    return exchange(user, "notify", {"title": x}, {"shown": True}, f"I sent you a notification: {x}.", e)
+
+
+VOICES = ["Google US English", "Google UK English Female", "Google UK English Male", "Samantha", "Daniel", "Karen",
+          "Microsoft David", "Microsoft Zira", "Alex", "Moira", "English (America)", "en-US-Standard-C"]
+SPEAK_Q = ["say {x} aloud", "Say {x} aloud.", "say {x} out loud", "Say {x} out loud.", "speak {x}", "Speak: {x}",
+           "read {x} aloud", "Read {x} aloud.", "Read this out loud: {x}", "read this aloud: {x}", "pronounce {x}",
+           "Pronounce {x}.", "Say \"{x}\" with your voice", "Say it aloud: {x}", "Use your voice to say {x}",
+           "Speak the words {x}", "Read aloud: {x}", "Say \"{x}\" out loud", "Out loud, say {x}", "Speak this: {x}"]
+
+
+def speak_sample(r, err=None):
+    k = r.random()
+    if k < 0.5:
+        x = rand_sentence(r, 1, 8).rstrip(".!?")
+    elif k < 0.7:
+        x = r.choice(["good morning", "hello everyone", "happy birthday", "welcome home", "thank you", "good night",
+                      "dinner is ready", "time to wake up", "hello world", "see you soon"] + NAMES)
+        if r.random() < 0.5:
+            x = x[:1].upper() + x[1:]
+    elif k < 0.85:
+        x = note_content(rand_note(r)).rstrip(".")
+    else:
+        x = r.choice([str(r.randint(0, 9999)), ocr_line(r), r.choice(CITIES), r.choice(WORDS)])
+    x = x.replace('"', "") or "hello"
+    user = vary_t(r, r.choice(SPEAK_Q)).replace("{x}", x)
+    e = err and dev_errors(r, "speak", "speak", [("ENODEV", "this browser has no voice for speech synthesis")] * 2)
+    return exchange(user, "speak", {"text": x}, {"spoken": True, "voice": r.choice(VOICES)}, f'I said it aloud: "{x}".', e)
+
+
+FILE_TYPES = [(".txt", "text/plain"), (".md", "text/markdown"), (".csv", "text/csv"), (".json", "application/json"),
+              (".png", "image/png"), (".pdf", "application/pdf"), (".jpg", "image/jpeg")]
+IMPORT_Q = [
+    "Let me give you a file.", "let me give you a file", "Import a file from my computer.", "I want to upload a document.",
+    "Open a file from my disk.", "Upload a file.", "upload a file", "I have a file for you.", "Let me pick a file to import.",
+    "Add a file from my computer to my files.", "I'd like to import a file.", "Import a document.", "Can I upload a file?",
+    "Bring in a file from my computer.", "Load a file from my disk.", "I want to send you a file.", "Import a file.",
+    "Let me upload something.", "Pick a file from my computer.", "Copy a file from my computer into my files.",
+    "I'd like to give you a document.", "Open the file picker.",
+]
+
+
+def import_sample(r, err=None):
+    ext, typ = r.choice(FILE_TYPES)
+    base = r.choice([r.choice(SLUG_WORDS), r.choice(TOPIC_WORDS).replace(" ", "-"), r.choice(WORDS),
+                     f"{r.choice(SLUG_WORDS)}-{r.randint(1, 99)}", f"{r.choice(WORDS)}_{r.choice(WORDS)}",
+                     f"IMG_{r.randint(1000, 9999)}", f"{r.choice(SLUG_WORDS)}-{r.randint(2020, 2030)}"])
+    name = base + ext
+    res = {"path": "imports/" + name, "name": name, "bytes": r.choice([r.randint(10, 999), r.randint(1000, 99999), r.randint(100000, 5000000)]), "type": typ}
+    e = err and dev_errors(r, "files.import", "files:io", [("ECANCELED", "the user cancelled the file picker")] * 3)
+    return exchange(vary(r, r.choice(IMPORT_Q), please=False), "files.import", {}, res,
+                    f"I saved the file you picked as {res['path']} ({res['bytes']} bytes).", e)
+
+
+EXPORT_Q = [
+    "save {p} to my computer", "Save {p} to my computer.", "export {p}", "Export {p}", "download {p}", "Download {p}",
+    "give me a copy of {p} on my disk", "Export {p} to my disk.", "Download the file {p}", "Save a copy of {p} on my computer",
+    "Let me download {p}", "I want {p} on my computer.", "Export the file {p}", "Save {p} to disk", "Put {p} on my disk",
+    "Can I download {p}?", "Send {p} to my downloads", "Export {p} so I can keep it",
+]
+
+
+def export_path(r):
+    k = r.random()
+    if k < 0.55:
+        return rand_path(r)
+    if k < 0.7:
+        dt = rand_dt(r) + datetime.timedelta(seconds=r.randint(0, 59))
+        return "camera/photo-" + dt.strftime("%Y%m%d-%H%M%S") + ".jpg"
+    ext = r.choice(FILE_TYPES)[0]
+    return r.choice(["reports/", "imports/", "docs/", "data/", "exports/", ""]) + r.choice(
+        [r.choice(SLUG_WORDS), f"q{r.randint(1, 4)}", r.choice(TOPIC_WORDS).replace(" ", "-"), f"{r.choice(WORDS)}-{r.randint(1, 99)}"]) + ext
+
+
+def export_sample(r, err=None):
+    p = export_path(r)
+    name = p.split("/")[-1]
+    if r.random() < 0.1:
+        stem, dot, ext = name.rpartition(".")
+        name = r.choice([f"{stem} (1).{ext}", f"{stem}-copy.{ext}", f"my-{stem}.{ext}"]) if dot else name
+    user = vary_t(r, r.choice(EXPORT_Q)).replace("{p}", p)
+    e = err and dev_errors(r, "files.export", "files:io", [("ECANCELED", "the user cancelled the file picker")] * 3 + [("ENOENT", f"{p}: no such file")])
+    return exchange(user, "files.export", {"path": p}, {"saved": True, "name": name, "bytes": r.randint(8, 90000)},
+                    f"I exported {p}; you saved it as {name}.", e)
+
+
+# ----------------------------------------------------------------------------
+# honest refusals: things the built-in model cannot do (a larger model can)
+# ----------------------------------------------------------------------------
+CANT_TOPICS = ["climate change", "the French revolution", "my summer holiday", "friendship", "dogs", "the history of Rome",
+               "space travel", "artificial intelligence", "the moon landing", "coffee", "football", "my hometown",
+               "social media", "the Roman empire", "electric cars", "a dragon", "love", "the war", "recycling", "my school"]
+CANT_Q = [
+    "Write an essay about {t}.", "write an essay on {t}", "Write a 500-word essay on {t}.", "Write a poem about {t}.",
+    "write a poem about {t}", "Write a long story about {t}.", "Compose a song about {t}.", "Write a novel about {t}.",
+    "Write a speech about {t}.", "Write a blog post about {t}.", "Draft a report on {t}.", "Write me a sonnet about {t}.",
+    "Translate '{s}' into French.", "Translate this to Spanish: {s}", "How do you say '{s}' in German?",
+    "translate {s} to Japanese", "Translate this text into Italian: {s}",
+    "Summarize this article: {s}. {s2}.", "Summarize the news for me.", "Give me a summary of the book {b}.",
+    "Summarize this long document for me.", "What's the plot of {b}? Summarize it.",
+    "Plan a trip to {c}.", "Plan my week.", "Make me a 3-day itinerary for {c}.", "Plan a holiday in {c} for me.",
+    "Write code for a {app} app.", "Build me a website.", "Write a Python script that sorts my files.",
+    "Fix the bug in my code.", "Write a program for a {app}.", "Create an app that tracks my {app}.",
+    "What medicine should I take for a headache?", "Is this mole dangerous?", "Can I sue my landlord?",
+    "Give me legal advice about my contract.", "Should I invest in bitcoin?", "Diagnose my symptoms.",
+    "How much of this drug can I take?", "Do I need a lawyer for my divorce?",
+    "Send an email to {n}.", "Email my boss that I am sick.", "Text {n} that I'm late.", "Call {p}.", "Phone {n}.",
+    "Send a message to {n}.", "Call {n} for me.",
+    "Play some music.", "Play {song}.", "Turn on the lights.", "Turn off the TV.", "Set the thermostat to 21 degrees.",
+    "Book a flight to {c}.", "Order a pizza.", "Record a video.", "Film this.", "Buy {i} online.", "Open Spotify.",
+    "Book a hotel in {c}.", "Record my voice.", "Start a video call with {n}.", "Post this on Twitter.",
+    "Order {i} for delivery.", "Lock my front door.", "Turn up the volume.",
+]
+CANT_BOOKS = ["War and Peace", "Hamlet", "Moby Dick", "Don Quixote", "The Odyssey", "Pride and Prejudice"]
+CANT_APPS = ["todo list", "weather", "budget", "habit", "recipe", "chat", "fitness", "calendar"]
+CANT_SONGS = ["my favorite song", "some jazz", "the radio", "Bohemian Rhapsody", "something relaxing", "rock music"]
+
+
+def cant_sample(r):
+    q = r.choice(CANT_Q)
+    q = q.replace("{t}", r.choice(CANT_TOPICS)).replace("{s2}", rand_sentence(r, 3, 7).rstrip(".!?")).replace(
+        "{s}", rand_sentence(r, 2, 6).rstrip(".!?")).replace("{b}", r.choice(CANT_BOOKS)).replace("{c}", r.choice(CITIES)).replace(
+        "{app}", r.choice(CANT_APPS)).replace("{n}", r.choice(NAMES)).replace("{p}", r.choice(PEOPLE)).replace(
+        "{song}", r.choice(CANT_SONGS)).replace("{i}", r.choice(ITEMS))
+    return [U(politely(r, vary(r, q))), A(CANT_A)]
+
+
+# ----------------------------------------------------------------------------
+# name keeping: "My name is X", 1-3 other exchanges, "What is my name?"
+# ----------------------------------------------------------------------------
+NAMES_MORE = NAMES + [
+    "Anna", "Ben", "Chloe", "Daniel", "Elena", "Felix", "Hana", "Ivan", "Julia", "Kenji", "Laura", "Mateo", "Nina",
+    "Oscar", "Priya", "Quinn", "Ruth", "Sofia", "Tom", "Uma", "Wei", "Xavier", "Yara", "Amir", "Bea", "Chen", "Diego",
+    "Eva", "Fatima", "Gustav", "Hiro", "Isla", "Jonas", "Kai", "Leo", "Mila", "Nora", "Pedro", "Rita", "Sven", "Theo",
+    "Ada", "Arjun", "Chiara", "Dmitri", "Elif", "Farah", "Giulia", "Hassan", "Ingrid", "Jamal", "Keiko", "Lars", "Marta",
+    "Nils", "Ola", "Pablo", "Rosa Lee", "Anna Smith", "John Park", "Mary Jones", "Ali", "Bo", "Jo", "Aiko", "Emil",
+]
+NAME_INTRO_Q = ["My name is {n}.", "my name is {n}", "I'm {n}.", "Hi, I am {n}.", "Call me {n}.", "Hello, my name is {n}.",
+                "You can call me {n}.", "My name's {n}.", "Hi! I'm {n}.", "Hey, I'm {n}.", "I am {n}.", "Hello! I'm {n}.",
+                "Please call me {n}.", "Hi AIOS, my name is {n}.", "Nice to meet you, I'm {n}.", "Let me introduce myself: I'm {n}."]
+NAME_RECALL_Q = ["What is my name?", "what's my name", "Do you remember my name?", "Who am I?", "What did I say my name was?",
+                 "Can you tell me my name?", "Remind me of my name.", "What name did I give you?", "Do you know my name?",
+                 "What's my name again?", "Say my name.", "Tell me my name.", "What am I called?", "Do you still know my name?"]
+
+
+def namekeep_intro(r, nm):
+    return [U(r.choice(NAME_INTRO_Q).replace("{n}", nm)), A(f"Nice to meet you, {nm}! How can I help you today?")]
+
+
+def namekeep_recall(r, nm):
+    return [U(vary(r, r.choice(NAME_RECALL_Q), please=False)), A(f"Your name is {nm}.")]
+
+
+def namekeep_sample(r):  # placeholder: sample_conversation builds the whole conversation
+    nm = r.choice(NAMES_MORE)
+    return namekeep_intro(r, nm) + namekeep_recall(r, nm)
 
 
 # ----------------------------------------------------------------------------
@@ -1490,12 +1895,16 @@ EXCHANGES = {
     "fwrite": (fwrite_sample, "files.write", 8), "fsearch": (fsearch_sample, "files.search", 5),
     "fread": (fread_sample, "files.read", 5), "flist": (flist_sample, "files.list", 4),
     "js": (js_sample, "js", 8), "webread": (webread_sample, "web.read", 7), "fetch": (fetch_sample, "fetch", 7),
-    "geo": (geo_sample, "geolocation", 3),
+    "geo": (geo_sample, "geolocation", 3.5),
+    "snap": (snap_sample, "camera.snapshot", 3.5), "camread": (camread_sample, "camera.read", 3.5),
+    "clipread": (clipread_sample, "clipboard.read", 3.5), "clipwrite": (clipwrite_sample, "clipboard.write", 4),
+    "notify": (notify_sample, "notify", 4), "speak": (speak_sample, "speak", 4),
+    "fimport": (import_sample, "files.import", 3.5), "fexport": (export_sample, "files.export", 4),
     "greet": (greet_sample, None, 3), "who": (who_sample, None, 2),
-    "capital": (capital_sample, None, 5), "color": (color_sample, None, 4), "echo": (echo_sample, None, 18),
-    "count": (count_sample, None, 7), "define": (define_sample, None, 4), "facts": (facts_sample, None, 2),
+    "capital": (capital_sample, None, 5), "color": (color_sample, None, 4), "echo": (echo_sample, None, 14),
+    "count": (count_sample, None, 6), "define": (define_sample, None, 4), "facts": (facts_sample, None, 2),
     "story": (story_sample, None, 1.5), "long": (long_sample, None, 2.5), "name": (name_sample, None, 1.5),
-    "fallback": (fallback_sample, None, 2.5),
+    "fallback": (fallback_sample, None, 2.5), "cant": (cant_sample, None, 3.5), "namekeep": (namekeep_sample, None, 3),
 }
 TOOL_EXCHANGES = [n for n, (_, t, _) in EXCHANGES.items() if t]
 CHAT_EXCHANGES = [n for n, (_, t, _) in EXCHANGES.items() if not t]
@@ -1560,6 +1969,12 @@ def sample_conversation(r, first=None, offer=None, err=None, n_ex=None, system=F
     gives the same requests (a twin that differs only in the offered tools)."""
     n = n_ex or r.choices([1, 2, 3], [0.5, 0.35, 0.15])[0]
     names = [first or r.choices(_NAMES, _WEIGHTS)[0]] + [r.choices(_NAMES, _WEIGHTS)[0] for _ in range(n - 1)]
+    names = [nm for k, nm in enumerate(names) if nm != "namekeep" or k == 0] or names[:1]
+    keep_name = None
+    if names[0] == "namekeep":  # "My name is X", 1-3 other exchanges, "What is my name?"
+        keep_name = r.choice(NAMES_MORE)
+        mids = [nm for nm in r.choices(_NAMES, _WEIGHTS, k=6) if nm not in ("namekeep", "name", "who")]
+        names = ["namekeep"] + mids[:r.choice([1, 1, 2, 2, 3])] + ["namekeep"]
     if system is False:
         system = pick_system(r, aios_only=any(nm == "who" for nm in names))
     exchanges = []
@@ -1567,7 +1982,11 @@ def sample_conversation(r, first=None, offer=None, err=None, n_ex=None, system=F
         fn, tool, _ = EXCHANGES[nm]
         if tool:
             e = r.random() < P_ERROR
-            exchanges.append(fn(r, err if i == 0 and err is not None else e))
+            ex = fn(r, err if i == 0 and err is not None else e)
+            ex[0] = U(politely(r, ex[0]["content"]))
+            exchanges.append(ex)
+        elif nm == "namekeep" and keep_name:
+            exchanges.append(namekeep_intro(r, keep_name) if i == 0 else namekeep_recall(r, keep_name))
         else:
             exchanges.append(fn(r))
     thanks = n == 1 and r.random() < 0.06
@@ -1636,7 +2055,15 @@ TOOL_SPECS = {
     "js": ("Runs JavaScript in a sandbox.", {"code": {"type": "string"}}, ["code"]),
     "web.read": ("Reads a web page as text.", {"url": {"type": "string"}}, ["url"]),
     "fetch": ("Makes an HTTP request.", {"url": {"type": "string"}, "method": {"type": "string"}, "body": {"type": "string"}}, ["url"]),
-    "geolocation": ("The device's location.", {}, []),
+    "geolocation": ("The device's location (about 1 km unless the app holds geolocation:precise).", {}, []),
+    "camera.snapshot": ("Takes one photo with the camera and saves it in the app's files.", {}, []),
+    "camera.read": ("Reads the text in front of the camera (OCR).", {}, []),
+    "clipboard.read": ("Reads the text on the clipboard.", {}, []),
+    "clipboard.write": ("Copies text to the clipboard.", {"text": {"type": "string"}}, ["text"]),
+    "notify": ("Shows the user a system notification.", {"title": {"type": "string"}}, ["title"]),
+    "speak": ("Says a text aloud with speech synthesis.", {"text": {"type": "string"}}, ["text"]),
+    "files.import": ("Asks the user to pick a file and saves it in the app's files.", {}, []),
+    "files.export": ("Lets the user save one of the app's files to their disk.", {"path": {"type": "string"}}, ["path"]),
 }
 
 

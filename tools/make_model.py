@@ -28,6 +28,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import aios_data as D  # noqa: E402
+import eval_intents  # noqa: E402
 import aios_onnx  # noqa: E402
 import aios_tokenizer as TK  # noqa: E402
 from aios_model import Config, TinyLlama  # noqa: E402
@@ -93,6 +94,11 @@ TOOL_REFERENCE_CASES = [
     {"name": "files_read_call", "tools": ["files.read", "files.list", "files.write"], "messages": [M("user", "what does notes/buy-milk.md say?")]},
     {"name": "files_list_call", "tools": list(D.ALL_TOOLS), "messages": [M("user", "what notes do I have")]},
     {"name": "fetch_post_call", "tools": ["fetch", "web.read"], "messages": [M("user", "post hello to http://127.0.0.1:8123/echo")]},
+    {"name": "speak_call", "tools": ["speak", "clipboard.write", "notify"], "messages": [M("user", "say good morning aloud")]},
+    {"name": "clipboard_write_call", "tools": list(D.ALL_TOOLS), "messages": [M("user", "copy hello world to my clipboard")]},
+    {"name": "camera_read_answer", "tools": ["camera.read", "camera.snapshot"], "messages": [
+        M("user", "What does this say?"), M("assistant", D.tool_call("camera.read", {})),
+        M("tool", '{"text":"OPEN 9 TO 5","confidence":0.91}')]},
     {"name": "two_turn_history", "tools": ["calculator", "files.write"], "messages": [
         M("user", "What is 12 times 7?"), M("assistant", CALL_12x7), M("tool", "84"), M("assistant", "12*7 = 84."),
         M("user", "note: call mom on Friday")]},
@@ -111,6 +117,7 @@ TOKENIZER_CASES = [
     "1234567890 3.14159 -42 1,000,000",
     "MIXED case WORDS and_snake_case camelCase",
     "\n\nTools: calculator, units, clock, files.write, files.search, files.read, files.list, js, web.read, fetch, geolocation",
+    "\n\nTools: " + ", ".join(D.ALL_TOOLS),
 ]
 
 # Hand-written prompts (printed after training): (tools or None, messages)
@@ -133,6 +140,12 @@ SAMPLE_PROMPTS = [
     (["web.read", "fetch"], "summarize https://en.wikipedia.org/wiki/Kyoto"),
     (["fetch", "web.read"], "GET http://localhost:3000/health"), (["fetch"], "post hello to http://127.0.0.1:8123/echo"),
     (["calculator", "units"], "What time is it?"), (["files.read"], "write a note that I must buy milk"),
+    (list(D.ALL_TOOLS), "take a photo"), (list(D.ALL_TOOLS), "what does this sign say?"), (list(D.ALL_TOOLS), "paste"),
+    (list(D.ALL_TOOLS), "copy tulip42 to my clipboard"), (list(D.ALL_TOOLS), "remind me to call mom"),
+    (list(D.ALL_TOOLS), "say hello everyone out loud"), (list(D.ALL_TOOLS), "Say hello everyone"),
+    (list(D.ALL_TOOLS), "import a file from my computer"), (list(D.ALL_TOOLS), "export notes/buy-milk.md"),
+    (list(D.ALL_TOOLS), "Write an essay about dogs."), (None, "Translate hello into French."),
+    (list(D.ALL_TOOLS), "Where am I?"), (list(D.ALL_TOOLS), "Read this page http://127.0.0.1:31337/travel.html"),
     (list(D.ALL_TOOLS), "What tools do you have?"), (["geolocation"], "Where am I?"), (["clock"], "Where am I?"),
 ]
 
@@ -533,7 +546,7 @@ def main():
     n_params = sum(p.numel() for p in model.parameters())
     log(f"params: {n_params} (layers {cfg.num_hidden_layers}, hidden {cfg.hidden_size}, heads {cfg.num_attention_heads}"
         f"/{cfg.num_key_value_heads} kv x {cfg.head_dim}, mlp {cfg.intermediate_size}, vocab {cfg.vocab_size})")
-    steps = args.steps or (150 if args.quick else 2300)
+    steps = args.steps or (150 if args.quick else 2600)
     pad_id = tok.special_ids["<|endoftext|>"]
     work = os.path.join(ROOT, "tools", "work")
     if ckpt:
@@ -567,6 +580,16 @@ def main():
         for f in fails.get(cat, [])[:1]:
             log(f)
 
+    intents = None
+    if not args.no_eval:
+        t0 = time.time()
+        intents = eval_intents.run(model, tok)
+        log(f"\nheld-out paraphrase intents ({time.time() - t0:.0f}s): route (call with all tools offered) / answer (from a canned result) / notool (no call without a Tools line)")
+        log(eval_intents.format_table(intents))
+        for m in intents["misses"][:40]:
+            log(f"  miss [{m['intent']}:{m['kind']}] {m['prompt']!r} -> {m['got']!r}")
+        eval_intents.write_reports(intents, work if os.path.isdir(work) else None, {"steps": steps, "quick": bool(args.quick)})
+
     eos = tok.special_ids["<|im_end|>"]
     log("\nsample greedy outputs:")
     for tools, p in SAMPLE_PROMPTS:
@@ -574,7 +597,8 @@ def main():
         log(f"  {tools} {p!r} -> {tok.decode(out, skip_special_tokens=True)!r}{'' if out and out[-1] == eos else ' [no eos]'}")
 
     report = {"steps": steps, "train_s": round(train_s), "cpu_s": round(cpu_s or 0), "tokens": seen, "final_ema": final_ema, "heldout": held,
-              "params": n_params, "arch": {k: getattr(args, k) for k in ARCH}, "groups": groups, "accuracy": acc}
+              "params": n_params, "arch": {k: getattr(args, k) for k in ARCH}, "groups": groups, "accuracy": acc,
+              "intents": intents and {"intents": intents["intents"], "overall": intents["overall"]}}
     if args.no_export:
         log(json.dumps(report["groups"]))
         log(f"done in {time.time() - t_all:.0f}s")

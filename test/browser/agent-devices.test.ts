@@ -146,7 +146,7 @@ it("the embedded model uses every device through the loop and answers from the r
   }
 });
 
-it("the shell: 'What does this say?' asks for the camera, then shows the camera.read card and the answer", async () => {
+it("the shell: 'What does this say?' asks for the camera, shows the camera.read card and the answer; a photo shows in its card", async () => {
   const app = await openApp(browser, "?device=wasm");
   try {
     const { page } = app;
@@ -165,6 +165,15 @@ it("the shell: 'What does this say?' asks for the camera, then shows the camera.
     const answer = (await page.locator('[data-role="assistant"] .text').last().textContent()) ?? "";
     expect(answer).toContain('The camera sees this text: "EXIT"');
     await shoot(page, "shell-camera-read");
+    // A photo: no second prompt (camera is allowed now); the card shows the photo it saved.
+    await prompt.fill("Take a photo.");
+    await prompt.press("Enter");
+    const snap = page.locator('[data-testid="tool-card"][data-tool="camera.snapshot"]');
+    await expect.poll(() => snap.getAttribute("data-status"), { timeout: 120_000 }).toBe("ok");
+    const photo = page.getByTestId("tool-photo");
+    await expect.poll(() => photo.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth), { timeout: 30_000 }).toBe(640);
+    await expect.poll(() => page.getByRole("button", { name: "Send" }).count(), { timeout: 120_000 }).toBe(1);
+    await shoot(page, "shell-camera-snapshot");
     expect(await page.evaluate(() => window.aios.devices.liveCameraTracks())).toBe(0);
     expect(app.errors).toEqual([]);
     app.assertOffline();
