@@ -1895,13 +1895,13 @@ EXCHANGES = {
     "fwrite": (fwrite_sample, "files.write", 8), "fsearch": (fsearch_sample, "files.search", 5),
     "fread": (fread_sample, "files.read", 5), "flist": (flist_sample, "files.list", 4),
     "js": (js_sample, "js", 8), "webread": (webread_sample, "web.read", 7), "fetch": (fetch_sample, "fetch", 7),
-    "geo": (geo_sample, "geolocation", 3.5),
-    "snap": (snap_sample, "camera.snapshot", 3.5), "camread": (camread_sample, "camera.read", 3.5),
-    "clipread": (clipread_sample, "clipboard.read", 3.5), "clipwrite": (clipwrite_sample, "clipboard.write", 4),
-    "notify": (notify_sample, "notify", 4), "speak": (speak_sample, "speak", 4),
-    "fimport": (import_sample, "files.import", 3.5), "fexport": (export_sample, "files.export", 4),
+    "geo": (geo_sample, "geolocation", 2.5),
+    "snap": (snap_sample, "camera.snapshot", 2), "camread": (camread_sample, "camera.read", 2.5),
+    "clipread": (clipread_sample, "clipboard.read", 2), "clipwrite": (clipwrite_sample, "clipboard.write", 3.5),
+    "notify": (notify_sample, "notify", 3), "speak": (speak_sample, "speak", 3.5),
+    "fimport": (import_sample, "files.import", 2), "fexport": (export_sample, "files.export", 3),
     "greet": (greet_sample, None, 3), "who": (who_sample, None, 2),
-    "capital": (capital_sample, None, 5), "color": (color_sample, None, 4), "echo": (echo_sample, None, 14),
+    "capital": (capital_sample, None, 5), "color": (color_sample, None, 4), "echo": (echo_sample, None, 10),
     "count": (count_sample, None, 6), "define": (define_sample, None, 4), "facts": (facts_sample, None, 2),
     "story": (story_sample, None, 1.5), "long": (long_sample, None, 2.5), "name": (name_sample, None, 1.5),
     "fallback": (fallback_sample, None, 2.5), "cant": (cant_sample, None, 3.5), "namekeep": (namekeep_sample, None, 3),
@@ -1911,7 +1911,7 @@ CHAT_EXCHANGES = [n for n, (_, t, _) in EXCHANGES.items() if not t]
 _NAMES = list(EXCHANGES)
 _WEIGHTS = [EXCHANGES[n][2] for n in _NAMES]
 
-P_OFFER = 0.62   # a tool request finds its tool in the Tools line
+P_OFFER = 0.55   # a tool request finds its tool in the Tools line
 P_ERROR = 0.05   # a tool call fails
 
 
@@ -1947,7 +1947,8 @@ def pick_tools(r, needed, offered):
     elif needed:
         if m < 0.3:
             return None
-        lst = r.sample(pool, r.randint(1, len(pool)))
+        # Mostly short lists, as an app holding a few capabilities sees them; sometimes long ones.
+        lst = r.sample(pool, r.randint(1, min(len(pool), r.choice([2, 4, 6, 9, len(pool)]))))
     else:
         if m < 0.4:
             return None
@@ -2032,7 +2033,7 @@ def sample_conversation(r, first=None, offer=None, err=None, n_ex=None, system=F
     return {"messages": msgs, "tools": tools, "kinds": kinds}
 
 
-def sample_training(r, p_twin=0.4):
+def sample_training(r, p_twin=0.6):
     """Training conversations: usually one; for a single tool request, sometimes also its twin
     with the tool's offering flipped (same request and system prompt, different Tools line)."""
     seed = r.random()

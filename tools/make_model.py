@@ -493,6 +493,7 @@ def main():
     ap.add_argument("--tokens-per-batch", type=int, default=4096)
     ap.add_argument("--n-train", type=int, default=None, help="training conversations (default 70000, quick 6000)")
     ap.add_argument("--checkpoint", default=None, help="skip training: evaluate and export a saved tools/work/aios-tiny.pt")
+    ap.add_argument("--finetune", default=None, help="start from a saved checkpoint (its tokenizer and weights) and train --steps more on today's data mixture")
     for k, v in ARCH.items():
         ap.add_argument("--" + k.replace("_", "-"), type=int, default=v)
     args = ap.parse_args()
@@ -511,9 +512,11 @@ def main():
     log(f"matmul: {blas_check():.0f} GFLOP/s (OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')})")
 
     ckpt = torch.load(args.checkpoint) if args.checkpoint else None
-    if ckpt:
-        for k in ARCH:
-            setattr(args, k, ckpt["arch"][k])
+    base = torch.load(args.finetune) if args.finetune else None
+    for c in (ckpt, base):
+        if c:
+            for k in ARCH:
+                setattr(args, k, c["arch"][k])
 
     # 1. tokenizer ---------------------------------------------------------------
     t0 = time.time()
@@ -522,7 +525,8 @@ def main():
         c = D.sample_conversation(r)
         text, _ = D.render_with_spans(c["messages"], c["tools"])
         texts += [s for s in TK._SPECIAL_RE.split(text) if s and s not in TK.SPECIAL_TOKENS]
-    merges = [tuple(m) for m in ckpt["merges"]] if ckpt else TK.train_bpe(texts, args.vocab - 256 - len(TK.SPECIAL_TOKENS))
+    kept = ckpt or base
+    merges = [tuple(m) for m in kept["merges"]] if kept else TK.train_bpe(texts, args.vocab - 256 - len(TK.SPECIAL_TOKENS))
     tok = TK.Tokenizer(merges)
     assert len(tok) == args.vocab, len(tok)
     for s in texts[:2000]:
@@ -555,9 +559,15 @@ def main():
         steps, train_s, seen, final_ema, cpu_s = ckpt["steps"], ckpt["train_s"], ckpt["tokens"], ckpt["final_ema"], ckpt.get("cpu_s")
         log(f"loaded {args.checkpoint} ({steps} steps)")
     else:
+        if base:
+            # Fine-tuning: the base run's weights, trained further; its steps and time count too.
+            model.load_state_dict(base["state_dict"])
+            log(f"fine-tuning {args.finetune} ({base['steps']} steps) for {steps} more")
         c0 = time.process_time()
         final_ema, train_s, seen = train(model, data, steps, args.lr, r, tokens_per_batch=args.tokens_per_batch, pad_id=pad_id)
         cpu_s = time.process_time() - c0
+        if base:
+            steps, train_s, seen, cpu_s = steps + base["steps"], train_s + base["train_s"], seen + base["tokens"], cpu_s + (base.get("cpu_s") or 0)
         if os.path.isdir(work):
             torch.save({"state_dict": model.state_dict(), "merges": merges, "arch": {k: getattr(args, k) for k in ARCH},
                         "steps": steps, "train_s": train_s, "tokens": seen, "final_ema": final_ema, "cpu_s": cpu_s},
