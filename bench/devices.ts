@@ -92,6 +92,8 @@ export interface IntentRow {
 export async function benchIntents(browser: Browser, base: string, path = "tools/heldout_intents.json") {
   const items = (JSON.parse(readFileSync(path, "utf8")) as { items: Item[] }).items;
   const g = await guarded(browser, `${base}?device=wasm`);
+  // tsx (esbuild) wraps the named helpers below in __name(); the page has no such function.
+  await g.page.evaluate("globalThis.__name = (f) => f");
   const outcomes = await g.page.evaluate(async (items) => {
     await window.aios.ready;
     const tools = (await window.aios.tools.list()).map((t) => ({ type: "function" as const, function: { name: t.name, description: t.description, parameters: t.parameters as Record<string, unknown> } }));
