@@ -209,8 +209,8 @@ export const SYSCALLS = {
 
   // --- tools ---
   "tools.list": declare({ args: NoArgs, handler: (k) => k.listTools() }),
-  /** Which open tab serves which device (the README's "where devices run", live). */
-  "devices.hosts": declare({ args: NoArgs, handler: (k) => k.devices?.list() ?? [] }),
+  /** Which open tab serves which device (the README's "where devices run", live); the user's alone: tab ids and focus are not an agent's business. */
+  "devices.hosts": declare({ args: NoArgs, shell: true, handler: (k) => k.devices?.list() ?? [] }),
   "tools.call": declare({
     args: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), arguments: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
     handler: (k, ctx, args) => k.callTool(ctx.pid, args.name, args.arguments),

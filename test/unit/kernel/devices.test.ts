@@ -174,3 +174,39 @@ describe("device tools", () => {
     expect(await call(get("clipboard.read"), {})).toEqual({ text: "copied" });
   });
 });
+
+describe("a hostile caller and a hostile tab", () => {
+  it("a process cannot list the tabs, use a device it did not declare, or declare a made-up device capability", async () => {
+    const { Kernel } = await import("../../../src/kernel/kernel.ts");
+    const { syscall } = await import("../../../src/kernel/syscalls.ts");
+    const hosts = new DeviceHosts();
+    const kernel = new Kernel([], { tools: deviceTools(hosts), devices: hosts });
+    const pid = kernel.spawn({ name: "spy", capabilities: ["clipboard:read"] }).pid;
+    await expect(syscall(kernel, "devices.hosts", { pid })).rejects.toMatchObject({ code: "EPERM" });
+    expect(await syscall(kernel, "devices.hosts", { pid: kernel.shellPid })).toEqual([]);
+    await expect(kernel.callTool(pid, "camera.read", {})).rejects.toMatchObject({ code: "EPERM" });
+    await expect(kernel.callTool(pid, "geolocation", { precise: true })).rejects.toMatchObject({ code: "EPERM" });
+    await expect(kernel.callTool(pid, "clipboard.write", { text: "x".repeat(5000) })).rejects.toMatchObject({ code: "EINVAL" });
+    expect(() => kernel.spawn({ name: "x", capabilities: ["clipboard:*"] })).toThrow(/no tool needs clipboard:\*/);
+    expect(() => kernel.spawn({ name: "x", capabilities: ["camera:front"] })).toThrow(/no tool needs camera:front/);
+    // Nothing was granted by any of it.
+    expect(kernel.access.decisionFor(kernel.procs.live(pid), "camera").decision).toBe("deny");
+  });
+
+  it("a tab flooding answers for calls it never got, or announcing thousands of devices, changes nothing", async () => {
+    const hosts = new DeviceHosts();
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    hosts.add("tab-evil", port2);
+    port1.postMessage({ op: "serve", devices: Array.from({ length: 5000 }, (_, i) => `d${i}`), focused: true, visible: true });
+    for (let id = 0; id < 1000; id++) port1.postMessage({ op: "result", id, ok: { text: "forged" } });
+    port1.postMessage({ op: "serve", devices: "camera.read", focused: "yes" });
+    port1.postMessage(null);
+    await settle();
+    expect(hosts.list()).toEqual([{ tab: "tab-evil", devices: [], focused: false, visible: true, active: 0 }]);
+    const { port1: good1, port2: good2 } = new MessageChannel();
+    ports.push(good1, good2);
+    hosts.add("tab-evil", good2); // the same tab attaching again replaces its old port
+    expect(hosts.list()).toHaveLength(1);
+  });
+});
