@@ -21,6 +21,7 @@
 import type { DeviceHosts } from "../devices.ts";
 import { KernelError } from "../errors.ts";
 import { matches, Type, type TSchema } from "../schema.ts";
+import { TEXT_BLOB } from "./files.ts";
 import { defineTool, type AppFiles, type ToolDriver } from "./tool.ts";
 
 /** Characters of text (OCR, clipboard) a device call hands back. */
@@ -32,7 +33,6 @@ export const MAX_IMPORT_BYTES = 16 * 1024 * 1024;
 /** Waiting on a person (a file picker, a save dialog) may take minutes. */
 const PERSON_TIMEOUT_MS = 5 * 60_000;
 
-const TEXT_TYPE = /^(text\/|application\/(json|xml|javascript|x-ndjson|yaml|x-yaml|toml)\b|[^;]*\+(json|xml)\b)/i;
 
 /** The tab's answer must have this shape; anything else is an EIO (a tab is not trusted to be right). */
 function answer<S extends TSchema>(schema: S, value: unknown, device: string) {
@@ -77,7 +77,7 @@ async function toBytes(content: unknown): Promise<{ data: ArrayBuffer; type: str
 }
 
 async function save(files: AppFiles, path: string, data: ArrayBuffer, type: string): Promise<{ path: string; version: number }> {
-  const content = TEXT_TYPE.test(type) ? new TextDecoder().decode(data) : new Blob([data], { type: type || "application/octet-stream" });
+  const content = TEXT_BLOB.test(type) ? new TextDecoder().decode(data) : new Blob([data], { type: type || "application/octet-stream" });
   return files.write(path, content);
 }
 

@@ -26,7 +26,8 @@ const isKernelPath = (p: string) => {
 
 const bytesOf = (text: string) => new TextEncoder().encode(text).length;
 
-const TEXT_BLOB = /^(text\/|application\/(json|xml|javascript|x-ndjson|yaml|x-yaml|toml)\b|[^;]*\+(json|xml)\b)/i;
+/** MIME types whose bytes are text (kept as text files, searchable). */
+export const TEXT_BLOB = /^(text\/|application\/(json|xml|javascript|x-ndjson|yaml|x-yaml|toml)\b|[^;]*\+(json|xml)\b)/i;
 
 function cut(text: string): string {
   return text.length > MAX_READ_CHARS ? `${text.slice(0, MAX_READ_CHARS)}…` : text;
