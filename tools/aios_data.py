@@ -29,6 +29,13 @@ NO_TOOL = "I have no tool for that here."
 ALL_TOOLS = ["calculator", "units", "clock", "files.write", "files.search", "files.read", "files.list",
              "js", "web.read", "fetch", "geolocation", "camera.snapshot", "camera.read", "clipboard.read",
              "clipboard.write", "notify", "speak", "files.import", "files.export"]
+# The order the kernel offers them in (src/rpc/kernel-api.ts: library tools, js, device tools) and the sets
+# an app's declared capabilities typically give (the library tools; the device tools).
+KERNEL_ORDER = ["calculator", "units", "clock", "files.write", "files.read", "files.search", "files.list", "fetch",
+                "web.read", "js", "geolocation", "camera.snapshot", "camera.read", "clipboard.read", "clipboard.write",
+                "notify", "speak", "files.import", "files.export"]
+KERNEL_GROUPS = [KERNEL_ORDER[:10], [t for t in KERNEL_ORDER[:10] if t not in ("fetch", "web.read")], KERNEL_ORDER[10:],
+                 KERNEL_ORDER[:7] + KERNEL_ORDER[10:], ["calculator", "geolocation"], KERNEL_ORDER]
 CANT_A = "I can't do that with the built-in model; a larger model can \u2014 see the model picker."
 
 # "\n\nTools: a, b, c" after the system prompt, only when `tools` is given and non-empty.
@@ -701,7 +708,7 @@ def clock_sample(r, err=None):
     tz, offs, names = r.choice(ZONES)
     off = r.choice(offs)
     base = rand_dt(r)
-    named = r.random() < 0.4
+    named = r.random() < 0.5
     place = tz if r.random() < 0.15 else r.choice(names)
     k = r.random()
     args = {}
@@ -1486,7 +1493,7 @@ def clipwrite_sample(r, err=None):
 
 
 NOTIFY_ACTIONS = [
-    "call {person}", "buy {item}", "water the plants", "take my pills", "feed the cat", "pick up {item} from {place}",
+    "call {person}", "call {person}", "buy {item}", "water the plants", "take my pills", "feed the cat", "pick up {item} from {place}",
     "pay the {bill} bill", "send the report to {name}", "check the oven", "stretch", "drink some water",
     "leave for {place}", "book a table for {n1}", "return the {thing} to {name}", "walk the dog", "call {name} back",
     "stand up", "take a break", "start the meeting with {name}", "charge my {thing}", "bring the {thing}",
@@ -1517,7 +1524,7 @@ NOTIFY_FACT_Q = ["notify me that {x}", "Notify me that {x}.", "send me a notific
 
 
 def notify_sample(r, err=None):
-    if r.random() < 0.45:
+    if r.random() < 0.55:
         x = notify_phrase(r, "act")
         user = vary_t(r, r.choice(NOTIFY_ACT_Q)).replace("{x}", x)
     else:
@@ -1891,15 +1898,15 @@ def name_sample(r):
 # name: (generator, tool or None, weight)
 EXCHANGES = {
     "calc": (calc_sample, "calculator", 8), "calc3": (calc3_sample, "calculator", 2.5), "calcfn": (calcfn_sample, "calculator", 3),
-    "units": (units_sample, "units", 10), "clock": (clock_sample, "clock", 9),
+    "units": (units_sample, "units", 13), "clock": (clock_sample, "clock", 10),
     "fwrite": (fwrite_sample, "files.write", 8), "fsearch": (fsearch_sample, "files.search", 5),
     "fread": (fread_sample, "files.read", 5), "flist": (flist_sample, "files.list", 4),
     "js": (js_sample, "js", 8), "webread": (webread_sample, "web.read", 7), "fetch": (fetch_sample, "fetch", 7),
     "geo": (geo_sample, "geolocation", 2.5),
-    "snap": (snap_sample, "camera.snapshot", 2), "camread": (camread_sample, "camera.read", 2.5),
+    "snap": (snap_sample, "camera.snapshot", 3), "camread": (camread_sample, "camera.read", 2.5),
     "clipread": (clipread_sample, "clipboard.read", 2), "clipwrite": (clipwrite_sample, "clipboard.write", 3.5),
-    "notify": (notify_sample, "notify", 3), "speak": (speak_sample, "speak", 3.5),
-    "fimport": (import_sample, "files.import", 2), "fexport": (export_sample, "files.export", 3),
+    "notify": (notify_sample, "notify", 4.5), "speak": (speak_sample, "speak", 4.5),
+    "fimport": (import_sample, "files.import", 3.5), "fexport": (export_sample, "files.export", 3),
     "greet": (greet_sample, None, 3), "who": (who_sample, None, 2),
     "capital": (capital_sample, None, 5), "color": (color_sample, None, 4), "echo": (echo_sample, None, 10),
     "count": (count_sample, None, 6), "define": (define_sample, None, 4), "facts": (facts_sample, None, 2),
@@ -1911,7 +1918,7 @@ CHAT_EXCHANGES = [n for n, (_, t, _) in EXCHANGES.items() if not t]
 _NAMES = list(EXCHANGES)
 _WEIGHTS = [EXCHANGES[n][2] for n in _NAMES]
 
-P_OFFER = 0.55   # a tool request finds its tool in the Tools line
+P_OFFER = 0.65   # a tool request finds its tool in the Tools line
 P_ERROR = 0.05   # a tool call fails
 
 
@@ -1920,13 +1927,13 @@ def pick_system(r, aios_only=False):
     s = r.random()
     if s < 0.4:
         return None
-    if s < 0.55 or (aios_only and s < 0.75):
+    if s < 0.5 or (aios_only and s < 0.75):
         return DEFAULT_SYSTEM
     if aios_only:
         return r.choice(SYSTEMS_AIOS)
-    if s < 0.65:
+    if s < 0.72:  # the memory manager's default (every agent.chat of an app without its own prompt)
         return "You are a helpful assistant."
-    if s < 0.72:
+    if s < 0.77:
         return r.choice(SYSTEMS_AIOS)
     return r.choice(SYSTEMS_OTHER)
 
@@ -1938,8 +1945,11 @@ def pick_tools(r, needed, offered):
     pool = [t for t in ALL_TOOLS if t not in needed]
     m = r.random()
     if yes:
+        groups = [g for g in KERNEL_GROUPS if all(t in g for t in yes) and not any(t in g for t in no)]
         if m < 0.12 and not no:
             lst = list(ALL_TOOLS)
+        elif m < 0.27 and groups:
+            return list(r.choice(groups))  # as the kernel offers an app's tools, in its order
         elif m < 0.3:
             lst = yes
         else:
@@ -1953,10 +1963,10 @@ def pick_tools(r, needed, offered):
         if m < 0.4:
             return None
         lst = list(ALL_TOOLS) if m < 0.5 else r.sample(ALL_TOOLS, r.randint(1, len(ALL_TOOLS)))
-    if r.random() < 0.8:
+    if r.random() < 0.75:
         r.shuffle(lst)
     else:
-        lst = [t for t in ALL_TOOLS if t in lst]
+        lst = [t for t in r.choice([ALL_TOOLS, KERNEL_ORDER]) if t in lst]
     return lst
 
 
@@ -2033,7 +2043,7 @@ def sample_conversation(r, first=None, offer=None, err=None, n_ex=None, system=F
     return {"messages": msgs, "tools": tools, "kinds": kinds}
 
 
-def sample_training(r, p_twin=0.6):
+def sample_training(r, p_twin=0.45):
     """Training conversations: usually one; for a single tool request, sometimes also its twin
     with the tool's offering flipped (same request and system prompt, different Tools line)."""
     seed = r.random()

@@ -97,6 +97,76 @@ def run(model, tok, path=HELDOUT, bs=64, max_new=80):
     return {"intents": table, "overall": overall, "misses": misses}
 
 
+# The prompts the browser tests assert on, rendered exactly as the kernel renders them (system prompt
+# of the memory manager, the Tools line in the kernel's registry order for the process's declared
+# capabilities). A model run is committed only when all of these pass (MODEL-DEPENDENT tests).
+KERNEL_SYSTEM = "You are a helpful assistant."
+LOOP_TOOLS = ["calculator", "units", "clock", "files.write", "files.read", "files.search", "files.list", "fetch", "web.read", "js"]
+DEVICE_TOOLS = ["geolocation", "camera.snapshot", "camera.read", "clipboard.read", "clipboard.write", "notify", "speak",
+                "files.import", "files.export"]
+_CLOCK_TOKYO = {"date": "2026-11-29", "time": "20:15", "weekday": "Sunday", "timeZone": "Asia/Tokyo", "utcOffset": "+09:00"}
+SUITE = [
+    # test/browser/agent-loop.test.ts
+    ("loop calculator", LOOP_TOOLS, [], "What is 12 times 7?", ("calculator", {"expression": "12*7"}), 84, "84"),
+    ("loop units", LOOP_TOOLS, [], "How many miles is 5 km?", ("units", {"value": 5, "from": "km", "to": "mi"}), {"value": 3.10686, "unit": "mi"}, "3.10686"),
+    ("loop clock", LOOP_TOOLS, [], "What time is it in Tokyo?", ("clock", {"timeZone": "Asia/Tokyo"}), _CLOCK_TOKYO, "20:15"),
+    ("loop write", LOOP_TOOLS, [], "Write a note that I must buy milk", ("files.write", {"path": "notes/buy-milk.md", "content": "I must buy milk."}), {"path": "notes/buy-milk.md", "version": 1}, "notes/buy-milk.md"),
+    ("loop js", LOOP_TOOLS, [], "Run this JS: [1,2,3].map(x => x * 2)", ("js", {"code": "[1,2,3].map(x => x * 2)"}), {"value": [2, 4, 6]}, "[2,4,6]"),
+    ("loop no tools", None, [], "What is 12 times 7?", None, None, None),
+    # test/browser/agent-devices.test.ts
+    ("dev geolocation", DEVICE_TOOLS, [], "Where am I?", ("geolocation", {}), {"latitude": 48.86, "longitude": 2.29, "accuracy": 1000}, "48.86"),
+    ("dev snapshot", DEVICE_TOOLS, [], "Take a photo.", ("camera.snapshot", {}), {"path": "camera/photo-20261129-101500.jpg", "width": 640, "height": 480, "bytes": 21934}, "camera/photo-20261129-101500.jpg"),
+    ("dev read", DEVICE_TOOLS, [], "What does this say?", ("camera.read", {}), {"text": "EXIT", "confidence": 0.91}, '"EXIT"'),
+    ("dev copy", DEVICE_TOOLS, [], "Copy hello world to my clipboard.", ("clipboard.write", {"text": "hello world"}), {"written": 11}, "hello world"),
+    ("dev paste", DEVICE_TOOLS, [], "What's on my clipboard?", ("clipboard.read", {}), {"text": "hello world"}, "hello world"),
+    ("dev remind", DEVICE_TOOLS, [], "Remind me to call mom.", ("notify", {"title": "call mom"}), {"shown": True}, "call mom"),
+    ("dev speak", DEVICE_TOOLS, [], "Say good morning aloud.", ("speak", {"text": "good morning"}), "Error: ENODEV this browser has no voice for speech synthesis", "Sorry, I could not use speak: ENODEV."),
+    ("dev import", DEVICE_TOOLS, [], "Let me give you a file.", ("files.import", {}), {"path": "imports/recipe.txt", "name": "recipe.txt", "bytes": 13, "type": "text/plain"}, "imports/recipe.txt"),
+    ("dev export", DEVICE_TOOLS, [], "Save notes/buy-milk.md to my computer.", ("files.export", {"path": "notes/buy-milk.md"}), {"saved": True, "name": "buy-milk.md", "bytes": 16}, "buy-milk.md"),
+    ("dev essay", DEVICE_TOOLS, [], "Write an essay about climate change.", None, None, "I can't do that with the built-in model"),
+    ("shell read", D.KERNEL_ORDER, [], "What does this say?", ("camera.read", {}), {"text": "EXIT", "confidence": 0.91}, '"EXIT"'),
+    ("shell snapshot", D.KERNEL_ORDER, [D.U("What does this say?"), D.A(D.tool_call("camera.read", {})), D.T('{"text":"EXIT","confidence":0.91}'),
+                                         D.A('The camera sees this text: "EXIT".')], "Take a photo.", ("camera.snapshot", {}),
+     {"path": "camera/photo-20261129-101522.jpg", "width": 640, "height": 480, "bytes": 21934}, "camera/photo-20261129-101522.jpg"),
+    ("dev name 1", ["calculator", "geolocation"], [], "My name is Ada.", None, None, "Ada"),
+    ("dev name 2", ["calculator", "geolocation"], [D.U("My name is Ada."), D.A("Nice to meet you, Ada.")], "What is 12 times 7?", ("calculator", {"expression": "12*7"}), 84, "84"),
+    ("dev name 3", ["calculator", "geolocation"], [D.U("My name is Ada."), D.A("Nice to meet you, Ada."), D.U("What is 12 times 7?"), D.A(D.tool_call("calculator", {"expression": "12*7"})), D.T("84"), D.A("12*7 = 84.")], "What is my name?", None, None, "Your name is Ada."),
+]
+
+
+@torch.no_grad()
+def run_suite(model, tok, max_new=80):
+    """[(name, ok, what happened)] for SUITE: the first greedy turn, then (for a call) the answer after the result."""
+    eos = tok.special_ids["<|im_end|>"]
+    model.eval()
+
+    def gen(msgs, tools):
+        ids = tok.encode(D.render(msgs, True, tools))
+        o = model.greedy_batch([ids], max_new, eos)[0]
+        return tok.decode(o[:-1] if o and o[-1] == eos else o)
+
+    out = []
+    for name, tools, history, text, call, result, want in SUITE:
+        msgs = [D.S(KERNEL_SYSTEM)] + history + [D.U(text)]
+        first = gen(msgs, tools)
+        if call is None:
+            ok = "<tool_call>" not in first and (want is None or want in first)
+            out.append((name, ok, first))
+            continue
+        got = _parse_call(first)
+        if not got or got.get("name") != call[0] or got.get("arguments") != call[1]:
+            out.append((name, False, first))
+            continue
+        answer = gen(msgs + [D.A(first), D.T(D.result_text(result))], tools)
+        out.append((name, want in answer, f"{first} -> {answer}"))
+    return out
+
+
+def format_suite(res):
+    return "\n".join(f"  {'ok  ' if ok else 'FAIL'} {name:18s} {what}" for name, ok, what in res) + \
+        f"\n  suite: {sum(ok for _, ok, _ in res)}/{len(res)}"
+
+
 def format_table(rep):
     lines = [f"  {'intent':18s} {'route':>6s} {'answer':>6s} {'notool':>6s}  n"]
     for intent, v in list(rep["intents"].items()) + [("ALL", rep["overall"])]:
@@ -142,6 +212,7 @@ def main():
     ap.add_argument("--heldout", default=HELDOUT)
     ap.add_argument("--overlap", type=int, default=0, help="also check N generated training conversations for exact prompt overlap")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--suite", action="store_true", help="only the browser tests' prompts, rendered as the kernel renders them")
     args = ap.parse_args()
     if args.overlap:
         hits = overlap_check(args.overlap)
@@ -154,6 +225,9 @@ def main():
     model = TinyLlama(cfg)
     model.load_state_dict(ck["state_dict"])
     tok = TK.Tokenizer([tuple(m) for m in ck["merges"]])
+    if args.suite:
+        print(format_suite(run_suite(model, tok)))
+        return
     rep = run(model, tok, args.heldout)
     print(format_table(rep))
     for m in rep["misses"][:60]:

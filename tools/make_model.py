@@ -599,6 +599,9 @@ def main():
         for m in intents["misses"][:40]:
             log(f"  miss [{m['intent']}:{m['kind']}] {m['prompt']!r} -> {m['got']!r}")
         eval_intents.write_reports(intents, work if os.path.isdir(work) else None, {"steps": steps, "quick": bool(args.quick)})
+        suite = eval_intents.run_suite(model, tok)
+        log("\nthe browser tests' prompts, rendered as the kernel renders them (all must pass before the weights are committed):")
+        log(eval_intents.format_suite(suite))
 
     eos = tok.special_ids["<|im_end|>"]
     log("\nsample greedy outputs:")
@@ -608,7 +611,8 @@ def main():
 
     report = {"steps": steps, "train_s": round(train_s), "cpu_s": round(cpu_s or 0), "tokens": seen, "final_ema": final_ema, "heldout": held,
               "params": n_params, "arch": {k: getattr(args, k) for k in ARCH}, "groups": groups, "accuracy": acc,
-              "intents": intents and {"intents": intents["intents"], "overall": intents["overall"]}}
+              "intents": intents and {"intents": intents["intents"], "overall": intents["overall"]},
+              "suite": intents and {"passed": sum(ok for _, ok, _ in suite), "of": len(suite)}}
     if args.no_export:
         log(json.dumps(report["groups"]))
         log(f"done in {time.time() - t_all:.0f}s")
