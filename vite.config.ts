@@ -1,8 +1,53 @@
 import { defineConfig } from "vitest/config";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
+import { VitePWA } from "vite-plugin-pwa";
+
+// Which build this is (shown by the shell, read by the update test): AIOS_BUILD, else the build time.
+const BUILD = process.env.AIOS_BUILD ?? new Date().toISOString();
 
 export default defineConfig({
-  plugins: [svelte()],
+  define: { __AIOS_BUILD__: JSON.stringify(BUILD) },
+  plugins: [
+    svelte(),
+    // The installable, offline app (src/client/pwa.ts registers it): Workbox precaches everything
+    // the OS needs to boot and work with the network cut — the shell, both kernel bundles, ONNX
+    // Runtime's wasm, the embedded chat model and encoder, tesseract's core and English data — and
+    // serves index.html for every navigation. lab.html (the benchmarks' engine page) stays online-only.
+    VitePWA({
+      registerType: "prompt",
+      injectRegister: false,
+      includeManifestIcons: false,
+      manifest: {
+        name: "AIOS — an AI operating system in a browser tab",
+        short_name: "AIOS",
+        description: "An operating system whose kernel is a local language model. Works offline.",
+        start_url: "/",
+        scope: "/",
+        display: "standalone",
+        background_color: "#0f1419",
+        theme_color: "#0f1419",
+        icons: [
+          { src: "icons/icon-192.png", sizes: "192x192", type: "image/png" },
+          { src: "icons/icon-512.png", sizes: "512x512", type: "image/png" },
+          { src: "icons/icon-512-maskable.png", sizes: "512x512", type: "image/png", purpose: "maskable" },
+          { src: "icons/icon.svg", sizes: "any", type: "image/svg+xml" },
+        ],
+      },
+      workbox: {
+        globPatterns: ["**/*.{html,js,mjs,css,wasm,svg,png,json,onnx,gz,webmanifest}"],
+        globIgnores: ["lab.html", "assets/lab-*.js", "assets/library-baseline*.js"],
+        // ONNX Runtime's wasm is ~27 MB, the chat model's fp32 ONNX ~7.6 MB.
+        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+        navigateFallback: "index.html",
+        navigateFallbackDenylist: [/^\/lab\.html/],
+        cleanupOutdatedCaches: true,
+        // The first install takes control of the tabs already open (so a later version waits for
+        // them); a later version never skips waiting on its own (src/client/pwa.ts).
+        clientsClaim: true,
+        skipWaiting: false,
+      },
+    }),
+  ],
   worker: { format: "es" },
   build: {
     target: "es2022",

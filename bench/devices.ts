@@ -19,7 +19,7 @@ import { fakeCameraArgs, makeFakeCameraFile } from "../test/browser/fake-camera.
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function guarded(browser: Browser, url: string): Promise<{ page: Page; close(): Promise<void>; offsite: string[] }> {
-  const context = await browser.newContext();
+  const context = await browser.newContext({ serviceWorkers: "block" }); // routes do not see a service worker's answers
   const offsite: string[] = [];
   await context.route("**/*", (route) => (isLoopback(route.request().url()) ? route.continue() : (offsite.push(route.request().url()), route.abort())));
   const page = await context.newPage();

@@ -28,7 +28,7 @@ const MESSAGES = [{ role: "user", content: "Tell me about operating systems." }]
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function guardedPage(browser: Browser, url: string) {
-  const context = await browser.newContext();
+  const context = await browser.newContext({ serviceWorkers: "block" }); // routes do not see a service worker's answers
   const offsite: string[] = [];
   await context.route("**/*", (route) => (isLoopback(route.request().url()) ? route.continue() : (offsite.push(route.request().url()), route.abort())));
   const page = await context.newPage();

@@ -1,5 +1,6 @@
 import { mount } from "svelte";
 import { connectKernel, createAios, type Aios } from "./client/aios.ts";
+import { startAppShell } from "./client/pwa.ts";
 import App from "./shell/App.svelte";
 
 declare global {
@@ -17,7 +18,10 @@ window.aios = createAios(connectKernel(params.get("kernel") === "dedicated" ? "d
   model: params.get("model") ?? undefined,
 });
 
-mount(App, { target: document.getElementById("app")!, props: { aios: window.aios } });
+// The service worker (offline after the first visit, installable, "Reload to update").
+const app = startAppShell();
+
+mount(App, { target: document.getElementById("app")!, props: { aios: window.aios, app } });
 
 // Files and memories should outlive storage pressure: ask once per visit. Browsers decide on
 // their own (Chromium grants it to sites a user engages with; headless always declines), and the

@@ -56,13 +56,16 @@ export async function launchWithArgs(extraArgs: string[]): Promise<Browser> {
  * back); its non-loopback traffic goes to a guard proxy too. Returns the context and what the
  * proxy caught.
  */
-export async function launchWithProfile(userDataDir: string): Promise<{ context: BrowserContext; attempts: string[] }> {
+export async function launchWithProfile(userDataDir: string, options: { serviceWorkers?: "allow" | "block" } = {}): Promise<{ context: BrowserContext; attempts: string[] }> {
   const proxy = await startOfflineProxy();
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: chromiumPath(),
     args: [...CHROMIUM_ARGS, `--proxy-server=${proxy.url}`],
     headless: true,
     viewport: { width: 1100, height: 720 },
+    // Playwright's routes do not see what a service worker answers: tests that guard requests with
+    // routes run without it (the default); the offline tests allow it and rely on the proxy.
+    serviceWorkers: options.serviceWorkers ?? "block",
   });
   context.on("close", () => void proxy.close());
   return { context, attempts: proxy.attempts };

@@ -37,7 +37,9 @@ export interface GuardedPage {
 }
 
 export async function openApp(browser: Browser, query = "", options: { waitReady?: boolean } = {}): Promise<GuardedPage> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  // Service workers blocked: Playwright's routes (the request guard below) do not see what a
+  // service worker answers. test/browser/offline.test.ts covers the service worker.
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, serviceWorkers: "block" });
   const proxyAttempts = proxyOf(browser)?.attempts ?? [];
   const proxySeen = proxyAttempts.length;
   const offsite: string[] = [];
