@@ -1,7 +1,9 @@
 /**
  * npm run bench: measured in headless Chromium, side by side in one run (machines are noisy, so
  * only ratios from the same run mean anything).
- *  - cold start: page load → aios.ready → first streamed token, per device (fresh browser context)
+ *  - cold start: page load → aios.ready → first streamed token, per device (fresh browser context);
+ *    and a second visit after a browser restart on the same profile, with the service worker and
+ *    without it (the HTTP cache only)
  *  - decode tokens/s of the embedded model: the engine called directly in a page (lab.html)
  *    vs through window.aios (kernel in a worker + comlink), interleaved rounds, medians.
  *  - P1: decode tokens/s through the kernel ÷ Transformers.js's own generate() on the same model
@@ -12,9 +14,12 @@
  * Results go to the console, bench/out/results.json and bench/out/scheduler.svg.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { preview } from "vite";
-import { isLoopback, launch, proxyOf } from "../test/browser/chromium.ts";
+import { isLoopback, launch, launchWithProfile, proxyOf } from "../test/browser/chromium.ts";
 import { benchIntents, benchOcr, printIntents } from "./devices.ts";
 import { benchVectors } from "./vectors.ts";
 
@@ -49,6 +54,42 @@ async function coldStart(browser: Browser, base: string, device: string) {
   await context.close();
   if (offsite.length) throw new Error(`requests left the machine: ${offsite.join(", ")}`);
   return { readyMs: t.ready, firstTokenMs: t.first };
+}
+
+/**
+ * A second visit: one visit on a fresh profile (the service worker, when allowed, installs and
+ * stores everything), the browser closed and started again on that profile, then the same
+ * measure as coldStart. Only the non-loopback guard proxy watches (routes do not see a service worker).
+ */
+async function secondVisit(base: string, device: string, serviceWorkers: "allow" | "block") {
+  const dir = await mkdtemp(join(tmpdir(), "aios-bench-visit-"));
+  try {
+    const url = `${base}?device=${device}`;
+    const first = await launchWithProfile(dir, { serviceWorkers });
+    const visit = first.context.pages()[0] ?? (await first.context.newPage());
+    await visit.goto(url);
+    await visit.evaluate(() => window.aios.ready);
+    if (serviceWorkers === "allow") await visit.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    await first.context.close();
+    const second = await launchWithProfile(dir, { serviceWorkers });
+    const page = second.context.pages()[0] ?? (await second.context.newPage());
+    await page.goto(url);
+    const t = await page.evaluate(async (messages) => {
+      await window.aios.ready;
+      const ready = performance.now();
+      const stream = await window.aios.llm.chat.completions.create({ messages: messages as never, stream: true, temperature: 0, max_tokens: 8 });
+      let first = 0;
+      for await (const chunk of stream) if (!first && chunk.choices[0]?.delta.content) first = performance.now();
+      return { ready, first, controlled: Boolean(navigator.serviceWorker?.controller) };
+    }, MESSAGES);
+    await second.context.close();
+    const offsite = [...first.attempts, ...second.attempts];
+    if (offsite.length) throw new Error(`requests left the machine: ${offsite.join(", ")}`);
+    if (t.controlled !== (serviceWorkers === "allow")) throw new Error(`second visit: service worker control ${t.controlled}, expected ${serviceWorkers}`);
+    return { readyMs: t.ready, firstTokenMs: t.first };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function decode(browser: Browser, base: string, device: "wasm" | "webgpu") {
@@ -267,6 +308,12 @@ try {
     const c = await coldStart(browser, base, device);
     results[`cold_${device}`] = c;
     console.log(`  ${device.padEnd(7)} ready ${c.readyMs.toFixed(0).padStart(6)} ms   first token ${c.firstTokenMs.toFixed(0).padStart(6)} ms`);
+  }
+  if (ONLY.has("cold")) {
+    const [http, sw] = [await secondVisit(base, "wasm", "block"), await secondVisit(base, "wasm", "allow")];
+    results.second_visit_wasm = { httpCache: http, serviceWorker: sw };
+    console.log(`  second visit after a browser restart, wasm: HTTP cache only ready ${http.readyMs.toFixed(0)} ms / first token ${http.firstTokenMs.toFixed(0)} ms; ` +
+      `service worker ready ${sw.readyMs.toFixed(0)} ms / first token ${sw.firstTokenMs.toFixed(0)} ms (ratio ${(sw.readyMs / http.readyMs).toFixed(2)})`);
   }
   if (ONLY.has("decode")) console.log("\ndecode tokens/s, embedded model (aios-tiny fp32): engine direct in page vs window.aios (worker + kernel + comlink)");
   for (const device of ONLY.has("decode") ? DEVICES : []) {

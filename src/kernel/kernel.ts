@@ -94,8 +94,12 @@ export const RESERVED_PREFIX = ".memory/";
 
 export class Kernel {
   private engine: Engine | null = null;
-  /** One model or embedder load at a time (Transformers.js's settings are global). */
-  private loading: string | null = null;
+  /**
+   * One model or embedder load at a time (Transformers.js's settings are global): loads queue
+   * behind each other, so a load never fails with EBUSY because another (e.g. the encoder the
+   * kernel loads after boot) is running.
+   */
+  private loads: Promise<unknown> = Promise.resolve();
   readonly scheduler = new Scheduler();
   private readonly stats: Pick<KernelStats, "loads" | "requests" | "last"> = { loads: 0, requests: 0 };
   readonly procs = new ProcessTable();
@@ -236,6 +240,7 @@ export class Kernel {
   }
 
   async listEmbedders(): Promise<EmbedderInfo[]> {
+    await this.files?.embedderSettled();
     const current = this.files?.embedderId ?? null;
     return (await this.embedders?.list())?.map((e) => ({ ...e, loaded: e.id === current })) ?? [];
   }
@@ -243,25 +248,34 @@ export class Kernel {
   /** Loads an embedding model and gives it to the file system (vector and hybrid search, recall). */
   async loadEmbedder(id: unknown, onProgress: (p: LoadProgress) => void = () => {}): Promise<EmbedderInfo> {
     if (typeof id !== "string" || id.length === 0 || id.length > 256) throw new KernelError("EINVAL", "id: must be an embedding model id string");
-    if (!this.embedders) throw new KernelError("ENOTSUP", "this kernel has no embedding models");
-    if (!this.files) throw new KernelError("ENOTREADY", this.filesProblem);
-    const entry = (await this.embedders.list()).find((e) => e.id === id);
-    if (!entry) throw new KernelError("ENOENT", `id: no embedding model ${id} (see aios.embedders.list())`);
-    if (this.files.embedderId === id) return { ...entry, loaded: true };
-    if (this.loading) throw new KernelError("EBUSY", `a load of ${this.loading} is already running`);
-    this.loading = id;
-    try {
-      const next = await this.embedders.load(id, onProgress).catch((e) => {
+    const embedders = this.embedders;
+    const files = this.files;
+    if (!embedders) throw new KernelError("ENOTSUP", "this kernel has no embedding models");
+    if (!files) throw new KernelError("ENOTREADY", this.filesProblem);
+    const load = this.queued(async () => {
+      const entry = (await embedders.list()).find((e) => e.id === id);
+      if (!entry) throw new KernelError("ENOENT", `id: no embedding model ${id} (see aios.embedders.list())`);
+      if (files.embedderId === id) return { ...entry, loaded: true };
+      const next = await embedders.load(id, onProgress).catch((e) => {
         throw toKernelError(e, "ELOAD");
       });
       const previous = this.embedder;
       this.embedder = next;
-      this.files.attachEmbedder(next);
+      files.attachEmbedder(next);
       await previous?.unload().catch(() => undefined);
       return { ...entry, loaded: true };
-    } finally {
-      this.loading = null;
-    }
+    });
+    // Registered before anything is awaited: a write or search issued right after this call
+    // (e.g. right after boot) already waits for the encoder.
+    files.embedderLoading(load);
+    return load;
+  }
+
+  /** Runs `load` once every load queued before it has settled. */
+  private queued<T>(load: () => Promise<T>): Promise<T> {
+    const run = this.loads.then(load, load);
+    this.loads = run.catch(() => undefined);
+    return run;
   }
 
   mountFiles(files: FileStore | null, problem?: string): void {
@@ -396,10 +410,8 @@ export class Kernel {
   async loadModel(id: unknown, onProgress: (p: LoadProgress) => void = () => {}): Promise<KernelInfo> {
     if (typeof id !== "string" || id.length === 0 || id.length > 256) throw new KernelError("EINVAL", "id: must be a model id string");
     const source = this.sourceOf(id);
-    if (this.engine?.modelId === id) return this.kernelInfo();
-    if (this.loading) throw new KernelError("EBUSY", `a load of ${this.loading} is already running`);
-    this.loading = id;
-    try {
+    return this.queued(async () => {
+      if (this.engine?.modelId === id) return this.kernelInfo();
       onProgress({ modelId: id, progress: 0, text: `Loading ${id}` });
       const next = await source.load(id, onProgress).catch((e) => {
         throw toKernelError(e, "ELOAD");
@@ -412,9 +424,7 @@ export class Kernel {
       });
       onProgress({ modelId: id, progress: 1, text: `${id} ready` });
       return this.kernelInfo();
-    } finally {
-      this.loading = null;
-    }
+    });
   }
 
   async deleteModel(id: unknown): Promise<void> {

@@ -117,8 +117,9 @@ export function createKernelHost() {
       await k.loadModel(DEFAULT_MODEL);
     }
     k.setEmbedderSource(embedderSource({ modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base) }));
-    // Vector search and recall by meaning; without it search is lexical (the OS still boots).
-    await k.loadEmbedder(DEFAULT_EMBEDDER).catch((error: Error) => console.warn(`AIOS: no embedder: ${error.message}`));
+    // Vector search and recall by meaning, loaded after `ready`: writes and searches wait for it
+    // (FileStore.embedderLoading); if it cannot load, search is lexical (the OS keeps running).
+    void k.loadEmbedder(DEFAULT_EMBEDDER).catch((error: Error) => console.warn(`AIOS: no embedder: ${error.message}`));
     kernel = k;
     return bootInfo();
   }

@@ -207,6 +207,8 @@ export class FileStore {
   private readonly cache = new PostingCache();
   private readonly vectors = new VectorCache();
   private embedder: Embedder | null = null;
+  /** An embedder load in progress: writes and searches wait for it rather than run without it. */
+  private embedderLoad: Promise<void> | null = null;
 
   private constructor(
     private readonly db: FilesDatabase,
@@ -230,12 +232,33 @@ export class FileStore {
     this.embedder = embedder;
   }
 
+  /**
+   * An embedder is loading (`load` settles when it is attached or has failed): until then, calls
+   * that embed (write, import) or search wait, so nothing is written without its vector or searched
+   * lexically only because the encoder was still loading after boot.
+   */
+  embedderLoading(load: Promise<unknown>): void {
+    const settled: Promise<void> = load.then(
+      () => undefined,
+      () => undefined,
+    ).finally(() => {
+      if (this.embedderLoad === settled) this.embedderLoad = null;
+    });
+    this.embedderLoad = settled;
+  }
+
+  /** Resolves once no embedder load is in progress. */
+  async embedderSettled(): Promise<void> {
+    while (this.embedderLoad) await this.embedderLoad;
+  }
+
   get embedderId(): string | null {
     return this.embedder?.modelId ?? null;
   }
 
   /** The embedding of a version's text, when an embedder is attached and there is text. */
   private async embed(text: string): Promise<Embedding | null> {
+    await this.embedderSettled();
     const embedder = this.embedder;
     if (!embedder || !text.trim()) return null;
     const [vector] = await embedder.embed([text.slice(0, EMBED_CHARS)]);
@@ -343,6 +366,7 @@ export class FileStore {
     if (!Number.isSafeInteger(k) || k < 1 || k > MAX_K) throw new KernelError("EINVAL", `k: must be an integer from 1 to ${MAX_K}`);
     const mode = options.mode ?? "hybrid";
     if (mode !== "hybrid" && mode !== "lexical" && mode !== "vector") throw new KernelError("EINVAL", 'mode: must be "hybrid", "lexical" or "vector"');
+    if (mode !== "lexical") await this.embedderSettled();
     if (mode === "vector" && !this.embedder) throw new KernelError("ENOTSUP", "mode: vector search needs an embedding model, and none is loaded");
     const prefix = validatePrefix(options.prefix, this.limits);
     const terms = [...new Set(tokenize(query))];
