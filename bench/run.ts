@@ -17,7 +17,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { preview } from "vite";
 import { isLoopback, launch, launchWithProfile, proxyOf } from "../test/browser/chromium.ts";
 import { benchIntents, benchOcr, printIntents } from "./devices.ts";
@@ -41,16 +41,21 @@ async function guardedPage(browser: Browser, url: string) {
   return { page, context, offsite };
 }
 
-async function coldStart(browser: Browser, base: string, device: string) {
-  const { page, context, offsite } = await guardedPage(browser, `${base}?device=${device}`);
-  const t = await page.evaluate(async (messages) => {
+/** Milliseconds from the page's time origin to aios.ready and to the first streamed token; whether a service worker controls it. */
+function readyAndFirstToken(page: Page) {
+  return page.evaluate(async (messages) => {
     await window.aios.ready;
     const ready = performance.now();
     const stream = await window.aios.llm.chat.completions.create({ messages: messages as never, stream: true, temperature: 0, max_tokens: 8 });
     let first = 0;
     for await (const chunk of stream) if (!first && chunk.choices[0]?.delta.content) first = performance.now();
-    return { ready, first };
+    return { ready, first, controlled: Boolean(navigator.serviceWorker?.controller) };
   }, MESSAGES);
+}
+
+async function coldStart(browser: Browser, base: string, device: string) {
+  const { page, context, offsite } = await guardedPage(browser, `${base}?device=${device}`);
+  const t = await readyAndFirstToken(page);
   await context.close();
   if (offsite.length) throw new Error(`requests left the machine: ${offsite.join(", ")}`);
   return { readyMs: t.ready, firstTokenMs: t.first };
@@ -74,14 +79,7 @@ async function secondVisit(base: string, device: string, serviceWorkers: "allow"
     const second = await launchWithProfile(dir, { serviceWorkers });
     const page = second.context.pages()[0] ?? (await second.context.newPage());
     await page.goto(url);
-    const t = await page.evaluate(async (messages) => {
-      await window.aios.ready;
-      const ready = performance.now();
-      const stream = await window.aios.llm.chat.completions.create({ messages: messages as never, stream: true, temperature: 0, max_tokens: 8 });
-      let first = 0;
-      for await (const chunk of stream) if (!first && chunk.choices[0]?.delta.content) first = performance.now();
-      return { ready, first, controlled: Boolean(navigator.serviceWorker?.controller) };
-    }, MESSAGES);
+    const t = await readyAndFirstToken(page);
     await second.context.close();
     const offsite = [...first.attempts, ...second.attempts];
     if (offsite.length) throw new Error(`requests left the machine: ${offsite.join(", ")}`);

@@ -98,7 +98,7 @@ export async function openWithProfile(profile: string, query = "?device=wasm"): 
 }
 
 const SHOTS = "test-results/screenshots";
-const DESKTOP = { width: 1100, height: 720 };
+const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
 /** Screenshots of the page at desktop and phone widths: test-results/screenshots/<name>-{desktop,phone}.png. */

@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { launch, proxyOf } from "./chromium.ts";
+import { shoot } from "./harness.ts";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
@@ -75,6 +76,7 @@ it("a new version waits for the old tabs, new tabs join the old kernel meanwhile
   await tab1.evaluate(async () => void (await (await navigator.serviceWorker.getRegistration())!.update()));
   await expect.poll(() => tab1.getByTestId("update-notice").count(), { timeout: 60_000 }).toBe(1);
   expect(await tab1.getByTestId("update-notice").textContent()).toContain("A new version of AIOS is ready");
+  await shoot(tab1, "update-notice");
 
   // Meanwhile a new tab gets the old shell from the old worker and shares the running kernel.
   const tab3 = await openTab(context);

@@ -80,3 +80,20 @@ it("an encoder that cannot load releases the waiters: writes go on without vecto
   await kernel.loadModel("m");
   expect(kernel.kernelInfo().model).toBe("m");
 });
+
+it("a flood of loads of unknown encoders fails each with ENOENT and holds up nothing after it", async () => {
+  const kernel = new Kernel([source(["m"])]);
+  kernel.mountFiles(await FileStore.open({ name: "loads-test-3" }));
+  const { embedders, open } = gatedEncoder();
+  kernel.setEmbedderSource(embedders);
+  open();
+  const flood = Array.from({ length: 500 }, (_, i) => kernel.loadEmbedder(`nope-${i}`));
+  const real = kernel.loadEmbedder("aios-embed");
+  for (const r of await Promise.allSettled(flood)) expect(r).toMatchObject({ status: "rejected", reason: { code: "ENOENT" } });
+  await expect(kernel.loadEmbedder("x".repeat(300))).rejects.toMatchObject({ code: "EINVAL" });
+  await expect(kernel.loadEmbedder({ id: "aios-embed" })).rejects.toMatchObject({ code: "EINVAL" });
+  expect(await real).toMatchObject({ loaded: true });
+  const { files, ns } = kernel.filesOf(kernel.shellPid);
+  await files.write(ns, "notes/dog.md", "My dog's name is Biscuit.");
+  expect((await files.search(ns, "what is my pet called", { mode: "vector", k: 1 }))[0]!.path).toBe("notes/dog.md");
+});
