@@ -77,6 +77,9 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
+          // Conditions polled in the browser (a terminated worker leaving page.workers(), a dialog
+          // closing) settle within a second on an idle machine; CI's 2 loaded cores take longer.
+          expect: { poll: { timeout: 15_000 } },
         },
       },
     ],
