@@ -95,11 +95,28 @@ export interface Generation {
   readonly promptTokens: number;
   /** Bytes of KV cache held while suspended (0 once spilled). */
   readonly cacheBytes: number;
+  /** Set where this generation can decode in one batch with others of the same batcher. */
+  readonly batcher?: Batcher;
   /** Decodes up to `n` more tokens; ends early at a stop, the limit or an abort. */
   step(n: number): Promise<void>;
   spill(): Promise<void>;
   /** Releases everything and returns the result (call once, also after an abort). */
   finish(): Promise<GenerateResult>;
+}
+
+/**
+ * Decodes several generations of one model together: one model call per token for all of them
+ * (continuous batching). Members join and leave between tokens.
+ */
+export interface Batcher {
+  /** The most generations one call decodes together. */
+  readonly maxBatch: number;
+  /**
+   * Decodes up to `n` more tokens of every generation (each of its own batcher); each one ends
+   * exactly where it would alone (stop, limit, abort) and the others go on. Returns early, at a
+   * token boundary, once `interrupt()` is true.
+   */
+  stepMany(generations: readonly Generation[], n: number, interrupt: () => boolean): Promise<void>;
 }
 
 export interface Engine {

@@ -377,7 +377,7 @@ export class Kernel {
     const engine = this.requireEngine();
     const row = this.requests.admit(proc, { kind: "count" });
     try {
-      const n = await this.scheduler.task(() => engine.countTokens(messages, tools), proc.priority, row.controller.signal);
+      const n = await this.scheduler.task(() => engine.countTokens(messages, tools), proc.priority, row.controller.signal, proc.pid);
       proc.countedTokens += n;
       return n;
     } finally {

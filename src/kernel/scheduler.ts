@@ -3,13 +3,18 @@
  * decoded tokens and is preempted at a token boundary, its context kept (KV cache) or spilled
  * (text, re-prefilled on resume) when suspended caches exceed the memory budget.
  *
- * Policies: fifo (each job runs to completion, in arrival order); rr (round-robin, `sliceTokens`
- * per turn); priority (highest priority first, re-chosen every slice, with aging so that a
- * waiting job gains one level per `agingSlices` slices passed over: no starvation).
+ * Policies: fifo (each job runs to completion, in arrival order); rr (round-robin over processes,
+ * `sliceTokens` per turn); priority (highest priority first, re-chosen every slice, with aging so
+ * that a waiting job gains one level per `agingSlices` slices passed over: no starvation). Fair
+ * share is per process: a process's many requests take turns among themselves.
+ *
+ * Where the engine can batch (`Generation.batcher`), a slice runs up to `maxBatch` generations
+ * together, one model call per token for all (continuous batching); the policy chooses the
+ * members, and a newcomer that would change the choice joins at the next token boundary.
  *
  * Invariants:
- * - At most one job runs at a time; between two slices the loop yields a macrotask, so messages
- *   (new requests, kills, other tabs) are never starved.
+ * - At most one slice (one job, or one batch of generations) runs at a time; between two slices
+ *   the loop yields a macrotask, so messages (new requests, kills, other tabs) are never starved.
  * - A job leaves `queue` only when picked, and is resolved or rejected exactly once.
  */
 import type { Generation, GenerateResult } from "./engine.ts";
@@ -26,6 +31,8 @@ export interface PolicyConfig {
   agingSlices: number;
   /** Suspended KV caches above this many bytes are spilled (oldest first) to text snapshots. */
   kvBudgetBytes: number;
+  /** Generations decoded together in one batch where the engine can (1: one at a time). */
+  maxBatch: number;
 }
 
 export interface RequestStats {
@@ -45,8 +52,14 @@ export interface RequestStats {
 interface Job {
   priority: number;
   age: number;
+  /** Arrival order. */
+  seq: number;
   signal: AbortSignal;
-  /** For plain jobs (model loads): runs whole. */
+  /** The process it belongs to, for per-process fair share (plain jobs of the kernel: none). */
+  pid?: number;
+  /** A short task (a token count): under rr, and under fifo when batching, it goes first. */
+  short?: boolean;
+  /** For plain jobs (model loads, token counts): runs whole. */
   run?: () => Promise<unknown>;
   /** For generations: starts a sliceable one, or null when the engine cannot slice. */
   start?: () => Promise<Generation | null>;
@@ -60,49 +73,55 @@ interface Job {
   reject: (error: unknown) => void;
 }
 
-export const DEFAULT_POLICY: PolicyConfig = { policy: "fifo", sliceTokens: 16, agingSlices: 8, kvBudgetBytes: 64 * 1024 * 1024 };
+export const DEFAULT_POLICY: PolicyConfig = { policy: "fifo", sliceTokens: 16, agingSlices: 8, kvBudgetBytes: 64 * 1024 * 1024, maxBatch: 8 };
 const HISTORY = 256;
 
 export function validatePolicy(input: unknown, current: PolicyConfig): PolicyConfig {
   if (typeof input !== "object" || input === null) throw new KernelError("EINVAL", "policy: must be an object like { policy: \"rr\", sliceTokens: 16 }");
   const o = input as Record<string, unknown>;
-  for (const key of Object.keys(o)) if (!["policy", "sliceTokens", "agingSlices", "kvBudgetBytes"].includes(key)) throw new KernelError("EINVAL", `${key}: unknown field`);
+  for (const key of Object.keys(o)) if (!["policy", "sliceTokens", "agingSlices", "kvBudgetBytes", "maxBatch"].includes(key)) throw new KernelError("EINVAL", `${key}: unknown field`);
   const policy = o.policy ?? current.policy;
   if (policy !== "fifo" && policy !== "rr" && policy !== "priority") throw new KernelError("EINVAL", `policy: must be "fifo", "rr" or "priority"`);
-  const int = (name: "sliceTokens" | "agingSlices" | "kvBudgetBytes", max: number) => {
+  const int = (name: "sliceTokens" | "agingSlices" | "kvBudgetBytes" | "maxBatch", max: number) => {
     const v = o[name] ?? current[name];
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v < (name === "kvBudgetBytes" ? 0 : 1) || v > max) throw new KernelError("EINVAL", `${name}: must be an integer up to ${max}`);
     return v;
   };
-  return { policy, sliceTokens: int("sliceTokens", 4096), agingSlices: int("agingSlices", 1 << 20), kvBudgetBytes: int("kvBudgetBytes", 2 ** 40) };
+  return { policy, sliceTokens: int("sliceTokens", 4096), agingSlices: int("agingSlices", 1 << 20), kvBudgetBytes: int("kvBudgetBytes", 2 ** 40), maxBatch: int("maxBatch", 64) };
 }
 
 export class Scheduler {
   config: PolicyConfig = { ...DEFAULT_POLICY };
   private readonly queue: Job[] = [];
   private readonly history: RequestStats[] = [];
-  private last: Job | null = null;
+  /** The generations of the last slice (a short task in between does not replace them). */
+  private lastBatch: Job[] = [];
   private looping = false;
+  private arrivals = 0;
+  /** Per process, the slice count when it last ran (rr and priority rotate processes, not requests). */
+  private readonly lastTurn = new Map<number, number>();
+  private turns = 0;
   contextSwitches = 0;
 
   /** A job that runs whole and alone (e.g. swapping the model). */
   exclusive<T>(run: () => Promise<T>, priority = 39): Promise<T> {
-    return this.submit<T>({ run, priority, age: 0, signal: new AbortController().signal });
+    return this.submit<T>({ run, priority, signal: new AbortController().signal });
   }
 
   /**
    * A short job of a process (counting tokens): runs whole between slices, at the process's
    * priority; rejects with the signal's reason if cancelled while queued.
    */
-  task<T>(run: () => Promise<T>, priority: number, signal: AbortSignal): Promise<T> {
+  task<T>(run: () => Promise<T>, priority: number, signal: AbortSignal, pid?: number): Promise<T> {
     return this.submit<T>({
       run: () => {
         if (signal.aborted) throw signal.reason ?? new KernelError("EKILLED", "cancelled");
         return run();
       },
       priority,
-      age: 0,
       signal,
+      pid,
+      short: true,
     });
   }
 
@@ -129,7 +148,7 @@ export class Scheduler {
     };
     this.history.push(stats);
     if (this.history.length > HISTORY) this.history.shift();
-    return this.submit({ ...options, age: 0, stats });
+    return this.submit({ ...options, stats });
   }
 
   /** Marks when a request's first token was seen (the kernel calls it from the text stream). */
@@ -145,9 +164,9 @@ export class Scheduler {
     return structuredClone(this.history);
   }
 
-  private submit<T>(job: Omit<Job, "resolve" | "reject">): Promise<T> {
+  private submit<T>(job: Omit<Job, "resolve" | "reject" | "age" | "seq">): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ ...job, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ ...job, age: 0, seq: this.arrivals++, resolve: resolve as (v: unknown) => void, reject });
       void this.loop();
     });
   }
@@ -157,14 +176,14 @@ export class Scheduler {
     this.looping = true;
     try {
       while (this.queue.length > 0) {
-        const job = this.pick();
-        // A short task (a token count) between two slices is not a context switch.
-        if (!job.run && this.last && this.last !== job && this.last.generation && !this.last.generation.done && this.queue.includes(this.last)) {
-          this.last.stats!.preemptions++;
-          this.contextSwitches++;
+        const chosen = this.choose(this.queue);
+        for (const job of this.queue) if (!chosen.includes(job)) job.age++;
+        for (const job of chosen) {
+          this.queue.splice(this.queue.indexOf(job), 1);
+          job.age = 0;
         }
-        if (!job.run) this.last = job;
-        await this.runSlice(job);
+        if (chosen[0]!.run) await this.runTask(chosen[0]!);
+        else await this.runSlice(chosen);
         await yieldToEventLoop();
       }
     } finally {
@@ -172,54 +191,161 @@ export class Scheduler {
     }
   }
 
-  private pick(): Job {
-    let at = 0;
-    if (this.config.policy === "priority") {
-      const level = (j: Job) => j.priority + Math.floor(j.age / this.config.agingSlices);
-      for (let i = 1; i < this.queue.length; i++) if (level(this.queue[i]!) > level(this.queue[at]!)) at = i;
-      this.queue.forEach((j, i) => i !== at && j.age++);
-    }
-    const [job] = this.queue.splice(at, 1);
-    job!.age = 0;
-    return job!;
+  /** Effective priority: one level more per `agingSlices` slices passed over. */
+  private level(job: Job): number {
+    return job.priority + Math.floor(job.age / this.config.agingSlices);
   }
 
-  private async runSlice(job: Job): Promise<void> {
+  /**
+   * What runs next, by policy: one plain job alone, or a batch of generations of one batcher.
+   * fifo: arrival order (short tasks first when batching, so a newcomer can join a batch that has
+   * room). rr: processes in turn — the one that ran longest ago first — and a process's own
+   * requests in turn. priority: the highest effective level only, processes in turn within it.
+   * Batch slots go one per process per round, so a process with many requests takes spare slots,
+   * never another process's.
+   */
+  private choose(candidates: readonly Job[]): Job[] {
+    const { policy, maxBatch } = this.config;
+    const shortFirst = policy !== "fifo" || maxBatch > 1;
+    const turn = (j: Job) => (j.pid === undefined ? -1 : (this.lastTurn.get(j.pid) ?? -1));
+    const ordered = [...candidates].sort((a, b) => {
+      if (policy === "priority" && this.level(a) !== this.level(b)) return this.level(b) - this.level(a);
+      if (shortFirst && !!a.short !== !!b.short) return a.short ? -1 : 1;
+      if (policy !== "fifo" && turn(a) !== turn(b)) return turn(a) - turn(b);
+      return a.seq - b.seq;
+    });
+    const lead = ordered[0]!;
+    if (lead.run || (lead.generation && !lead.generation.batcher)) return [lead];
+    const limit = Math.min(maxBatch, lead.generation?.batcher?.maxBatch ?? maxBatch);
+    const fits = (j: Job) =>
+      !j.run && (policy !== "priority" || this.level(j) === this.level(lead)) && (!j.generation || !lead.generation || j.generation.batcher === lead.generation.batcher);
+    const pool = ordered.filter(fits);
+    if (policy === "fifo") return pool.slice(0, limit);
+    // One slot per process per round, processes in the order above.
+    const byProcess = new Map<number | undefined, Job[]>();
+    for (const j of pool) byProcess.set(j.pid, [...(byProcess.get(j.pid) ?? []), j]);
+    const batch: Job[] = [];
+    for (let round = 0; batch.length < limit; round++) {
+      const before = batch.length;
+      for (const jobs of byProcess.values()) if (jobs[round] && batch.length < limit) batch.push(jobs[round]!);
+      if (batch.length === before) break;
+    }
+    return batch;
+  }
+
+  private async runTask(job: Job): Promise<void> {
     job.onRun?.(true);
     try {
-      if (job.run) return job.resolve(await job.run());
-      if (!job.generation) {
-        if (job.signal.aborted) {
-          return job.resolve({ text: "", finishReason: "abort", promptTokens: 0, completionTokens: 0, timeToFirstTokenMs: 0, totalMs: 0 } satisfies GenerateResult);
-        }
-        const generation = await job.start!();
-        if (!generation) return await this.finishWhole(job);
-        job.generation = generation;
-        job.stats!.promptTokens = generation.promptTokens;
-      }
-      const generation = job.generation;
-      const slice: [number, number] = [performance.now(), 0];
-      job.suspendedAt = undefined;
-      await generation.step(this.config.policy === "fifo" ? Infinity : this.config.sliceTokens);
-      slice[1] = performance.now();
-      job.stats!.slices.push(slice);
-      job.stats!.completionTokens = generation.tokens;
-      if (generation.tokens > 0) this.firstToken(job.stats);
-      if (generation.done) {
-        const result = await generation.finish();
-        job.stats!.finishedAt = performance.now();
-        return job.resolve(result);
-      }
-      job.suspendedAt = slice[1];
-      this.queue.push(job);
-      await this.enforceKvBudget();
+      job.resolve(await job.run!());
     } catch (error) {
-      if (job.stats) job.stats.finishedAt = performance.now();
-      await job.generation?.finish().catch(() => undefined);
       job.reject(error);
     } finally {
       job.onRun?.(false);
     }
+  }
+
+  /** Runs one slice of the chosen generations: together where they share a batcher, else the first alone. */
+  private async runSlice(chosen: Job[]): Promise<void> {
+    const batch: Job[] = [];
+    for (const job of chosen) {
+      if (!(await this.started(job))) continue;
+      const batcher = batch[0]?.generation!.batcher;
+      if (batch.length === 0 || (batcher && job.generation!.batcher === batcher)) batch.push(job);
+      else this.queue.unshift(job);
+    }
+    if (batch.length === 0) return;
+    // A member of the last batch left out while unfinished was preempted.
+    for (const job of this.lastBatch) {
+      if (!batch.includes(job) && this.queue.includes(job)) {
+        job.stats!.preemptions++;
+        this.contextSwitches++;
+      }
+    }
+    this.lastBatch = batch;
+    const turn = ++this.turns;
+    if (this.lastTurn.size > 1024) for (const pid of this.lastTurn.keys()) if (!this.queue.some((j) => j.pid === pid)) this.lastTurn.delete(pid);
+    for (const job of batch) {
+      this.lastTurn.set(job.pid!, turn);
+      job.suspendedAt = undefined;
+      job.onRun?.(true);
+    }
+    const n = this.config.policy === "fifo" ? Infinity : this.config.sliceTokens;
+    const slice: [number, number] = [performance.now(), 0];
+    try {
+      // A lone member of a batcher still runs through it, so that newcomers can join between tokens.
+      if (!batch[0]!.generation!.batcher) await batch[0]!.generation!.step(n);
+      else {
+        let seen = this.arrivals;
+        // Re-chosen at a token boundary once something arrives that would change the batch.
+        const interrupt = () => {
+          if (seen === this.arrivals) return false;
+          seen = this.arrivals;
+          const again = this.choose([...batch, ...this.queue]);
+          return again.length !== batch.length || again.some((j) => !batch.includes(j));
+        };
+        await batch[0]!.generation!.batcher!.stepMany(
+          batch.map((j) => j.generation!),
+          n,
+          interrupt,
+        );
+      }
+    } catch (error) {
+      for (const job of batch) await this.fail(job, error);
+      return;
+    } finally {
+      slice[1] = performance.now();
+      for (const job of batch) job.onRun?.(false);
+    }
+    for (const job of batch) {
+      const generation = job.generation!;
+      job.stats!.slices.push([slice[0], slice[1]]);
+      job.stats!.completionTokens = generation.tokens;
+      if (generation.tokens > 0) this.firstToken(job.stats);
+      if (!generation.done) {
+        job.suspendedAt = slice[1];
+        this.queue.push(job);
+        continue;
+      }
+      try {
+        const result = await generation.finish();
+        job.stats!.finishedAt = performance.now();
+        job.resolve(result);
+      } catch (error) {
+        await this.fail(job, error);
+      }
+    }
+    await this.enforceKvBudget();
+  }
+
+  /** Starts a generation job if it has not started; false when it ended instead (aborted, whole, failed). */
+  private async started(job: Job): Promise<boolean> {
+    if (job.generation) return true;
+    if (job.signal.aborted) {
+      job.resolve({ text: "", finishReason: "abort", promptTokens: 0, completionTokens: 0, timeToFirstTokenMs: 0, totalMs: 0 } satisfies GenerateResult);
+      return false;
+    }
+    job.onRun?.(true);
+    try {
+      const generation = await job.start!();
+      if (!generation) {
+        await this.finishWhole(job);
+        return false;
+      }
+      job.generation = generation;
+      job.stats!.promptTokens = generation.promptTokens;
+      return true;
+    } catch (error) {
+      await this.fail(job, error);
+      return false;
+    } finally {
+      job.onRun?.(false);
+    }
+  }
+
+  private async fail(job: Job, error: unknown): Promise<void> {
+    if (job.stats) job.stats.finishedAt = performance.now();
+    await job.generation?.finish().catch(() => undefined);
+    job.reject(error);
   }
 
   private async finishWhole(job: Job): Promise<void> {

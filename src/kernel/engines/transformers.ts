@@ -16,7 +16,7 @@ import {
   type PreTrainedTokenizer,
   type ProgressInfo,
 } from "@huggingface/transformers";
-import type { ChatMessage, Device, Engine, GenerateParams, GenerateResult, Generation, LoadProgress, ToolSpec } from "../engine.ts";
+import type { Batcher, ChatMessage, Device, Engine, GenerateParams, GenerateResult, Generation, LoadProgress, ToolSpec } from "../engine.ts";
 import { KernelError } from "../errors.ts";
 import { createRng, sampleToken } from "../sampling.ts";
 import { TextStream } from "../text-stream.ts";
@@ -98,8 +98,11 @@ export async function loadTransformersEngine(
   }
 }
 
-export class TransformersEngine implements Engine {
+export class TransformersEngine implements Engine, Batcher {
   readonly name = "transformers" as const;
+  readonly maxBatch = MAX_BATCH;
+  /** Bytes of the largest batched call's packed caches (inputs and outputs), for the monitor and the bench. */
+  peakBatchBytes = 0;
   /** Its models write tool calls as text (the kernel parses them); a reply can be prefilled. */
   readonly supportsPrefill = true;
   readonly contextLength: number;
@@ -183,7 +186,62 @@ export class TransformersEngine implements Engine {
     if (room < 1) {
       throw new KernelError("EINVAL", `messages: the prompt is ${prompt.length} tokens; ${this.modelId} holds ${this.contextLength} in all`);
     }
-    return new TransformersGeneration(this, this.model, prompt, Math.min(params.maxTokens, room), params, this.eosIds, this.kvBytesPerToken);
+    // Caches stay on the CPU on wasm and in Node, where a batch packs them; WebGPU keeps them in GPU buffers.
+    const batcher = this.device === "webgpu" ? undefined : this;
+    return new TransformersGeneration(this, this.model, prompt, Math.min(params.maxTokens, room), params, this.eosIds, this.kvBytesPerToken, batcher);
+  }
+
+  /**
+   * Continuous batching. Each round gives every live member one token: members with several
+   * pending tokens (a prompt, or a re-prefill after a spill) run alone, the others in one call
+   * whose inputs pack their caches right-padded to the longest (mask 0 on the padding, each its
+   * own position ids); each member's present is cut back to its own tokens, so its cache is
+   * always exactly as long as its text and a member can leave or be spilled at any boundary.
+   * With fp32 weights this gives the alone run's tokens; the logits can differ in the last bits,
+   * because the padding changes the order in which the softmax sums.
+   */
+  async stepMany(generations: readonly Generation[], n: number, interrupt: () => boolean): Promise<void> {
+    const members = generations as TransformersGeneration[];
+    for (let round = 0; round < n; round++) {
+      const live = members.filter((g) => g.wantsToken());
+      if (live.length === 0) return;
+      const batch: TransformersGeneration[] = [];
+      for (const g of live) {
+        if (g.batchable) batch.push(g);
+        else g.accept(await g.forwardAlone());
+      }
+      if (batch.length === 1) batch[0]!.accept(await batch[0]!.forwardAlone());
+      else if (batch.length > 1) {
+        const logits = await this.forwardBatch(batch);
+        batch.forEach((g, i) => g.accept(logits[i]!));
+      }
+      await members[0]!.yieldSometimes();
+      if (interrupt()) return;
+    }
+  }
+
+  private async forwardBatch(batch: TransformersGeneration[]): Promise<Float32Array[]> {
+    const lengths = batch.map((g) => g.pastLength);
+    const longest = Math.max(...lengths);
+    const mask = new BigInt64Array(batch.length * (longest + 1));
+    lengths.forEach((len, b) => {
+      mask.fill(1n, b * (longest + 1), b * (longest + 1) + len);
+      mask[b * (longest + 1) + longest] = 1n;
+    });
+    const past = packCaches(batch.map((g) => g.residentCache), lengths, longest);
+    const out = (await this.model!.forward({
+      input_ids: int64Tensor(batch.map((g) => g.pendingToken), [batch.length, 1]),
+      attention_mask: new Tensor("int64", mask, [batch.length, longest + 1]),
+      position_ids: int64Tensor(lengths, [batch.length, 1]),
+      past_key_values: new DynamicCache(past),
+    })) as LogitsOutput;
+    const bytes = [...Object.values(past), ...Object.entries(out).filter(([k]) => k.startsWith("present")).map(([, t]) => t)].reduce((sum, t) => sum + (t.data as ArrayLike<number> & { byteLength: number }).byteLength, 0);
+    this.peakBatchBytes = Math.max(this.peakBatchBytes, bytes);
+    const presents = unpackPresents(out, lengths, longest);
+    batch.forEach((g, b) => g.adoptCache(presents[b]!));
+    const vocab = out.logits.dims.at(-1)!;
+    const data = out.logits.data as Float32Array;
+    return batch.map((_, b) => data.subarray(b * vocab, (b + 1) * vocab));
   }
 
   /** Bytes of KV cache one token holds: 2 (key, value) x layers x kv heads x head dim x 4 (f32). */
@@ -232,6 +290,7 @@ export class TransformersGeneration implements Generation {
     private readonly params: GenerateParams,
     private readonly eosIds: ReadonlySet<number>,
     private readonly kvBytesPerToken: number,
+    readonly batcher?: Batcher,
   ) {
     this.rng = createRng(params.seed);
     this.stream = new TextStream(params.stop);
@@ -253,32 +312,78 @@ export class TransformersGeneration implements Generation {
   }
 
   async step(n: number): Promise<void> {
-    for (let i = 0; i < n && !this.done; i++) {
-      if (this.params.signal.aborted) return this.end("abort");
-      if (this.output.length >= this.maxTokens) return this.end("length");
-      const past = this.prompt.length + this.output.length - this.feed.length;
-      const out = (await this.model.forward({
-        input_ids: int64Tensor(this.feed, [1, this.feed.length]),
-        attention_mask: onesTensor(past + this.feed.length),
-        position_ids: int64Tensor(this.feed.map((_, j) => past + j), [1, this.feed.length]),
-        past_key_values: this.cache,
-      })) as LogitsOutput;
-      this.cache = updateCache(out, this.cache);
-      const vocab = out.logits.dims.at(-1)!;
-      const data = out.logits.data as Float32Array;
-      const next = sampleToken(data.subarray(data.length - vocab), this.params, this.rng);
-      this.firstTokenAt ||= performance.now();
-      if (this.eosIds.has(next)) return this.end("stop");
-      this.output.push(next);
-      const delta = this.stream.push(this.decodeIncrementally());
-      if (delta) this.params.onText?.(delta);
-      if (this.stream.stopped) return this.end("stop");
-      this.feed = [next];
-      if (this.output.length >= this.maxTokens) return this.end("length");
-      if (performance.now() - this.lastYield >= YIELD_EVERY_MS) {
-        await yieldToEventLoop();
-        this.lastYield = performance.now();
-      }
+    for (let i = 0; i < n && this.wantsToken(); i++) {
+      this.accept(await this.forwardAlone());
+      await this.yieldSometimes();
+    }
+  }
+
+  /** Before a model call: ends the generation on an abort or at its limit; true if it needs a token. */
+  wantsToken(): boolean {
+    if (this.done) return false;
+    if (this.params.signal.aborted) this.end("abort");
+    else if (this.output.length >= this.maxTokens) this.end("length");
+    return !this.done;
+  }
+
+  /** The next model call is one token on a resident CPU cache: it can join a batch. */
+  get batchable(): boolean {
+    return this.feed.length === 1 && this.cache !== null && Object.values(this.cache).every((t) => (t as Tensor).location === "cpu");
+  }
+
+  /** Runs the pending tokens (a prompt, a re-prefill, or the last sampled token) alone; returns the next token's logits. */
+  async forwardAlone(): Promise<Float32Array> {
+    const past = this.pastLength;
+    const out = (await this.model.forward({
+      input_ids: int64Tensor(this.feed, [1, this.feed.length]),
+      attention_mask: onesTensor(past + this.feed.length),
+      position_ids: int64Tensor(this.feed.map((_, j) => past + j), [1, this.feed.length]),
+      past_key_values: this.cache,
+    })) as LogitsOutput;
+    this.cache = updateCache(out, this.cache);
+    const vocab = out.logits.dims.at(-1)!;
+    const data = out.logits.data as Float32Array;
+    return data.subarray(data.length - vocab);
+  }
+
+  /** Tokens in the KV cache. */
+  get pastLength(): number {
+    return this.prompt.length + this.output.length - this.feed.length;
+  }
+
+  /** The resident cache (batchable generations only). */
+  get residentCache(): DynamicCache {
+    return this.cache!;
+  }
+
+  /** The pending token, for a batched call. */
+  get pendingToken(): number {
+    return this.feed[0]!;
+  }
+
+  /** After a batched call: this generation's cache now holds the pending token too. */
+  adoptCache(entries: Record<string, Tensor>): void {
+    this.cache!.update(entries);
+  }
+
+  /** Takes the next token's logits: samples it, streams its text, ends at EOS, a stop string or the limit. */
+  accept(logits: Float32Array): void {
+    const next = sampleToken(logits, this.params, this.rng);
+    this.firstTokenAt ||= performance.now();
+    if (this.eosIds.has(next)) return this.end("stop");
+    this.output.push(next);
+    const delta = this.stream.push(this.decodeIncrementally());
+    if (delta) this.params.onText?.(delta);
+    if (this.stream.stopped) return this.end("stop");
+    this.feed = [next];
+    if (this.output.length >= this.maxTokens) return this.end("length");
+  }
+
+  /** Returns to the event loop every YIELD_EVERY_MS (interrupts, new requests). */
+  async yieldSometimes(): Promise<void> {
+    if (performance.now() - this.lastYield >= YIELD_EVERY_MS) {
+      await yieldToEventLoop();
+      this.lastYield = performance.now();
     }
   }
 
@@ -328,6 +433,56 @@ export class TransformersGeneration implements Generation {
     this.done = true;
     this.finishReason = reason;
   }
+}
+
+/** The most generations one batched call decodes (the scheduler's maxBatch can only lower it). */
+const MAX_BATCH = 16;
+
+type Cache = Record<string, Tensor>;
+
+/**
+ * Packs caches of [1, heads, len_b, dim] into [B, heads, longest, dim] per entry, each member's
+ * tokens first and zeros after (masked out).
+ */
+export function packCaches(caches: readonly Cache[], lengths: readonly number[], longest: number): Cache {
+  const packed: Cache = {};
+  for (const name of Object.keys(caches[0]!)) {
+    if (!name.startsWith("past_key_values.")) continue;
+    const [, heads, , dim] = caches[0]![name]!.dims as [number, number, number, number];
+    const first = caches[0]![name]!.data as Float32Array;
+    const data = new (first.constructor as Float32ArrayConstructor)(caches.length * heads * longest * dim);
+    caches.forEach((cache, b) => {
+      const src = cache[name]!.data as Float32Array;
+      const len = lengths[b]!;
+      for (let h = 0; h < heads; h++) data.set(src.subarray(h * len * dim, (h + 1) * len * dim), (b * heads + h) * longest * dim);
+    });
+    packed[name] = new Tensor(caches[0]![name]!.type, data, [caches.length, heads, longest, dim]);
+  }
+  return packed;
+}
+
+/**
+ * The inverse after a call: present.* of [B, heads, longest + 1, dim] become each member's
+ * past_key_values.* of [1, heads, len_b + 1, dim] — its own tokens, then the new one (the last
+ * column), the padding between them dropped.
+ */
+export function unpackPresents(out: Record<string, Tensor>, lengths: readonly number[], longest: number): Cache[] {
+  const caches: Cache[] = lengths.map(() => ({}));
+  for (const name in out) {
+    if (!name.startsWith("present")) continue;
+    const [, heads, total, dim] = out[name]!.dims as [number, number, number, number];
+    const src = out[name]!.data as Float32Array;
+    lengths.forEach((len, b) => {
+      const data = new (src.constructor as Float32ArrayConstructor)(heads * (len + 1) * dim);
+      for (let h = 0; h < heads; h++) {
+        const row = (b * heads + h) * total * dim;
+        data.set(src.subarray(row, row + len * dim), h * (len + 1) * dim);
+        data.set(src.subarray(row + longest * dim, row + (longest + 1) * dim), (h * (len + 1) + len) * dim);
+      }
+      caches[b]![name.replace("present", "past_key_values")] = new Tensor(out[name]!.type, data, [1, heads, len + 1, dim]);
+    });
+  }
+  return caches;
 }
 
 /** How long a decode loop may run before it returns to the event loop (interrupts, new requests). */

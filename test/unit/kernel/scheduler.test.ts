@@ -17,18 +17,18 @@ beforeAll(async () => {
   for (const p of prompts) alone.set(p, (await kernel.chat(ask(p))).choices[0]!.message.content!);
 });
 
-async function runAll(policy: Parameters<Kernel["setPolicy"]>[0]) {
+async function runAll(policy: Parameters<Kernel["setPolicy"]>[0], priority?: number) {
   kernel.setPolicy(policy);
-  const procs = prompts.map((p, i) => kernel.spawn({ name: `agent-${i}`, priority: 10 + i }));
+  const procs = prompts.map((p, i) => kernel.spawn({ name: `agent-${i}`, priority: priority ?? 10 + i }));
   const results = await Promise.all(prompts.map((p, i) => kernel.chat(ask(p), { pid: procs[i]!.pid, requestId: `${JSON.stringify(policy)}-${i}` })));
   const history = kernel.getStats().history.filter((h) => h.requestId.startsWith(JSON.stringify(policy)));
-  kernel.setPolicy({ policy: "fifo", kvBudgetBytes: 64 * 1024 * 1024 });
+  kernel.setPolicy({ policy: "fifo", kvBudgetBytes: 64 * 1024 * 1024, maxBatch: 8 });
   return { texts: results.map((r) => r.choices[0]!.message.content), history };
 }
 
 describe("scheduler", () => {
   it("fifo runs each request whole, in arrival order", async () => {
-    const { texts, history } = await runAll({ policy: "fifo" });
+    const { texts, history } = await runAll({ policy: "fifo", maxBatch: 1 });
     expect(texts).toEqual(prompts.map((p) => alone.get(p)));
     expect(history.map((h) => h.slices.length)).toEqual([1, 1, 1, 1]);
     expect(history.every((h) => h.preemptions === 0)).toBe(true);
@@ -36,7 +36,7 @@ describe("scheduler", () => {
   });
 
   it("rr interleaves slices of 4 tokens with KV-preserving switches; every output equals its solo run", async () => {
-    const { texts, history } = await runAll({ policy: "rr", sliceTokens: 4 });
+    const { texts, history } = await runAll({ policy: "rr", sliceTokens: 4, maxBatch: 1 });
     expect(texts).toEqual(prompts.map((p) => alone.get(p)));
     expect(history.every((h) => h.preemptions > 0)).toBe(true);
     expect(history.every((h) => h.spills === 0)).toBe(true);
@@ -46,7 +46,7 @@ describe("scheduler", () => {
   });
 
   it("with no KV budget every switch spills to a text snapshot, and outputs are still identical", async () => {
-    const { texts, history } = await runAll({ policy: "rr", sliceTokens: 5, kvBudgetBytes: 0 });
+    const { texts, history } = await runAll({ policy: "rr", sliceTokens: 5, kvBudgetBytes: 0, maxBatch: 1 });
     expect(texts).toEqual(prompts.map((p) => alone.get(p)));
     expect(history.some((h) => h.spills > 0)).toBe(true);
   });
@@ -74,8 +74,8 @@ describe("scheduler", () => {
     expect((await lowDone).choices[0]!.message.content).toBe((await kernel.chat(ask(prompts[0]!, 40))).choices[0]!.message.content);
 
     // With aging (one level per slice passed over), the low job (1) overtakes the high ones (30)
-    // after ~29 of their slices, long before they finish (2 x 20 slices).
-    kernel.setPolicy({ policy: "priority", sliceTokens: 2, agingSlices: 1 });
+    // after ~29 of their slices, long before they finish (2 x 20 slices, one at a time).
+    kernel.setPolicy({ policy: "priority", sliceTokens: 2, agingSlices: 1, maxBatch: 1 });
     const low2 = kernel.chat(ask(prompts[2]!, 30), { pid: low.pid, requestId: "aging-low" });
     const highs = [0, 1].map((i) => kernel.chat(ask(prompts[1]!, 40), { pid: high.pid, requestId: `aging-high-${i}` }));
     await Promise.all([low2, ...highs]);
@@ -83,6 +83,85 @@ describe("scheduler", () => {
     const lowStats = history.find((s) => s.requestId === "aging-low")!;
     const highEnd = Math.max(...history.filter((s) => s.requestId.startsWith("aging-high")).map((s) => s.finishedAt!));
     expect(lowStats.slices.filter(([start]) => start < highEnd).length).toBeGreaterThan(0);
+    kernel.setPolicy({ policy: "fifo", maxBatch: 8 });
+  });
+
+  it("batches: the processes decode together under fifo, rr and priority, every output equal to its solo run", async () => {
+    for (const policy of [{ policy: "fifo" as const }, { policy: "rr" as const, sliceTokens: 4 }, { policy: "priority" as const, sliceTokens: 4, agingSlices: 1000 }]) {
+      // Under priority all four are made equal here, so that one batch holds them.
+      const { texts, history } = await runAll({ ...policy, maxBatch: 8 }, policy.policy === "priority" ? 20 : undefined);
+      expect(texts, policy.policy).toEqual(prompts.map((p) => alone.get(p)));
+      // One batch: everyone starts before anyone finishes, and nobody is preempted.
+      const firstFinish = Math.min(...history.map((h) => h.finishedAt!));
+      expect(history.every((h) => h.slices[0]![0] < firstFinish && h.preemptions === 0), policy.policy).toBe(true);
+    }
+    expect(kernel.getStats().policy.maxBatch).toBe(8);
+  });
+
+  it("a batch of 2 rotates 4 processes (members spilled and re-prefilled); outputs are still identical", async () => {
+    const { texts, history } = await runAll({ policy: "rr", sliceTokens: 3, maxBatch: 2, kvBudgetBytes: 0 });
+    expect(texts).toEqual(prompts.map((p) => alone.get(p)));
+    expect(history.some((h) => h.spills > 0) && history.every((h) => h.preemptions > 0)).toBe(true);
+  });
+
+  it("under priority a batch holds the highest level only: the low process waits for the high ones", async () => {
+    kernel.setPolicy({ policy: "priority", sliceTokens: 4, agingSlices: 100_000, maxBatch: 8 });
+    const low = kernel.spawn({ name: "low", priority: 1 });
+    const highs = [0, 1].map((i) => kernel.spawn({ name: `high-${i}`, priority: 30 }));
+    const done = [low, ...highs].map((p, i) => kernel.chat(ask(prompts[i]!, 32), { pid: p.pid, requestId: `batch-prio-${i}` }));
+    const texts = (await Promise.all(done)).map((r) => r.choices[0]!.message.content);
+    expect(texts).toEqual(prompts.slice(0, 3).map((p) => alone.get(p)!.slice(0, texts[prompts.indexOf(p)]!.length)));
+    const history = kernel.getStats().history;
+    const [l, h0, h1] = [0, 1, 2].map((i) => history.find((s) => s.requestId === `batch-prio-${i}`)!);
+    // The two highs share slices; the low one's first token comes after both are done.
+    expect(h0!.slices.some(([a]) => h1!.slices.some(([b]) => a === b))).toBe(true);
+    expect(l!.firstTokenAt!).toBeGreaterThan(Math.max(h0!.finishedAt!, h1!.finishedAt!));
+    kernel.setPolicy({ policy: "fifo" });
+  });
+
+  it("fair share is per process: 12 requests of one agent do not delay another agent's first token", async () => {
+    for (const maxBatch of [1, 4]) {
+      kernel.setPolicy({ policy: "rr", sliceTokens: 4, maxBatch });
+      const busy = kernel.spawn({ name: "busy" });
+      const other = kernel.spawn({ name: "other" });
+      const many = Array.from({ length: 12 }, (_, i) => kernel.chat(ask(prompts[i % 4]!, 24), { pid: busy.pid, requestId: `share-${maxBatch}-busy-${i}` }));
+      // The other agent asks once the busy one is decoding.
+      await new Promise((r) => setTimeout(r, 30));
+      const one = kernel.chat(ask(prompts[3]!, 24), { pid: other.pid, requestId: `share-${maxBatch}-other` });
+      await Promise.all([...many, one]);
+      const history = kernel.getStats().history.filter((h) => h.requestId.startsWith(`share-${maxBatch}-`));
+      const mine = history.find((h) => h.requestId.endsWith("other"))!;
+      const busySlices = history.filter((h) => h !== mine).flatMap((h) => h.slices.map(([start]) => start));
+      const before = new Set(busySlices.filter((start) => start < mine.slices[0]![0] && start > mine.queuedAt)).size;
+      // After it arrives, at most one slice of the busy agent runs before its own (one at a time),
+      // or it joins the very next batch; the old per-request rotation ran up to 12.
+      expect(before, `maxBatch ${maxBatch}`).toBeLessThanOrEqual(1);
+      expect(mine.finishedAt!).toBeLessThan(Math.max(...history.map((h) => h.finishedAt!)));
+      kernel.kill(busy.pid);
+      kernel.kill(other.pid);
+    }
+    kernel.setPolicy({ policy: "fifo", maxBatch: 8 });
+  });
+
+  it("a killed process leaves the batch at a token boundary; the others finish unchanged", async () => {
+    kernel.setPolicy({ policy: "rr", sliceTokens: 4, maxBatch: 8 });
+    const procs = prompts.map((_, i) => kernel.spawn({ name: `kill-${i}` }));
+    let killed = false;
+    const runs = prompts.map((p, i) =>
+      kernel.chat({ ...ask(p), stream: true }, {
+        pid: procs[i]!.pid,
+        requestId: `kill-${i}`,
+        onChunk: (c) => {
+          if (i === 0 && c.choices[0]?.delta.content && !killed) {
+            killed = true;
+            kernel.kill(procs[0]!.pid);
+          }
+        },
+      }),
+    );
+    const settled = await Promise.allSettled(runs);
+    expect(settled[0]).toMatchObject({ status: "rejected", reason: { code: "EKILLED" } });
+    expect(settled.slice(1).map((r) => (r.status === "fulfilled" ? r.value.choices[0]!.message.content : r.reason))).toEqual(prompts.slice(1).map((p) => alone.get(p)));
     kernel.setPolicy({ policy: "fifo" });
   });
 

@@ -72,6 +72,50 @@ describe("TransformersEngine on aios-tiny (fp32, Node)", () => {
     expect(r.completionTokens).toBeLessThan(10);
   });
 
+  it("stepMany decodes generations in one batch: each gives its solo tokens; one that ends or aborts leaves, the rest go on", async () => {
+    const asks = ["Tell me a story about a cat.", "What is a computer?", "who are you", "Tell me about operating systems.", "What time is it in Tokyo?"];
+    const solo = await Promise.all(asks.map(async (q, i) => (await engine.generate(params([{ role: "user", content: q }], { maxTokens: 20 + 8 * i }))).tokenIds));
+    const controller = new AbortController();
+    const pieces: string[][] = asks.map(() => []);
+    const gens = await Promise.all(
+      asks.map((q, i) =>
+        engine.start(params([{ role: "user", content: q }], { maxTokens: 20 + 8 * i, signal: i === 4 ? controller.signal : new AbortController().signal, onText: (t: string) => pieces[i]!.push(t) })),
+      ),
+    );
+    expect(gens.every((g) => g.batcher === engine)).toBe(true);
+    const peakBefore = engine.peakBatchBytes;
+    await engine.stepMany(gens, 3, () => false);
+    expect(gens.map((g) => g.tokens)).toEqual([3, 3, 3, 3, 3]);
+    controller.abort();
+    // Interrupted after one more round: every live member has one more token.
+    let rounds = 0;
+    await engine.stepMany(gens, Infinity, () => ++rounds === 1);
+    expect(gens.slice(0, 4).map((g) => g.tokens)).toEqual([4, 4, 4, 4]);
+    await engine.stepMany(gens, Infinity, () => false);
+    const results = await Promise.all(gens.map((g) => g.finish()));
+    expect(results.slice(0, 4).map((r) => r.tokenIds)).toEqual(solo.slice(0, 4));
+    expect(results.slice(0, 4).map((r, i) => pieces[i]!.join("") === r.text)).toEqual([true, true, true, true]);
+    expect(results[4]).toMatchObject({ finishReason: "abort", completionTokens: 3 });
+    expect(engine.peakBatchBytes).toBeGreaterThan(peakBefore);
+  });
+
+  it("packs caches right-padded and cuts each member's present back to its own tokens", async () => {
+    const { Tensor } = await import("@huggingface/transformers");
+    const { packCaches, unpackPresents } = await import("../../../../src/kernel/engines/transformers.ts");
+    // Two members of 2 and 1 past tokens, 2 heads, dim 1: values name (member, head, token).
+    const a = new Tensor("float32", Float32Array.from([100, 101, 110, 111]), [1, 2, 2, 1]);
+    const b = new Tensor("float32", Float32Array.from([200, 210]), [1, 2, 1, 1]);
+    const packed = packCaches([{ "past_key_values.0.key": a }, { "past_key_values.0.key": b }], [2, 1], 2)["past_key_values.0.key"]!;
+    expect(packed.dims).toEqual([2, 2, 2, 1]);
+    expect(Array.from(packed.data as Float32Array)).toEqual([100, 101, 110, 111, 200, 0, 210, 0]);
+    // The model appends the new token (9xx) after the padding.
+    const present = new Tensor("float32", Float32Array.from([100, 101, 901, 110, 111, 911, 200, 0, 902, 210, 0, 912]), [2, 2, 3, 1]);
+    const [ca, cb] = unpackPresents({ "present.0.key": present }, [2, 1], 2);
+    expect(ca!["past_key_values.0.key"]!.dims).toEqual([1, 2, 3, 1]);
+    expect(Array.from(ca!["past_key_values.0.key"]!.data as Float32Array)).toEqual([100, 101, 901, 110, 111, 911]);
+    expect(Array.from(cb!["past_key_values.0.key"]!.data as Float32Array)).toEqual([200, 902, 210, 912]);
+  });
+
   it("the int8 variant loads and answers", async () => {
     const q8 = await loadTransformersEngine("aios-tiny-q8", EMBEDDED_MODELS[1]!, { modelBaseUrl, device: "cpu" }, () => {});
     try {
