@@ -111,6 +111,8 @@ export interface Generation {
 export interface Batcher {
   /** The most generations one call decodes together. */
   readonly maxBatch: number;
+  /** Bytes of the largest batched call's packed caches, inputs and outputs (what batching costs in memory). */
+  readonly peakBatchBytes: number;
   /**
    * Decodes up to `n` more tokens of every generation (each of its own batcher); each one ends
    * exactly where it would alone (stop, limit, abort) and the others go on. Returns early, at a

@@ -57,6 +57,8 @@ export interface KernelStats {
   last?: GenerationStats;
   policy: PolicyConfig;
   contextSwitches: number;
+  /** Continuous batching so far: the most generations decoded together, and the bytes that batch's packed caches took. */
+  batches: { largest: number; peakBytes: number };
   /** The most recent requests, oldest first: queueing, first token, run slices, preemptions (a process sees its own). */
   history: RequestStats[];
 }
@@ -391,6 +393,7 @@ export class Kernel {
       ...structuredClone(this.stats),
       policy: { ...this.scheduler.config },
       contextSwitches: this.scheduler.contextSwitches,
+      batches: { ...this.scheduler.batches },
       history: this.scheduler.requests().filter((r) => all || r.pid === callerPid),
     };
   }

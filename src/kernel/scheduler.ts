@@ -102,6 +102,8 @@ export class Scheduler {
   private readonly lastTurn = new Map<number, number>();
   private turns = 0;
   contextSwitches = 0;
+  /** The most generations one slice has decoded together, and the memory the largest batch took. */
+  readonly batches = { largest: 0, peakBytes: 0 };
 
   /** A job that runs whole and alone (e.g. swapping the model). */
   exclusive<T>(run: () => Promise<T>, priority = 39): Promise<T> {
@@ -283,11 +285,14 @@ export class Scheduler {
           const again = this.choose([...batch, ...this.queue]);
           return again.length !== batch.length || again.some((j) => !batch.includes(j));
         };
-        await batch[0]!.generation!.batcher!.stepMany(
+        const batcher = batch[0]!.generation!.batcher!;
+        this.batches.largest = Math.max(this.batches.largest, batch.length);
+        await batcher.stepMany(
           batch.map((j) => j.generation!),
           n,
           interrupt,
         );
+        this.batches.peakBytes = Math.max(this.batches.peakBytes, batcher.peakBatchBytes);
       }
     } catch (error) {
       for (const job of batch) await this.fail(job, error);

@@ -256,7 +256,7 @@ export const SYSCALLS = {
   "kernel.info": declare({ args: NoArgs, handler: (k) => k.kernelInfo() }),
   "kernel.stats": declare({ args: NoArgs, handler: (k, ctx) => k.getStats(ctx.pid) }),
   "kernel.setPolicy": declare({
-    args: Type.Object({ policy: Type.Optional(Type.Enum(["fifo", "rr", "priority"])), sliceTokens: Type.Optional(Type.Integer()), agingSlices: Type.Optional(Type.Integer()), kvBudgetBytes: Type.Optional(Type.Integer()) }, { additionalProperties: false }),
+    args: Type.Object({ policy: Type.Optional(Type.Enum(["fifo", "rr", "priority"])), sliceTokens: Type.Optional(Type.Integer()), agingSlices: Type.Optional(Type.Integer()), kvBudgetBytes: Type.Optional(Type.Integer()), maxBatch: Type.Optional(Type.Integer()) }, { additionalProperties: false }),
     shell: true,
     handler: (k, _ctx, args) => k.setPolicy(args),
   }),

@@ -14,8 +14,10 @@ it("shows 4 running agents interleaved under round-robin, and kills one from the
     const monitor = page.getByRole("dialog", { name: "System monitor" });
     await monitor.getByRole("combobox", { name: "Scheduling policy" }).selectOption("rr");
     await monitor.getByRole("spinbutton", { name: "Slice tokens" }).fill("4");
+    // One at a time, so that the Gantt shows them taking turns (batching runs them side by side).
+    await monitor.getByRole("spinbutton", { name: "Batch size" }).fill("1");
     await monitor.getByRole("button", { name: "Apply" }).click();
-    await expect.poll(() => page.evaluate(async () => (await window.aios.kernel.stats()).policy)).toMatchObject({ policy: "rr", sliceTokens: 4 });
+    await expect.poll(() => page.evaluate(async () => (await window.aios.kernel.stats()).policy)).toMatchObject({ policy: "rr", sliceTokens: 4, maxBatch: 1 });
 
     // Four agents, each asking again and again until stopped.
     await page.evaluate(() => {
