@@ -7,8 +7,10 @@
  *  - decode tokens/s of the embedded model: the engine called directly in a page (lab.html)
  *    vs through window.aios (kernel in a worker + comlink), interleaved rounds, medians.
  *  - P1: decode tokens/s through the kernel ÷ Transformers.js's own generate() on the same model
- *  - P2: 8 processes × 64 tokens at once under fifo / rr 4 / rr 16 / priority: throughput,
- *    p50/p95 time to first token, preemptions; and the cost of a context switch, KV vs text
+ *  - P2: 8 processes × 64 tokens at once, one at a time, under fifo / rr 4 / rr 16 / priority:
+ *    throughput, p50/p95 time to first token, preemptions; and the cost of a context switch
+ *  - P3: 4 and 8 processes × 64 tokens, batched (continuous batching) vs one at a time:
+ *    aggregate tokens/s, p95 time to first token, the memory the batch took
  *  - devices: OCR per camera frame (model load, warm frame, camera.read end to end); intents: the
  *    embedded model's tool routing on held-out paraphrases (bench/devices.ts)
  * Results go to the console, bench/out/results.json and bench/out/scheduler.svg.
@@ -26,8 +28,8 @@ import { benchVectors } from "./vectors.ts";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const DEVICES = (process.env.BENCH_DEVICES ?? "wasm,webgpu").split(",") as Array<"wasm" | "webgpu">;
-/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2, p4, storage, memory, tools, devices, intents. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,p4,storage,memory,tools,devices,intents").split(","));
+/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2, p3, p4, storage, memory, tools, devices, intents. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,p3,p4,storage,memory,tools,devices,intents").split(","));
 const MESSAGES = [{ role: "user", content: "Tell me about operating systems." }];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -146,14 +148,59 @@ async function p1(browser: Browser, base: string, device: "wasm" | "webgpu") {
   return { library: median(library), kernel: median(kernel), ratio: median(kernel.map((k, i) => k / library[i]!)) };
 }
 
+// One at a time (maxBatch 1): what each policy does to preemption; P3 measures batching.
 const POLICIES = [
-  { label: "warm-up", config: { policy: "fifo" } },
-  { label: "fifo", config: { policy: "fifo" } },
-  { label: "rr/4", config: { policy: "rr", sliceTokens: 4 } },
-  { label: "rr/16", config: { policy: "rr", sliceTokens: 16 } },
-  { label: "priority/4", config: { policy: "priority", sliceTokens: 4, agingSlices: 8 } },
-  { label: "rr/4 text", config: { policy: "rr", sliceTokens: 4, kvBudgetBytes: 0 } },
+  { label: "warm-up", config: { policy: "fifo", maxBatch: 1 } },
+  { label: "fifo", config: { policy: "fifo", maxBatch: 1 } },
+  { label: "rr/4", config: { policy: "rr", sliceTokens: 4, maxBatch: 1 } },
+  { label: "rr/16", config: { policy: "rr", sliceTokens: 16, maxBatch: 1 } },
+  { label: "priority/4", config: { policy: "priority", sliceTokens: 4, agingSlices: 8, maxBatch: 1 } },
+  { label: "rr/4 text", config: { policy: "rr", sliceTokens: 4, kvBudgetBytes: 0, maxBatch: 1 } },
 ] as const;
+
+const P3_PROMPTS = ["Tell me a story about a cat.", "Tell me about operating systems.", "What is a computer?", "Tell me a story about a dog.", "Explain how a compiler works.", "Write a poem about the sea.", "Tell me about the moon.", "Describe a busy city street."];
+
+/**
+ * P3: n processes ask 64 tokens each at once, with maxBatch 1 (one at a time, fifo) and maxBatch n
+ * (continuous batching, rr/16), alternating, 3 rounds each; medians, and the ratio of medians.
+ */
+async function p3(browser: Browser, base: string) {
+  const { page, context } = await guardedPage(browser, `${base}?device=wasm`);
+  await page.evaluate(() => window.aios.ready);
+  const once = (n: number, config: object) =>
+    page.evaluate(
+      async ([n, cfg, prompts]) => {
+        await window.aios.kernel.setPolicy(cfg as never);
+        const procs = await Promise.all(Array.from({ length: n }, (_, i) => window.aios.spawn({ name: `p3-${i}` })));
+        const started = performance.now();
+        const results = await Promise.all(procs.map((p, i) => p.llm.chat.completions.create({ messages: [{ role: "user", content: prompts[i % prompts.length]! }], max_tokens: 64, temperature: 0 })));
+        const wall = performance.now() - started;
+        const ids = new Set(procs.map((p) => p.pid));
+        const stats = await window.aios.kernel.stats();
+        const ttft = stats.history.filter((h) => ids.has(h.pid)).map((h) => h.firstTokenAt! - h.queuedAt).sort((a, b) => a - b);
+        await Promise.all(procs.map((p) => p.exit()));
+        return { tokens: results.reduce((s, r) => s + r.usage.completion_tokens, 0), wall, p95: ttft[Math.ceil(0.95 * ttft.length) - 1]!, texts: results.map((r) => r.choices[0]!.message.content), peakBytes: stats.batches.peakBytes };
+      },
+      [n, config, P3_PROMPTS] as const,
+    );
+  await once(4, { policy: "fifo", maxBatch: 4 }); // warm-up
+  const rows = [];
+  for (const n of [4, 8]) {
+    const alone: Awaited<ReturnType<typeof once>>[] = [];
+    const batched: Awaited<ReturnType<typeof once>>[] = [];
+    for (let round = 0; round < 3; round++) {
+      alone.push(await once(n, { policy: "fifo", maxBatch: 1 }));
+      batched.push(await once(n, { policy: "rr", sliceTokens: 16, maxBatch: n }));
+    }
+    for (const b of batched) if (JSON.stringify(b.texts) !== JSON.stringify(alone[0]!.texts)) throw new Error(`P3: batched outputs of ${n} differ from one at a time`);
+    const tps = (r: { tokens: number; wall: number }) => (r.tokens * 1000) / r.wall;
+    const a = median(alone.map(tps));
+    const b = median(batched.map(tps));
+    rows.push({ agents: n, tokens: alone[0]!.tokens, aloneTps: a, batchedTps: b, ratio: b / a, aloneP95: median(alone.map((r) => r.p95)), batchedP95: median(batched.map((r) => r.p95)), peakBatchBytes: batched.at(-1)!.peakBytes });
+  }
+  await context.close();
+  return rows;
+}
 
 async function p2(browser: Browser, base: string) {
   const { page, context } = await guardedPage(browser, `${base}?device=wasm`);
@@ -339,6 +386,15 @@ try {
     }
     console.log(`  context switch cost: KV-preserving ${sched.switchMs.kv.toFixed(2)} ms, text (re-prefill) ${sched.switchMs.text.toFixed(2)} ms`);
     writeFileSync("bench/out/scheduler.svg", schedulerSvg(sched.rows));
+  }
+  if (ONLY.has("p3")) {
+    console.log("\nP3: n processes x 64 tokens at once (wasm): continuous batching vs one at a time, same outputs");
+    const rows = await p3(browser, base);
+    results.p3 = rows;
+    console.log("  agents   one at a time tok/s   batched tok/s   ratio   TTFT p95 one at a time / batched   largest batch memory");
+    for (const r of rows) {
+      console.log(`  ${String(r.agents).padStart(6)} ${r.aloneTps.toFixed(1).padStart(21)} ${r.batchedTps.toFixed(1).padStart(15)} ${r.ratio.toFixed(2).padStart(7)}x ${r.aloneP95.toFixed(0).padStart(14)} ms / ${r.batchedP95.toFixed(0)} ms ${(r.peakBatchBytes / 1048576).toFixed(2).padStart(16)} MB`);
+    }
   }
   if (ONLY.has("p4")) {
     console.log("\nP4: top-10 vector search over 384-d clustered unit vectors, 50 queries (same data, same page)");

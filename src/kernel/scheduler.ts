@@ -271,15 +271,19 @@ export class Scheduler {
       job.suspendedAt = undefined;
       job.onRun?.(true);
     }
-    const n = this.config.policy === "fifo" ? Infinity : this.config.sliceTokens;
+    const { policy, sliceTokens } = this.config;
+    const n = policy === "fifo" ? Infinity : sliceTokens;
     const slice: [number, number] = [performance.now(), 0];
     try {
       // A lone member of a batcher still runs through it, so that newcomers can join between tokens.
       if (!batch[0]!.generation!.batcher) await batch[0]!.generation!.step(n);
       else {
         let seen = this.arrivals;
-        // Re-chosen at a token boundary once something arrives that would change the batch.
+        let rounds = 0;
+        // A batch runs on, packed, until something waits for its turn (rr and priority: after a
+        // slice) or an arrival would change the choice (at the next token boundary).
         const interrupt = () => {
+          if (policy !== "fifo" && ++rounds >= sliceTokens && this.queue.length > 0) return true;
           if (seen === this.arrivals) return false;
           seen = this.arrivals;
           const again = this.choose([...batch, ...this.queue]);
@@ -289,7 +293,7 @@ export class Scheduler {
         this.batches.largest = Math.max(this.batches.largest, batch.length);
         await batcher.stepMany(
           batch.map((j) => j.generation!),
-          n,
+          Infinity,
           interrupt,
         );
         this.batches.peakBytes = Math.max(this.batches.peakBytes, batcher.peakBatchBytes);

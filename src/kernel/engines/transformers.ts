@@ -193,55 +193,67 @@ export class TransformersEngine implements Engine, Batcher {
 
   /**
    * Continuous batching. Each round gives every live member one token: members with several
-   * pending tokens (a prompt, or a re-prefill after a spill) run alone, the others in one call
-   * whose inputs pack their caches right-padded to the longest (mask 0 on the padding, each its
-   * own position ids); each member's present is cut back to its own tokens, so its cache is
-   * always exactly as long as its text and a member can leave or be spilled at any boundary.
+   * pending tokens (a prompt, or a re-prefill after a spill) run alone, the others in one call.
+   * Their caches are packed once, right-padded to the longest (mask 0 on the padding, each its
+   * own position ids), and stay packed from call to call — each call appends one column — until
+   * the members change (one ends or another joins) or the slice ends; then each member's cache is
+   * cut back to its own tokens. So between slices every cache is exactly as long as its text, and
+   * a member can leave, be spilled or be killed at any boundary.
    * With fp32 weights this gives the alone run's tokens; the logits can differ in the last bits,
    * because the padding changes the order in which the softmax sums.
    */
   async stepMany(generations: readonly Generation[], n: number, interrupt: () => boolean): Promise<void> {
     const members = generations as TransformersGeneration[];
-    for (let round = 0; round < n; round++) {
-      const live = members.filter((g) => g.wantsToken());
-      if (live.length === 0) return;
-      const batch: TransformersGeneration[] = [];
-      for (const g of live) {
-        if (g.batchable) batch.push(g);
-        else g.accept(await g.forwardAlone());
+    let packed: PackedBatch | null = null;
+    try {
+      for (let round = 0; round < n; round++) {
+        const live = members.filter((g) => g.wantsToken());
+        if (live.length === 0) return;
+        const together: TransformersGeneration[] = [];
+        for (const g of live) {
+          if (packed?.members.includes(g) || g.batchable) together.push(g);
+          else g.accept(await g.forwardAlone());
+        }
+        if (packed && (packed.members.length !== together.length || packed.members.some((g, i) => g !== together[i]))) {
+          unpackBatch(packed);
+          packed = null;
+        }
+        if (together.length === 1) together[0]!.accept(await together[0]!.forwardAlone());
+        else if (together.length > 1) {
+          packed ??= packBatch(together);
+          const logits = await this.forwardPacked(packed);
+          together.forEach((g, i) => g.accept(logits[i]!));
+        }
+        await members[0]!.yieldSometimes();
+        if (interrupt()) return;
       }
-      if (batch.length === 1) batch[0]!.accept(await batch[0]!.forwardAlone());
-      else if (batch.length > 1) {
-        const logits = await this.forwardBatch(batch);
-        batch.forEach((g, i) => g.accept(logits[i]!));
-      }
-      await members[0]!.yieldSometimes();
-      if (interrupt()) return;
+    } finally {
+      if (packed) unpackBatch(packed);
     }
   }
 
-  private async forwardBatch(batch: TransformersGeneration[]): Promise<Float32Array[]> {
-    const lengths = batch.map((g) => g.pastLength);
-    const longest = Math.max(...lengths);
-    const mask = new BigInt64Array(batch.length * (longest + 1));
-    lengths.forEach((len, b) => {
-      mask.fill(1n, b * (longest + 1), b * (longest + 1) + len);
-      mask[b * (longest + 1) + longest] = 1n;
+  /** One call for every member of a packed batch; the presents become its cache, one column longer. */
+  private async forwardPacked(packed: PackedBatch): Promise<Float32Array[]> {
+    const { members, width } = packed;
+    const mask = new BigInt64Array(members.length * (width + 1));
+    members.forEach((_, b) => {
+      mask.set(packed.mask.subarray(b * width, (b + 1) * width), b * (width + 1));
+      mask[b * (width + 1) + width] = 1n;
     });
-    const past = packCaches(batch.map((g) => g.residentCache), lengths, longest);
     const out = (await this.model!.forward({
-      input_ids: int64Tensor(batch.map((g) => g.pendingToken), [batch.length, 1]),
-      attention_mask: new Tensor("int64", mask, [batch.length, longest + 1]),
-      position_ids: int64Tensor(lengths, [batch.length, 1]),
-      past_key_values: new DynamicCache(past),
+      input_ids: int64Tensor(members.map((g) => g.pendingToken), [members.length, 1]),
+      attention_mask: new Tensor("int64", mask, [members.length, width + 1]),
+      position_ids: int64Tensor(members.map((g) => g.pastLength), [members.length, 1]),
+      past_key_values: new DynamicCache(packed.cache),
     })) as LogitsOutput;
-    const bytes = [...Object.values(past), ...Object.entries(out).filter(([k]) => k.startsWith("present")).map(([, t]) => t)].reduce((sum, t) => sum + (t.data as ArrayLike<number> & { byteLength: number }).byteLength, 0);
+    const presents: Cache = {};
+    for (const name in out) if (name.startsWith("present")) presents[name.replace("present", "past_key_values")] = out[name]!;
+    const bytes = [...Object.values(packed.cache), ...Object.values(presents)].reduce((sum, t) => sum + (t.data as Float32Array).byteLength, 0);
     this.peakBatchBytes = Math.max(this.peakBatchBytes, bytes);
-    const presents = unpackPresents(out, lengths, longest);
-    batch.forEach((g, b) => g.adoptCache(presents[b]!));
+    Object.assign(packed, { cache: presents, mask, width: width + 1 });
     const vocab = out.logits.dims.at(-1)!;
     const data = out.logits.data as Float32Array;
-    return batch.map((_, b) => data.subarray(b * vocab, (b + 1) * vocab));
+    return members.map((_, b) => data.subarray(b * vocab, (b + 1) * vocab));
   }
 
   /** Bytes of KV cache one token holds: 2 (key, value) x layers x kv heads x head dim x 4 (f32). */
@@ -351,9 +363,11 @@ export class TransformersGeneration implements Generation {
     return this.prompt.length + this.output.length - this.feed.length;
   }
 
-  /** The resident cache (batchable generations only). */
-  get residentCache(): DynamicCache {
-    return this.cache!;
+  /** Hands the resident cache to a batch (the generation holds none until it is given back). */
+  takeCache(): Cache {
+    const cache = this.cache!;
+    this.cache = null;
+    return cache as unknown as Cache;
   }
 
   /** The pending token, for a batched call. */
@@ -361,9 +375,9 @@ export class TransformersGeneration implements Generation {
     return this.feed[0]!;
   }
 
-  /** After a batched call: this generation's cache now holds the pending token too. */
-  adoptCache(entries: Record<string, Tensor>): void {
-    this.cache!.update(entries);
+  /** A batch gives the generation its cache back: exactly its own tokens, the pending one not included. */
+  giveCache(entries: Cache): void {
+    this.cache = new DynamicCache(entries);
   }
 
   /** Takes the next token's logits: samples it, streams its text, ends at EOS, a stop string or the limit. */
@@ -461,25 +475,62 @@ export function packCaches(caches: readonly Cache[], lengths: readonly number[],
   return packed;
 }
 
+/** Members decoding together: their caches packed [B, heads, width, dim], `mask` [B, width] (1 = a real token). */
+interface PackedBatch {
+  members: TransformersGeneration[];
+  cache: Cache;
+  mask: BigInt64Array;
+  width: number;
+}
+
+function packBatch(members: TransformersGeneration[]): PackedBatch {
+  const lengths = members.map((g) => g.pastLength);
+  const width = Math.max(...lengths);
+  const mask = new BigInt64Array(members.length * width);
+  lengths.forEach((len, b) => mask.fill(1n, b * width, b * width + len));
+  return { members, cache: packCaches(members.map((g) => g.takeCache()), lengths, width), mask, width };
+}
+
+/** Gives each member its own cache back, cut to its real tokens. */
+function unpackBatch(packed: PackedBatch): void {
+  const caches = unpackCaches(packed.cache, packed.mask, packed.width);
+  packed.members.forEach((g, b) => g.giveCache(caches[b]!));
+}
+
 /**
- * The inverse after a call: present.* of [B, heads, longest + 1, dim] become each member's
- * past_key_values.* of [1, heads, len_b + 1, dim] — its own tokens, then the new one (the last
- * column), the padding between them dropped.
+ * The inverse of packCaches after calls have appended columns: row b of each [B, heads, width,
+ * dim] entry becomes [1, heads, len_b, dim] holding the positions whose mask is 1, in order (its
+ * own tokens first, then those the calls appended after the padding).
  */
-export function unpackPresents(out: Record<string, Tensor>, lengths: readonly number[], longest: number): Cache[] {
-  const caches: Cache[] = lengths.map(() => ({}));
-  for (const name in out) {
-    if (!name.startsWith("present")) continue;
-    const [, heads, total, dim] = out[name]!.dims as [number, number, number, number];
-    const src = out[name]!.data as Float32Array;
-    lengths.forEach((len, b) => {
-      const data = new (src.constructor as Float32ArrayConstructor)(heads * (len + 1) * dim);
+export function unpackCaches(packed: Cache, mask: BigInt64Array, width: number): Cache[] {
+  const rows = mask.length / width;
+  const runs: Array<Array<[number, number]>> = [];
+  for (let b = 0; b < rows; b++) {
+    const row: Array<[number, number]> = [];
+    for (let j = 0; j < width; j++) {
+      if (mask[b * width + j] !== 1n) continue;
+      const last = row.at(-1);
+      if (last && last[1] === j) last[1] = j + 1;
+      else row.push([j, j + 1]);
+    }
+    runs.push(row);
+  }
+  const caches: Cache[] = runs.map(() => ({}));
+  for (const name in packed) {
+    const [, heads, , dim] = packed[name]!.dims as [number, number, number, number];
+    const src = packed[name]!.data as Float32Array;
+    runs.forEach((row, b) => {
+      const len = row.reduce((sum, [from, to]) => sum + to - from, 0);
+      const data = new (src.constructor as Float32ArrayConstructor)(heads * len * dim);
       for (let h = 0; h < heads; h++) {
-        const row = (b * heads + h) * total * dim;
-        data.set(src.subarray(row, row + len * dim), h * (len + 1) * dim);
-        data.set(src.subarray(row + longest * dim, row + (longest + 1) * dim), (h * (len + 1) + len) * dim);
+        let at = h * len * dim;
+        for (const [from, to] of row) {
+          const base = (b * heads + h) * width;
+          data.set(src.subarray((base + from) * dim, (base + to) * dim), at);
+          at += (to - from) * dim;
+        }
       }
-      caches[b]![name.replace("present", "past_key_values")] = new Tensor(out[name]!.type, data, [1, heads, len + 1, dim]);
+      caches[b]![name] = new Tensor(packed[name]!.type, data, [1, heads, len, dim]);
     });
   }
   return caches;

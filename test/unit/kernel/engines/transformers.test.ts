@@ -99,21 +99,23 @@ describe("TransformersEngine on aios-tiny (fp32, Node)", () => {
     expect(engine.peakBatchBytes).toBeGreaterThan(peakBefore);
   });
 
-  it("packs caches right-padded and cuts each member's present back to its own tokens", async () => {
+  it("packs caches right-padded and cuts each member's rows back to its own tokens", async () => {
     const { Tensor } = await import("@huggingface/transformers");
-    const { packCaches, unpackPresents } = await import("../../../../src/kernel/engines/transformers.ts");
+    const { packCaches, unpackCaches } = await import("../../../../src/kernel/engines/transformers.ts");
     // Two members of 2 and 1 past tokens, 2 heads, dim 1: values name (member, head, token).
     const a = new Tensor("float32", Float32Array.from([100, 101, 110, 111]), [1, 2, 2, 1]);
     const b = new Tensor("float32", Float32Array.from([200, 210]), [1, 2, 1, 1]);
     const packed = packCaches([{ "past_key_values.0.key": a }, { "past_key_values.0.key": b }], [2, 1], 2)["past_key_values.0.key"]!;
     expect(packed.dims).toEqual([2, 2, 2, 1]);
     expect(Array.from(packed.data as Float32Array)).toEqual([100, 101, 110, 111, 200, 0, 210, 0]);
-    // The model appends the new token (9xx) after the padding.
-    const present = new Tensor("float32", Float32Array.from([100, 101, 901, 110, 111, 911, 200, 0, 902, 210, 0, 912]), [2, 2, 3, 1]);
-    const [ca, cb] = unpackPresents({ "present.0.key": present }, [2, 1], 2);
-    expect(ca!["past_key_values.0.key"]!.dims).toEqual([1, 2, 3, 1]);
-    expect(Array.from(ca!["past_key_values.0.key"]!.data as Float32Array)).toEqual([100, 101, 901, 110, 111, 911]);
-    expect(Array.from(cb!["past_key_values.0.key"]!.data as Float32Array)).toEqual([200, 902, 210, 912]);
+    // Two calls appended a column each (9xx, 8xx) after the padding.
+    const grown = new Tensor("float32", Float32Array.from([100, 101, 901, 801, 110, 111, 911, 811, 200, 0, 902, 802, 210, 0, 912, 812]), [2, 2, 4, 1]);
+    const mask = BigInt64Array.from([1n, 1n, 1n, 1n, 1n, 0n, 1n, 1n]);
+    const [ca, cb] = unpackCaches({ "past_key_values.0.key": grown }, mask, 4);
+    expect(ca!["past_key_values.0.key"]!.dims).toEqual([1, 2, 4, 1]);
+    expect(Array.from(ca!["past_key_values.0.key"]!.data as Float32Array)).toEqual([100, 101, 901, 801, 110, 111, 911, 811]);
+    expect(cb!["past_key_values.0.key"]!.dims).toEqual([1, 2, 3, 1]);
+    expect(Array.from(cb!["past_key_values.0.key"]!.data as Float32Array)).toEqual([200, 902, 802, 210, 912, 812]);
   });
 
   it("the int8 variant loads and answers", async () => {
