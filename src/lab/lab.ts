@@ -25,7 +25,7 @@ const lab = {
     await engine?.unload();
     const spec = EMBEDDED_MODELS.find((m) => m.id === modelId)!;
     const base = new URL(import.meta.env.BASE_URL, location.href);
-    engine = await loadTransformersEngine(modelId, spec, { modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base) }, () => {});
+    engine = await loadTransformersEngine(modelId, spec, { modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base, device) }, () => {});
     return { model: engine.modelId, device: engine.device };
   },
   encodeChat(messages: ChatMessage[]): number[] {

@@ -17,7 +17,7 @@ export function createLibraryBaseline() {
       const base = new URL(baseUrl);
       // Our loader configures the environment (local files, our own ONNX Runtime assets); then
       // the same model is loaded again through the library's plain API.
-      const engine = await loadTransformersEngine("aios-tiny", EMBEDDED_MODELS[0]!, { modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base) }, () => {});
+      const engine = await loadTransformersEngine("aios-tiny", EMBEDDED_MODELS[0]!, { modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base, device) }, () => {});
       await engine.unload();
       const tokenizer = await AutoTokenizer.from_pretrained("aios-tiny");
       const model = (await AutoModelForCausalLM.from_pretrained("aios-tiny", { device, dtype: "fp32" })) as PreTrainedModel;

@@ -95,7 +95,7 @@ export function createKernelHost() {
     const device = options.device ?? (gpu.webgpu && !gpu.software ? "webgpu" : "wasm");
     if (device === "webgpu" && !gpu.webgpu) throw new KernelError("ENOTSUP", "device: this browser has no WebGPU adapter");
     const base = new URL(options.baseUrl);
-    const transformers = new TransformersSource({ modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base) });
+    const transformers = new TransformersSource({ modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base, device) });
     // Without IndexedDB (some private modes) decisions live in memory: the OS still boots.
     const store = await IndexedDBAccessStore.open().catch(() => undefined);
     // Snippets run in Workers the kernel can kill: its own where it may create them (a dedicated
@@ -116,7 +116,7 @@ export function createKernelHost() {
       fallback = { model: wanted, reason: (error as Error).message };
       await k.loadModel(DEFAULT_MODEL);
     }
-    k.setEmbedderSource(embedderSource({ modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base) }));
+    k.setEmbedderSource(embedderSource({ modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base, device) }));
     // Vector search and recall by meaning, loaded after `ready`: writes and searches wait for it
     // (FileStore.embedderLoading); if it cannot load, search is lexical (the OS keeps running).
     void k.loadEmbedder(DEFAULT_EMBEDDER).catch((error: Error) => console.warn(`AIOS: no embedder: ${error.message}`));
