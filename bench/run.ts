@@ -199,7 +199,12 @@ async function p3(browser: Browser, base: string) {
     rows.push({ agents: n, tokens: alone[0]!.tokens, aloneTps: a, batchedTps: b, ratio: b / a, aloneP95: median(alone.map((r) => r.p95)), batchedP95: median(batched.map((r) => r.p95)), peakBatchBytes: batched.at(-1)!.peakBytes });
   }
   await context.close();
-  return rows;
+  // One decode call, engine direct in a page: what a batched step costs against a single one.
+  const lab = await guardedPage(browser, `${base}lab.html`);
+  await lab.page.evaluate(() => window.lab.load("wasm"));
+  const calls = await lab.page.evaluate(() => window.lab.decodeCallMs([1, 4, 8], 100, 25));
+  await lab.context.close();
+  return { rows, calls };
 }
 
 async function p2(browser: Browser, base: string) {
@@ -389,12 +394,13 @@ try {
   }
   if (ONLY.has("p3")) {
     console.log("\nP3: n processes x 64 tokens at once (wasm): continuous batching vs one at a time, same outputs");
-    const rows = await p3(browser, base);
-    results.p3 = rows;
+    const { rows, calls } = await p3(browser, base);
+    results.p3 = { rows, decodeCallMs: calls };
     console.log("  agents   one at a time tok/s   batched tok/s   ratio   TTFT p95 one at a time / batched   largest batch memory");
     for (const r of rows) {
       console.log(`  ${String(r.agents).padStart(6)} ${r.aloneTps.toFixed(1).padStart(21)} ${r.batchedTps.toFixed(1).padStart(15)} ${r.ratio.toFixed(2).padStart(7)}x ${r.aloneP95.toFixed(0).padStart(14)} ms / ${r.batchedP95.toFixed(0)} ms ${(r.peakBatchBytes / 1048576).toFixed(2).padStart(16)} MB`);
     }
+    console.log(`  one decode call over 100 cached tokens (engine direct): batch 1 ${calls[1]!.toFixed(2)} ms, batch 4 ${calls[4]!.toFixed(2)} ms (x${(calls[4]! / calls[1]!).toFixed(2)}), batch 8 ${calls[8]!.toFixed(2)} ms (x${(calls[8]! / calls[1]!).toFixed(2)})`);
   }
   if (ONLY.has("p4")) {
     console.log("\nP4: top-10 vector search over 384-d clustered unit vectors, 50 queries (same data, same page)");

@@ -56,6 +56,13 @@ const lab = {
     })();
     return (await baseline).generate(messages, maxTokens);
   },
+  /**
+   * Milliseconds of one decode call of the loaded model (median of `reps`), for each batch size
+   * at `past` cached tokens: what a batched step costs against a single one (bench P3).
+   */
+  async decodeCallMs(batches: number[], past: number, reps: number) {
+    return engine!.timeDecodeCalls(batches, past, reps);
+  },
   /** OCR of one image in this page (src/client/devices/ocr.ts, loaded on first use). */
   async ocr(image: ImageBitmap | Blob, signal?: AbortSignal) {
     return (await import("../client/devices/ocr.ts")).recognizeText(image, signal);

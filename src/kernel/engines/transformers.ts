@@ -256,6 +256,32 @@ export class TransformersEngine implements Engine, Batcher {
     return members.map((_, b) => data.subarray(b * vocab, (b + 1) * vocab));
   }
 
+  /**
+   * Median milliseconds of one decode call (one new token per row over `past` cached tokens of
+   * zeros) for each batch size, interleaved over `reps` rounds: what batching costs per call.
+   */
+  async timeDecodeCalls(batches: number[], past: number, reps: number): Promise<Record<number, number>> {
+    const c = this.model!.config as unknown as Record<string, number>;
+    const heads = c.num_key_value_heads ?? c.num_attention_heads!;
+    const dim = c.head_dim ?? c.hidden_size! / c.num_attention_heads!;
+    const times: Record<number, number[]> = {};
+    for (let r = 0; r < reps; r++) {
+      for (const b of batches) {
+        const cache: Cache = {};
+        for (let l = 0; l < c.num_hidden_layers!; l++) for (const kv of ["key", "value"]) cache[`past_key_values.${l}.${kv}`] = new Tensor("float32", new Float32Array(b * heads * past * dim), [b, heads, past, dim]);
+        const started = performance.now();
+        await this.model!.forward({
+          input_ids: int64Tensor(Array(b).fill(1), [b, 1]),
+          attention_mask: new Tensor("int64", new BigInt64Array(b * (past + 1)).fill(1n), [b, past + 1]),
+          position_ids: int64Tensor(Array(b).fill(past), [b, 1]),
+          past_key_values: new DynamicCache(cache),
+        });
+        (times[b] ??= []).push(performance.now() - started);
+      }
+    }
+    return Object.fromEntries(batches.map((b) => [b, times[b]!.sort((x, y) => x - y)[times[b]!.length >> 1]!]));
+  }
+
   /** Bytes of KV cache one token holds: 2 (key, value) x layers x kv heads x head dim x 4 (f32). */
   private get kvBytesPerToken(): number {
     const c = this.model!.config as unknown as Record<string, number>;
