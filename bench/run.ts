@@ -46,12 +46,12 @@ async function guardedPage(browser: Browser, url: string) {
 /** Milliseconds from the page's time origin to aios.ready and to the first streamed token; whether a service worker controls it. */
 function readyAndFirstToken(page: Page) {
   return page.evaluate(async (messages) => {
-    await window.aios.ready;
+    const { bootMs } = await window.aios.ready;
     const ready = performance.now();
     const stream = await window.aios.llm.chat.completions.create({ messages: messages as never, stream: true, temperature: 0, max_tokens: 8 });
     let first = 0;
     for await (const chunk of stream) if (!first && chunk.choices[0]?.delta.content) first = performance.now();
-    return { ready, first, controlled: Boolean(navigator.serviceWorker?.controller) };
+    return { ready, first, bootMs, controlled: Boolean(navigator.serviceWorker?.controller) };
   }, MESSAGES);
 }
 
@@ -60,7 +60,7 @@ async function coldStart(browser: Browser, base: string, device: string) {
   const t = await readyAndFirstToken(page);
   await context.close();
   if (offsite.length) throw new Error(`requests left the machine: ${offsite.join(", ")}`);
-  return { readyMs: t.ready, firstTokenMs: t.first };
+  return { readyMs: t.ready, firstTokenMs: t.first, bootMs: t.bootMs };
 }
 
 /**
@@ -357,7 +357,8 @@ try {
   for (const device of ONLY.has("cold") ? DEVICES : []) {
     const c = await coldStart(browser, base, device);
     results[`cold_${device}`] = c;
-    console.log(`  ${device.padEnd(7)} ready ${c.readyMs.toFixed(0).padStart(6)} ms   first token ${c.firstTokenMs.toFixed(0).padStart(6)} ms`);
+    const b = c.bootMs!;
+    console.log(`  ${device.padEnd(7)} ready ${c.readyMs.toFixed(0).padStart(6)} ms   first token ${c.firstTokenMs.toFixed(0).padStart(6)} ms   (in the kernel worker: start to boot ${b.workerToBoot.toFixed(0)} ms, GPU probe ${b.gpu.toFixed(0)} ms, model ${b.model.toFixed(0)} ms, stores ${b.stores.toFixed(0)} ms alongside, boot ${b.total.toFixed(0)} ms)`);
   }
   if (ONLY.has("cold")) {
     const [http, sw] = [await secondVisit(base, "wasm", "block"), await secondVisit(base, "wasm", "allow")];

@@ -26,6 +26,8 @@ export interface ReadyInfo {
   device: BootInfo["device"];
   /** The model asked for could not load; the embedded one booted instead. */
   fallback?: BootInfo["fallback"];
+  /** On `aios.ready`: where the kernel's boot spent its time (the first tab's boot; a tab that attaches shares it). */
+  bootMs?: BootInfo["bootMs"];
 }
 
 export interface CreateOptions {
@@ -377,7 +379,7 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
       .then(() => kernel.boot({ ...options, model: options.model ?? storedModel(), baseUrl })),
     workerFailed,
   ]);
-  const ready: Promise<ReadyInfo> = booted.then(({ engine, model, device, fallback }) => ({ engine, model, device, ...(fallback ? { fallback } : {}) }));
+  const ready: Promise<ReadyInfo> = booted.then(({ engine, model, device, fallback, bootMs }) => ({ engine, model, device, bootMs, ...(fallback ? { fallback } : {}) }));
   // The shell's calls wait for boot: before it, the kernel has nothing to serve them with.
   const call = typedCall(async (name, args, emit, options) => {
     await booted;

@@ -46,6 +46,12 @@ export interface BootInfo extends KernelInfo {
   shellPid: number;
   /** Set when the requested model could not load and the embedded one booted instead. */
   fallback?: { model: string; reason: string };
+  /**
+   * Where the boot's time went, in ms: since the kernel worker started (its time origin) to boot's
+   * first step, detecting the GPU, opening the stores (access decisions and files, in parallel
+   * with the model), loading the model, and boot in all.
+   */
+  bootMs: { workerToBoot: number; gpu: number; stores: number; model: number; total: number };
 }
 
 export const DEFAULT_MODEL = "aios-tiny";
@@ -88,34 +94,56 @@ export function createKernelHost() {
     if (!kernel) throw new KernelError("ENOTREADY", "the kernel has not booted");
     return kernel;
   };
-  const bootInfo = (): BootInfo => ({ ...need().kernelInfo(), gpu, shellPid: need().shellPid, ...(fallback ? { fallback } : {}) });
+  const bootMs: BootInfo["bootMs"] = { workerToBoot: 0, gpu: 0, stores: 0, model: 0, total: 0 };
+  const bootInfo = (): BootInfo => ({ ...need().kernelInfo(), gpu, shellPid: need().shellPid, bootMs, ...(fallback ? { fallback } : {}) });
 
   async function boot(options: BootOptions): Promise<BootInfo> {
-    gpu = await detectGpu();
+    const started = performance.now();
+    const timed = async <T>(phase: "gpu" | "stores" | "model", work: Promise<T>): Promise<T> => {
+      const t = performance.now();
+      try {
+        return await work;
+      } finally {
+        bootMs[phase] = performance.now() - t;
+      }
+    };
+    // The stores open while the GPU is probed and the model loads; both are ready before `ready`.
+    // Without IndexedDB (some private modes) decisions live in memory: the OS still boots.
+    const accessStore = IndexedDBAccessStore.open().catch(() => undefined);
+    const files = FileStore.open().then(
+      (store) => ({ store }),
+      (error: Error) => ({ error }),
+    );
+    gpu = await timed("gpu", detectGpu());
     const device = options.device ?? (gpu.webgpu && !gpu.software ? "webgpu" : "wasm");
     if (device === "webgpu" && !gpu.webgpu) throw new KernelError("ENOTSUP", "device: this browser has no WebGPU adapter");
     const base = new URL(options.baseUrl);
     const transformers = new TransformersSource({ modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base, device) });
-    // Without IndexedDB (some private modes) decisions live in memory: the OS still boots.
-    const store = await IndexedDBAccessStore.open().catch(() => undefined);
     // Snippets run in Workers the kernel can kill: its own where it may create them (a dedicated
     // worker), else workers hosted by the tabs (a SharedWorker in Chromium has no Worker).
     const sandbox = typeof Worker !== "undefined" ? workerSandbox() : workerSandbox({ createWorker: () => workerHosts.create() as Worker, fallbackInline: false });
-    const k = new Kernel([transformers, new WebLLMSource(gpu)], { access: new AccessManager(store), tools: [...libraryTools(), createJsTool(sandbox), ...deviceTools(deviceHosts)], devices: deviceHosts });
+    const access = new AccessManager(await accessStore);
+    const k = new Kernel([transformers, new WebLLMSource(gpu)], { access, tools: [...libraryTools(), createJsTool(sandbox), ...deviceTools(deviceHosts)], devices: deviceHosts });
     // Stored decisions are in force before the first call (the loop offers tools by them).
-    await k.access.ready().catch((error: Error) => console.warn(`AIOS: ${error.message}`));
-    await FileStore.open().then(
-      (files) => k.mountFiles(files),
-      (error: Error) => k.mountFiles(null, error.message),
+    const stores = timed(
+      "stores",
+      Promise.all([
+        k.access.ready().catch((error: Error) => console.warn(`AIOS: ${error.message}`)),
+        files.then((opened) => ("store" in opened ? k.mountFiles(opened.store) : k.mountFiles(null, opened.error.message))),
+      ]),
     );
     const wanted = options.model ?? DEFAULT_MODEL;
-    try {
-      await k.loadModel(wanted);
-    } catch (error) {
-      if (wanted === DEFAULT_MODEL) throw error;
-      fallback = { model: wanted, reason: (error as Error).message };
-      await k.loadModel(DEFAULT_MODEL);
-    }
+    const model = timed(
+      "model",
+      k.loadModel(wanted).catch(async (error: unknown) => {
+        if (wanted === DEFAULT_MODEL) throw error;
+        fallback = { model: wanted, reason: (error as Error).message };
+        await k.loadModel(DEFAULT_MODEL);
+      }),
+    );
+    await Promise.all([stores, model]);
+    bootMs.workerToBoot = started;
+    bootMs.total = performance.now() - started;
     k.setEmbedderSource(embedderSource({ modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base, device) }));
     // Vector search and recall by meaning, loaded after `ready`: writes and searches wait for it
     // (FileStore.embedderLoading); if it cannot load, search is lexical (the OS keeps running).

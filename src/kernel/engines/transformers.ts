@@ -86,13 +86,16 @@ export async function loadTransformersEngine(
     }
   };
   try {
-    const tokenizer = await AutoTokenizer.from_pretrained(spec.path, { progress_callback });
-    const model = (await AutoModelForCausalLM.from_pretrained(spec.path, {
-      device: options.device,
-      dtype: spec.dtype,
-      progress_callback,
-    })) as PreTrainedModel;
-    return new TransformersEngine(modelId, options.device, tokenizer, model);
+    // The tokenizer and the weights load side by side (the weights' fetch and ONNX Runtime's start dominate).
+    const [tokenizer, model] = await Promise.allSettled([
+      AutoTokenizer.from_pretrained(spec.path, { progress_callback }),
+      AutoModelForCausalLM.from_pretrained(spec.path, { device: options.device, dtype: spec.dtype, progress_callback }) as Promise<PreTrainedModel>,
+    ]);
+    if (tokenizer.status === "rejected" || model.status === "rejected") {
+      if (model.status === "fulfilled") await model.value.dispose();
+      throw tokenizer.status === "rejected" ? tokenizer.reason : (model as PromiseRejectedResult).reason;
+    }
+    return new TransformersEngine(modelId, options.device, tokenizer.value, model.value);
   } catch (error) {
     throw new KernelError("ELOAD", `could not load ${modelId} from ${options.modelBaseUrl}${spec.path}: ${(error as Error).message}`, { cause: error });
   }
