@@ -211,3 +211,18 @@ export async function inspectDownload(record: CatalogRecord, caches: CacheStorag
   const otherBytes = needed.reduce((a, u) => a + (sizes.get(u) ?? 0), 0);
   return { sizeBytes: shardBytes + otherBytes, sizeEstimated: false, diskBytes, weights, offline, files: { stored, total: all.length } };
 }
+
+/**
+ * Deletes what web-llm's deleteModelAllInfoInCache leaves of a model: it deletes the shards the
+ * weights' list names, the tokenizer, the wasm and the config, but not the list itself
+ * (tensor-cache.json) nor anything else under the model's URL.
+ */
+export async function removeLeftovers(record: Pick<CatalogRecord, "model">, caches: CacheStorage | undefined): Promise<void> {
+  if (!caches) return;
+  const base = modelBaseUrl(record);
+  for (const name of [CONFIG, MODEL]) {
+    if (!(await caches.has(name))) continue;
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) if (request.url.startsWith(base)) await cache.delete(request);
+  }
+}

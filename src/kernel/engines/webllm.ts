@@ -17,7 +17,7 @@ import { browserStorageEstimate, deviceMemoryGB, ensureRoom, formatBytes, type G
 import { promptedMessages } from "../tool-calls.ts";
 import { ChunkFold, openAIRequest, type OpenAIChunkLike } from "./openai-stream.ts";
 import { WEBLLM_CATALOG } from "./webllm-catalog.ts";
-import { assess, inspectDownload, modelBaseUrl, needsShaderF16, type CatalogRecord } from "./webllm-records.ts";
+import { assess, inspectDownload, modelBaseUrl, needsShaderF16, removeLeftovers, type CatalogRecord } from "./webllm-records.ts";
 
 export { needsShaderF16 };
 
@@ -139,9 +139,12 @@ export class WebLLMSource implements ModelSource {
   }
 
   async remove(id: string): Promise<void> {
-    this.record(id);
+    const record = this.record(id);
     const [{ deleteModelAllInfoInCache }, appConfig] = await Promise.all([this.lib(), this.appConfig()]);
-    await deleteModelAllInfoInCache(id, appConfig);
+    // The library reads the weights' list from the cache to delete the shards: a model whose list
+    // never arrived has none to delete (it throws), and the sweep below removes the rest.
+    await deleteModelAllInfoInCache(id, appConfig).catch(() => undefined);
+    await removeLeftovers(record, this.caches());
   }
 }
 
@@ -168,6 +171,9 @@ async function diagnoseDownload(record: CatalogRecord): Promise<string | null> {
 
 function describeLoadError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
+  // The storage check before a download uses the browser's estimate, which Chromium reports as a
+  // static figure (usage + 10 GiB); the quota it enforces can still stop Cache.add() part way.
+  if (/quota/i.test(message)) return `the browser's storage for this site is full (${message}); the files already downloaded are kept, so after freeing space the download resumes`;
   if (/404|not found/i.test(message)) return `a model file was not found on the server (HTTP 404): ${message}`;
   if (/fetch|network/i.test(message)) return `the download failed (offline or blocked?): ${message}`;
   return message;
