@@ -139,20 +139,31 @@ const MODEL = "webllm/model";
 async function bodySize(response: Response): Promise<number> {
   const length = Number(response.headers.get("content-length"));
   if (Number.isFinite(length) && length > 0 && !response.headers.get("content-encoding")) return length;
-  return (await response.blob()).size;
+  return (await response.clone().blob()).size;
 }
 
-async function storedEntries(caches: CacheStorage, name: string, keep: (url: string) => boolean): Promise<Map<string, Response>> {
-  const out = new Map<string, Response>();
-  // caches.open() would create the cache: a model never downloaded leaves nothing behind.
-  if (!(await caches.has(name))) return out;
-  const cache = await caches.open(name);
-  for (const request of await cache.keys()) {
-    if (!keep(request.url)) continue;
-    const response = await cache.match(request);
-    if (response) out.set(request.url, response);
+/** web-llm's three caches, read once: cache name → URL → stored response (bodies not read). */
+export type StoredFiles = ReadonlyMap<string, ReadonlyMap<string, Response>>;
+
+/** Reads web-llm's caches (keys and responses, not bodies); a cache that does not exist is not created. */
+export async function readStoredFiles(caches: CacheStorage): Promise<StoredFiles> {
+  const out = new Map<string, Map<string, Response>>();
+  for (const name of [CONFIG, WASM, MODEL]) {
+    const entries = new Map<string, Response>();
+    out.set(name, entries);
+    // caches.open() would create the cache: a model never downloaded leaves nothing behind.
+    if (!(await caches.has(name))) continue;
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      const response = await cache.match(request);
+      if (response) entries.set(request.url, response);
+    }
   }
   return out;
+}
+
+function entriesOf(files: StoredFiles, name: string, keep: (url: string) => boolean): Map<string, Response> {
+  return new Map([...(files.get(name) ?? new Map<string, Response>())].filter(([url]) => keep(url)));
 }
 
 async function json(response: Response | undefined): Promise<Record<string, unknown> | null> {
@@ -168,7 +179,7 @@ async function json(response: Response | undefined): Promise<Record<string, unkn
  * What of `record` is in the Cache API. Reads only the caches (no network); the files a load needs
  * are the ones web-llm's MLCEngine.reload fetches (see the invariants above).
  */
-export async function inspectDownload(record: CatalogRecord, caches: CacheStorage | undefined): Promise<DownloadState> {
+export async function inspectDownload(record: CatalogRecord, from: CacheStorage | StoredFiles | undefined): Promise<DownloadState> {
   const estimate: DownloadState = {
     sizeBytes: record.vram_required_MB !== undefined ? Math.round(record.vram_required_MB * 2 ** 20) : undefined,
     sizeEstimated: true,
@@ -177,13 +188,12 @@ export async function inspectDownload(record: CatalogRecord, caches: CacheStorag
     offline: false,
     files: { stored: 0, total: null },
   };
-  if (!caches) return estimate;
+  if (!from) return estimate;
+  const files = from instanceof Map ? (from as StoredFiles) : await readStoredFiles(from as CacheStorage);
   const base = modelBaseUrl(record);
-  const [config, wasm, model] = await Promise.all([
-    storedEntries(caches, CONFIG, (u) => u.startsWith(base)),
-    storedEntries(caches, WASM, (u) => u === record.model_lib),
-    storedEntries(caches, MODEL, (u) => u.startsWith(base)),
-  ]);
+  const config = entriesOf(files, CONFIG, (u) => u.startsWith(base));
+  const wasm = entriesOf(files, WASM, (u) => u === record.model_lib);
+  const model = entriesOf(files, MODEL, (u) => u.startsWith(base));
   const sizes = new Map<string, number>();
   for (const [url, response] of [...config, ...wasm, ...model]) sizes.set(url, await bodySize(response));
   const diskBytes = [...sizes.values()].reduce((a, b) => a + b, 0);

@@ -17,7 +17,7 @@ import { browserStorageEstimate, deviceMemoryGB, ensureRoom, formatBytes, type G
 import { promptedMessages } from "../tool-calls.ts";
 import { ChunkFold, openAIRequest, type OpenAIChunkLike } from "./openai-stream.ts";
 import { WEBLLM_CATALOG } from "./webllm-catalog.ts";
-import { assess, inspectDownload, modelBaseUrl, needsShaderF16, removeLeftovers, type CatalogRecord } from "./webllm-records.ts";
+import { assess, inspectDownload, modelBaseUrl, needsShaderF16, readStoredFiles, removeLeftovers, type CatalogRecord } from "./webllm-records.ts";
 
 export { needsShaderF16 };
 
@@ -78,10 +78,13 @@ export class WebLLMSource implements ModelSource {
 
   async list(): Promise<ModelEntry[]> {
     const memoryGB = this.options.memoryGB ?? deviceMemoryGB();
+    // The caches are read once for the whole catalog.
+    const caches = this.caches();
+    const stored = caches ? await readStoredFiles(caches).catch(() => undefined) : undefined;
     return Promise.all(
       this.records.map(async (r) => {
         const fit = assess(r, this.gpu, memoryGB);
-        const d = await inspectDownload(r, this.caches()).catch(() => null);
+        const d = await inspectDownload(r, stored).catch(() => null);
         const entry: ModelEntry = {
           id: r.model_id,
           engine: this.engine,
