@@ -64,10 +64,13 @@ it("lists the models that fit by default, the rest behind Show all with their re
   }
 });
 
-it("a partly downloaded model says it resumes and how much is on disk; Delete removes it (loading web-llm only then)", async () => {
-  const app = await openApp(browser, "?device=wasm");
+it("a partly downloaded model says it resumes and how much is on disk; Delete removes it; neither loads the web-llm library", async () => {
+  // A dedicated kernel worker, whose requests Playwright sees (a SharedWorker's it does not).
+  const app = await openApp(browser, "?device=wasm&kernel=dedicated");
   try {
-    const { page } = app;
+    const { page, context } = app;
+    const scripts: string[] = [];
+    context.on("request", (r) => scripts.push(new URL(r.url()).pathname));
     // What web-llm stores of a download cut off after its first shard (its caches and URLs).
     await page.evaluate(async (id) => {
       const base = `https://huggingface.co/mlc-ai/${id}/resolve/main/`;
@@ -100,6 +103,8 @@ it("a partly downloaded model says it resumes and how much is on disk; Delete re
     expect(after).toMatchObject({ diskBytes: 0, cached: false });
     expect(after.partial).toBeUndefined();
     expect(await picker.getByRole("alert").count()).toBe(0);
+    // web-llm's library is its own chunk (assets/lib-*.js, fetched on a load: webllm.test.ts).
+    expect(scripts.filter((path) => /\/assets\/lib-[^/]*\.js$/.test(path))).toEqual([]);
     app.assertOffline();
   } finally {
     await app.close();

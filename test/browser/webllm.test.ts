@@ -18,6 +18,8 @@ async function appWithHubAnswering404(): Promise<{ app: GuardedPage; served: str
 it("a web-llm download answering 404 gives a clear ELOAD error and the embedded model keeps serving", async () => {
   const { app, served } = await appWithHubAnswering404();
   try {
+    const scripts: string[] = [];
+    app.context.on("request", (r) => scripts.push(new URL(r.url()).pathname));
     const out = await app.page.evaluate(async () => {
       const models = await window.aios.models.list();
       const target = models.filter((m) => m.engine === "web-llm" && m.runnable).sort((a, b) => (a.vramMB ?? 1e9) - (b.vramMB ?? 1e9))[0]!;
@@ -40,6 +42,8 @@ it("a web-llm download answering 404 gives a clear ELOAD error and the embedded 
     expect(out.model).toBe("aios-tiny");
     expect(out.reply!.length).toBeGreaterThan(0);
     expect(served.flat().length).toBeGreaterThan(0);
+    // The library was fetched for the load, as its own chunk (not part of the kernel's bundle).
+    expect(scripts.filter((path) => /\/assets\/lib-[^/]*\.js$/.test(path))).toHaveLength(1);
     app.assertOffline();
   } finally {
     await app.close();

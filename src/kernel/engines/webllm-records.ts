@@ -223,11 +223,13 @@ export async function inspectDownload(record: CatalogRecord, from: CacheStorage 
 }
 
 /**
- * Deletes what web-llm's deleteModelAllInfoInCache leaves of a model: it deletes the shards the
- * weights' list names, the tokenizer, the wasm and the config, but not the list itself
- * (tensor-cache.json) nor anything else under the model's URL.
+ * Deletes a model's files from web-llm's caches: every entry under its URL in "webllm/config" and
+ * "webllm/model", and its wasm unless another model with files stored uses the same one (39 wasm
+ * files of the catalog are shared). Reads and deletes only; never fetches. (web-llm's own
+ * deleteModelAllInfoInCache fetches the weights' list when it is not stored, leaves that list
+ * behind, and deletes a shared wasm.)
  */
-export async function removeLeftovers(record: Pick<CatalogRecord, "model">, caches: CacheStorage | undefined): Promise<void> {
+export async function removeStored(record: CatalogRecord, catalog: readonly CatalogRecord[], caches: CacheStorage | undefined): Promise<void> {
   if (!caches) return;
   const base = modelBaseUrl(record);
   for (const name of [CONFIG, MODEL]) {
@@ -235,4 +237,8 @@ export async function removeLeftovers(record: Pick<CatalogRecord, "model">, cach
     const cache = await caches.open(name);
     for (const request of await cache.keys()) if (request.url.startsWith(base)) await cache.delete(request);
   }
+  if (!(await caches.has(WASM))) return;
+  const modelKeys = (await caches.has(MODEL)) ? (await (await caches.open(MODEL)).keys()).map((r) => r.url) : [];
+  const shared = catalog.some((other) => other.model_id !== record.model_id && other.model_lib === record.model_lib && modelKeys.some((url) => url.startsWith(modelBaseUrl(other))));
+  if (!shared) await (await caches.open(WASM)).delete(record.model_lib);
 }

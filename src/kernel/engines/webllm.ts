@@ -1,14 +1,15 @@
 /**
  * web-llm engine: MLCEngine runs inside the kernel worker (no second worker), on WebGPU only.
  *
- * The library (6.8 MB of JavaScript) is imported only when a web-llm model is loaded or deleted:
+ * The library (6.1 MB of JavaScript) is imported only when a web-llm model is loaded:
  * the catalog is a generated snapshot (webllm-catalog.ts, checked against the library by a unit
  * test) and what is downloaded is read from the Cache API directly (webllm-records.ts), so booting
  * and listing models parse none of it. Every chat model is listed with whether it fits this
  * device and why not; one that cannot run at all here (no WebGPU, no shader-f16 for an f16 model,
  * adapter limits) is refused with ENOTSUP. Before a download the browser's storage estimate must
- * leave room for it (ENOSPC otherwise). Weights are kept in the browser's cache, where they can be
- * listed and deleted; an interrupted download resumes file by file (see webllm-records.ts).
+ * leave room for it (ENOSPC otherwise). Weights are kept in the browser's cache, where they are
+ * listed and deleted (webllm-records.ts reads and deletes them without the library); an
+ * interrupted download resumes file by file.
  */
 import type { AppConfig, MLCEngine } from "@mlc-ai/web-llm";
 import type { ChatMessage, Engine, GenerateParams, GenerateResult, LoadProgress, ToolSpec } from "../engine.ts";
@@ -17,7 +18,7 @@ import { browserStorageEstimate, deviceMemoryGB, ensureRoom, formatBytes, type G
 import { promptedMessages } from "../tool-calls.ts";
 import { ChunkFold, openAIRequest, type OpenAIChunkLike } from "./openai-stream.ts";
 import { WEBLLM_CATALOG } from "./webllm-catalog.ts";
-import { assess, inspectDownload, modelBaseUrl, needsShaderF16, readStoredFiles, removeLeftovers, type CatalogRecord } from "./webllm-records.ts";
+import { assess, inspectDownload, modelBaseUrl, needsShaderF16, readStoredFiles, removeStored, type CatalogRecord } from "./webllm-records.ts";
 
 export { needsShaderF16 };
 
@@ -142,12 +143,7 @@ export class WebLLMSource implements ModelSource {
   }
 
   async remove(id: string): Promise<void> {
-    const record = this.record(id);
-    const [{ deleteModelAllInfoInCache }, appConfig] = await Promise.all([this.lib(), this.appConfig()]);
-    // The library reads the weights' list from the cache to delete the shards: a model whose list
-    // never arrived has none to delete (it throws), and the sweep below removes the rest.
-    await deleteModelAllInfoInCache(id, appConfig).catch(() => undefined);
-    await removeLeftovers(record, this.caches());
+    await removeStored(this.record(id), this.records, this.caches());
   }
 }
 

@@ -2,7 +2,7 @@ import { prebuiltAppConfig } from "@mlc-ai/web-llm";
 import { describe, expect, it } from "vitest";
 import { WEBLLM_CATALOG } from "../../../../src/kernel/engines/webllm-catalog.ts";
 import { WebLLMSource, modelFileUrls, needsShaderF16, runnableRecords } from "../../../../src/kernel/engines/webllm.ts";
-import { assess, catalogOf, inspectDownload, type CatalogRecord } from "../../../../src/kernel/engines/webllm-records.ts";
+import { assess, catalogOf, inspectDownload, modelBaseUrl, removeStored, type CatalogRecord } from "../../../../src/kernel/engines/webllm-records.ts";
 import type { GpuCapabilities } from "../../../../src/kernel/models.ts";
 
 const list = WEBLLM_CATALOG;
@@ -74,6 +74,7 @@ function memoryCaches(files: Record<string, Record<string, string | Uint8Array>>
   const cache = (entries: Map<string, string | Uint8Array>) =>
     ({
       keys: async () => [...entries.keys()].map((url) => new Request(url)),
+      delete: async (r: Request | string) => entries.delete(typeof r === "string" ? r : r.url),
       match: async (r: Request | string) => {
         const body = entries.get(typeof r === "string" ? r : r.url);
         if (body === undefined) return undefined;
@@ -81,7 +82,12 @@ function memoryCaches(files: Record<string, Record<string, string | Uint8Array>>
         return new Response(body as BodyInit, { headers: { "content-length": String(length) } });
       },
     }) as unknown as Cache;
-  return { has: async (name: string) => store.has(name), open: async (name: string) => cache(store.get(name) ?? new Map()) } as unknown as CacheStorage;
+  const caches = {
+    has: async (name: string) => store.has(name),
+    open: async (name: string) => cache(store.get(name) ?? new Map()),
+    urls: () => [...store.values()].flatMap((m) => [...m.keys()]),
+  };
+  return caches as unknown as CacheStorage;
 }
 
 const base = "https://huggingface.co/mlc-ai/Llama-3.2-1B-Instruct-q4f32_1-MLC/resolve/main/";
@@ -163,5 +169,25 @@ describe("before a download", () => {
     expect(one).toMatchObject({ cached: true, offline: true, fits: false, runnable: true, sizeEstimated: false });
     expect(one.diskBytes).toBeGreaterThan(6000);
     expect(models.find((m) => /q4f16/.test(m.id))).toMatchObject({ runnable: false, cached: false, offline: false, diskBytes: 0 });
+  });
+});
+
+describe("deleting a web-llm model", () => {
+  const urls = (caches: CacheStorage) => (caches as unknown as { urls(): string[] }).urls();
+
+  it("removes every file of the model, its weights' list included, and nothing of another model", async () => {
+    const caches = memoryCaches(complete);
+    await removeStored(llama, list, caches);
+    expect(urls(caches)).toEqual(["https://huggingface.co/mlc-ai/Other-MLC/resolve/main/params_shard_0.bin"]);
+  });
+
+  it("keeps a wasm another stored model uses", async () => {
+    const [a, b] = list.filter((r) => r.model_lib === list.find((x) => list.some((y) => y !== x && y.model_lib === x.model_lib))!.model_lib);
+    const files = (r: CatalogRecord) => ({ [`${modelBaseUrl(r)}tensor-cache.json`]: tensorList });
+    const caches = memoryCaches({ "webllm/wasm": { [a!.model_lib]: new Uint8Array(10) }, "webllm/model": { ...files(a!), ...files(b!) } });
+    await removeStored(a!, list, caches);
+    expect(urls(caches).sort()).toEqual([a!.model_lib, `${modelBaseUrl(b!)}tensor-cache.json`].sort());
+    await removeStored(b!, list, caches);
+    expect(urls(caches)).toEqual([]);
   });
 });
