@@ -25,7 +25,7 @@ export interface ModelEntry {
   sizeBytes?: number;
   /** sizeBytes is an estimate (the catalog's memory figure), not the files' sizes. */
   sizeEstimated?: boolean;
-  /** Bytes this model's files take in the browser's caches (0 for none). */
+  /** Bytes this model's files take in the browser's caches (Cache API; 0 for none, and in Node). */
   diskBytes: number;
   /** Every file a load needs is stored on this device: it loads with no network. */
   offline: boolean;

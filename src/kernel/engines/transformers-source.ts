@@ -62,12 +62,15 @@ export class TransformersSource implements ModelSource {
   }
 
   async list(): Promise<ModelEntry[]> {
+    const hasCacheApi = typeof (globalThis as { caches?: unknown }).caches !== "undefined";
     const stored = await storedModelFiles(this.options.modelBaseUrl).catch(() => new Map<string, number>());
     return this.models.map((m) => {
       const files = modelFiles(this.options.modelBaseUrl, m);
       const diskBytes = [...stored].filter(([key]) => files.includes(key.slice(key.indexOf("|") + 1))).reduce((a, [, n]) => a + n, 0);
       const have = new Set([...stored.keys()].map((key) => key.slice(key.indexOf("|") + 1)));
-      return { id: m.id, engine: this.engine, label: m.label, embedded: true, cached: true, fits: true, runnable: true, diskBytes, offline: files.every((f) => have.has(f)) };
+      // Without a Cache API (Node: `npm run serve`) the files are read from the local directory.
+      const offline = !hasCacheApi || files.every((f) => have.has(f));
+      return { id: m.id, engine: this.engine, label: m.label, embedded: true, cached: true, fits: true, runnable: true, diskBytes, offline };
     });
   }
 
