@@ -22,6 +22,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { preview } from "vite";
 import { isLoopback, launch, launchWithProfile, proxyOf } from "../test/browser/chromium.ts";
+import { bytesBeforeReady, printBytesBeforeReady } from "./bytes.ts";
 import { benchIntents, benchOcr, printIntents } from "./devices.ts";
 import { benchVectors } from "./vectors.ts";
 
@@ -365,6 +366,11 @@ try {
     results.second_visit_wasm = { httpCache: http, serviceWorker: sw };
     console.log(`  second visit after a browser restart, wasm: HTTP cache only ready ${http.readyMs.toFixed(0)} ms / first token ${http.firstTokenMs.toFixed(0)} ms; ` +
       `service worker ready ${sw.readyMs.toFixed(0)} ms / first token ${sw.firstTokenMs.toFixed(0)} ms (ratio ${(sw.readyMs / http.readyMs).toFixed(2)})`);
+  }
+  if (ONLY.has("cold")) {
+    const bytes = await bytesBeforeReady(browser, "wasm");
+    results.bytes_before_ready_wasm = bytes;
+    printBytesBeforeReady(bytes);
   }
   if (ONLY.has("decode")) console.log("\ndecode tokens/s, embedded model (aios-tiny fp32): engine direct in page vs window.aios (worker + kernel + comlink)");
   for (const device of ONLY.has("decode") ? DEVICES : []) {

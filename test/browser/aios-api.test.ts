@@ -175,16 +175,17 @@ describe("aios.llm.chat.completions.create", () => {
 });
 
 describe("aios.models", () => {
-  it("lists the embedded models and the q4f32/f32 web-llm models this adapter can run", async () => {
+  it("lists the embedded models and the web-llm models, the f16 ones as not runnable on this adapter", async () => {
     const models = await app.page.evaluate(() => window.aios.models.list());
     const loaded = models.filter((m) => m.loaded).map((m) => m.id);
     expect(loaded).toEqual(["aios-tiny"]);
     expect(models.find((m) => m.id === "aios-tiny-q8")?.embedded).toBe(true);
     const webllm = models.filter((m) => m.engine === "web-llm");
     expect(webllm.length).toBeGreaterThan(5);
-    // SwiftShader has no shader-f16: no f16 variant may be offered.
-    expect(webllm.filter((m) => /f16/.test(m.id))).toEqual([]);
-    expect(webllm.some((m) => /q4f32/.test(m.id))).toBe(true);
+    // SwiftShader has no shader-f16: every f16 variant is listed as one that cannot run here.
+    expect(webllm.filter((m) => /f16/.test(m.id) && m.runnable)).toEqual([]);
+    expect(webllm.filter((m) => /f16/.test(m.id)).every((m) => m.why?.includes("shader-f16"))).toBe(true);
+    expect(webllm.some((m) => /q4f32/.test(m.id) && m.runnable)).toBe(true);
   });
 
   it("loads the int8 embedded model with progress, answers, and switches back", async () => {

@@ -89,7 +89,7 @@ export class RemoteSource implements ModelSource {
   }
 
   async list(): Promise<ModelEntry[]> {
-    return this.ids.map((id) => ({ id, engine: this.engine, label: `${id} (remote)`, embedded: false, cached: true }));
+    return this.ids.map((id) => ({ id, engine: this.engine, label: `${id} (remote)`, embedded: false, cached: true, fits: true, runnable: true, diskBytes: 0, offline: false }));
   }
 
   async load(id: string, onProgress: (p: LoadProgress) => void): Promise<Engine> {

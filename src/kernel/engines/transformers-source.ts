@@ -1,4 +1,11 @@
-/** The Transformers.js models: the embedded ones shipped under /models/ (no download). */
+/**
+ * The Transformers.js models: the embedded ones shipped under /models/ (no download).
+ *
+ * Where they are stored: the service worker's precache ("workbox-precache-…", the whole app for
+ * offline use) and Transformers.js's own copy ("transformers-cache", written as it loads them).
+ * An embedded model is available offline when every file it loads is in one of them; its bytes
+ * on disk are those files' bytes in both.
+ */
 import type { Engine, LoadProgress } from "../engine.ts";
 import { KernelError } from "../errors.ts";
 import type { ModelEntry, ModelSource } from "../models.ts";
@@ -14,6 +21,34 @@ export const EMBEDDED_MODELS: readonly EmbeddedModel[] = [
   { id: "aios-tiny-q8", label: "AIOS tiny (embedded, int8)", path: "aios-tiny", dtype: "q8" },
 ];
 
+const ONNX_SUFFIX: Record<TransformersModelSpec["dtype"], string> = { fp32: "", q8: "_quantized" };
+
+/** The paths (no origin) of the files Transformers.js loads for an embedded model. */
+export function modelFiles(modelBaseUrl: string, model: TransformersModelSpec): string[] {
+  const dir = `${modelBaseUrl.endsWith("/") ? modelBaseUrl : modelBaseUrl + "/"}${model.path}/`;
+  return ["config.json", "tokenizer.json", "tokenizer_config.json", `onnx/model${ONNX_SUFFIX[model.dtype]}.onnx`].map((f) => dir + f);
+}
+
+/** Files under `modelBaseUrl` in the precache and Transformers.js's cache: "cache|path" → bytes. */
+async function storedModelFiles(modelBaseUrl: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const caches = (globalThis as { caches?: CacheStorage }).caches;
+  if (!caches || !modelBaseUrl.startsWith("/")) return out;
+  for (const name of await caches.keys()) {
+    if (!name.startsWith("workbox-precache") && name !== "transformers-cache") continue;
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      const path = new URL(request.url).pathname;
+      if (!path.startsWith(modelBaseUrl)) continue;
+      const response = await cache.match(request);
+      if (!response) continue;
+      const length = Number(response.headers.get("content-length"));
+      out.set(`${name}|${path}`, Number.isFinite(length) && length > 0 && !response.headers.get("content-encoding") ? length : (await response.blob()).size);
+    }
+  }
+  return out;
+}
+
 export class TransformersSource implements ModelSource {
   readonly engine = "transformers" as const;
 
@@ -27,7 +62,16 @@ export class TransformersSource implements ModelSource {
   }
 
   async list(): Promise<ModelEntry[]> {
-    return this.models.map((m) => ({ id: m.id, engine: this.engine, label: m.label, embedded: true, cached: true }));
+    const hasCacheApi = typeof (globalThis as { caches?: unknown }).caches !== "undefined";
+    const stored = await storedModelFiles(this.options.modelBaseUrl).catch(() => new Map<string, number>());
+    return this.models.map((m) => {
+      const files = modelFiles(this.options.modelBaseUrl, m);
+      const diskBytes = [...stored].filter(([key]) => files.includes(key.slice(key.indexOf("|") + 1))).reduce((a, [, n]) => a + n, 0);
+      const have = new Set([...stored.keys()].map((key) => key.slice(key.indexOf("|") + 1)));
+      // Without a Cache API (Node: `npm run serve`) the files are read from the local directory.
+      const offline = !hasCacheApi || files.every((f) => have.has(f));
+      return { id: m.id, engine: this.engine, label: m.label, embedded: true, cached: true, fits: true, runnable: true, diskBytes, offline };
+    });
   }
 
   async load(id: string, onProgress: (p: LoadProgress) => void): Promise<Engine> {

@@ -1,43 +1,76 @@
 /**
  * web-llm engine: MLCEngine runs inside the kernel worker (no second worker), on WebGPU only.
- * Its prebuilt catalog is filtered to what this adapter can run: without `shader-f16`, only the
- * f32 variants (q4f32, q0f32). Weights are downloaded on demand with progress and kept in the
- * browser's cache, where they can be listed and deleted.
+ *
+ * The library (6.1 MB of JavaScript) is imported only when a web-llm model is loaded:
+ * the catalog is a generated snapshot (webllm-catalog.ts, checked against the library by a unit
+ * test) and what is downloaded is read from the Cache API directly (webllm-records.ts), so booting
+ * and listing models parse none of it. Every chat model is listed with whether it fits this
+ * device and why not; one that cannot run at all here (no WebGPU, no shader-f16 for an f16 model,
+ * adapter limits) is refused with ENOTSUP. Before a download the browser's storage estimate must
+ * leave room for it (ENOSPC otherwise). Weights are kept in the browser's cache, where they are
+ * listed and deleted (webllm-records.ts reads and deletes them without the library); an
+ * interrupted download resumes file by file.
  */
-import {
-  MLCEngine,
-  deleteModelAllInfoInCache,
-  hasModelInCache,
-  prebuiltAppConfig,
-  type AppConfig,
-  type ModelRecord,
-} from "@mlc-ai/web-llm";
+import type { AppConfig, MLCEngine } from "@mlc-ai/web-llm";
 import type { ChatMessage, Engine, GenerateParams, GenerateResult, LoadProgress, ToolSpec } from "../engine.ts";
 import { KernelError } from "../errors.ts";
-import type { GpuCapabilities, ModelEntry, ModelSource } from "../models.ts";
+import { browserStorageEstimate, deviceMemoryGB, ensureRoom, formatBytes, type GpuCapabilities, type ModelEntry, type ModelSource, type StorageEstimator } from "../models.ts";
 import { promptedMessages } from "../tool-calls.ts";
 import { ChunkFold, openAIRequest, type OpenAIChunkLike } from "./openai-stream.ts";
+import { WEBLLM_CATALOG } from "./webllm-catalog.ts";
+import { assess, inspectDownload, modelBaseUrl, needsShaderF16, readStoredFiles, removeStored, type CatalogRecord } from "./webllm-records.ts";
 
-/** A model needs shader-f16 if the catalog says so or its quantisation computes in f16. */
-export function needsShaderF16(record: ModelRecord): boolean {
-  return (record.required_features ?? []).includes("shader-f16") || /-q\d+f16/.test(record.model_id);
+export { needsShaderF16 };
+
+type WebLLM = typeof import("@mlc-ai/web-llm");
+
+export interface WebLLMSourceOptions {
+  /** The catalog (default: the snapshot of web-llm's prebuilt chat models). */
+  catalog?: readonly CatalogRecord[];
+  /** The library, imported on first use. */
+  library?: () => Promise<WebLLM>;
+  /** The app config handed to MLCEngine (default: the library's prebuiltAppConfig). */
+  appConfig?: AppConfig;
+  /** The browser's storage estimate (quota, usage) checked before a download. */
+  storageEstimate?: StorageEstimator;
+  /** The device's memory in GB (default: navigator.deviceMemory). */
+  memoryGB?: number;
+  /** Where downloads are stored (default: the global CacheStorage). */
+  caches?: CacheStorage;
 }
 
-/** Chat models (not embedding or vision-language) that this adapter can run. */
-export function runnableRecords(records: readonly ModelRecord[], gpu: GpuCapabilities): ModelRecord[] {
-  if (!gpu.webgpu) return [];
-  return records.filter((r) => (r.model_type === undefined || r.model_type === 0) && (gpu.shaderF16 || !needsShaderF16(r)));
+/** The catalog's chat models this adapter can run at all (shown or not). */
+export function runnableRecords(records: readonly CatalogRecord[], gpu: GpuCapabilities): CatalogRecord[] {
+  return records.filter((r) => assess(r, gpu).runnable);
 }
 
 export class WebLLMSource implements ModelSource {
   readonly engine = "web-llm" as const;
-  private readonly records: ModelRecord[];
+  private readonly records: readonly CatalogRecord[];
+  private library: Promise<WebLLM> | null = null;
 
   constructor(
     private readonly gpu: GpuCapabilities,
-    private readonly appConfig: AppConfig = prebuiltAppConfig,
+    private readonly options: WebLLMSourceOptions = {},
   ) {
-    this.records = runnableRecords(appConfig.model_list, gpu);
+    this.records = options.catalog ?? WEBLLM_CATALOG;
+  }
+
+  /** The library, imported once, on first use. */
+  private lib(): Promise<WebLLM> {
+    this.library ??= (this.options.library ?? (() => import("@mlc-ai/web-llm")))().catch((error: unknown) => {
+      this.library = null;
+      throw new KernelError("ELOAD", `could not load the web-llm library: ${(error as Error).message}`, { cause: error });
+    });
+    return this.library;
+  }
+
+  private async appConfig(): Promise<AppConfig> {
+    return this.options.appConfig ?? (await this.lib()).prebuiltAppConfig;
+  }
+
+  private caches(): CacheStorage | undefined {
+    return this.options.caches ?? (globalThis as { caches?: CacheStorage }).caches;
   }
 
   has(id: string): boolean {
@@ -45,28 +78,57 @@ export class WebLLMSource implements ModelSource {
   }
 
   async list(): Promise<ModelEntry[]> {
+    const memoryGB = this.options.memoryGB ?? deviceMemoryGB();
+    // The caches are read once for the whole catalog.
+    const caches = this.caches();
+    const stored = caches ? await readStoredFiles(caches).catch(() => undefined) : undefined;
     return Promise.all(
-      this.records.map(async (r) => ({
-        id: r.model_id,
-        engine: this.engine,
-        label: r.model_id.replace(/-MLC(-1k)?$/, (_, k) => (k ? " (1k context)" : "")),
-        embedded: false,
-        vramMB: r.vram_required_MB,
-        cached: await hasModelInCache(r.model_id, this.appConfig).catch(() => false),
-      })),
+      this.records.map(async (r) => {
+        const fit = assess(r, this.gpu, memoryGB);
+        const d = await inspectDownload(r, stored).catch(() => null);
+        const entry: ModelEntry = {
+          id: r.model_id,
+          engine: this.engine,
+          label: r.model_id.replace(/-MLC(-1k)?$/, (_, k) => (k ? " (1k context)" : "")),
+          embedded: false,
+          vramMB: r.vram_required_MB,
+          cached: d?.weights ?? false,
+          ...fit,
+          sizeBytes: d?.sizeBytes,
+          sizeEstimated: d?.sizeEstimated ?? true,
+          diskBytes: d?.diskBytes ?? 0,
+          offline: d?.offline ?? false,
+        };
+        if (d && !d.offline && d.files.stored > 0) entry.partial = { ...d.files };
+        return entry;
+      }),
     );
   }
 
-  private record(id: string): ModelRecord {
+  private record(id: string): CatalogRecord {
     const record = this.records.find((r) => r.model_id === id);
-    if (!record) throw new KernelError("ENOENT", `model ${id} is not in the web-llm catalog for this GPU${this.gpu.shaderF16 ? "" : " (no shader-f16: f32 variants only)"}`);
+    if (!record) throw new KernelError("ENOENT", `model ${id} is not in the web-llm catalog`);
     return record;
   }
 
   async load(id: string, onProgress: (p: LoadProgress) => void): Promise<Engine> {
-    this.record(id);
+    const record = this.record(id);
+    const fit = assess(record, this.gpu);
+    if (!fit.runnable) throw new KernelError("ENOTSUP", `${id} cannot run here: ${fit.why}`);
+    // Before any file is fetched: what is still missing must fit in what the browser allows.
+    const stored = await inspectDownload(record, this.caches()).catch(() => null);
+    if (!stored?.offline) {
+      const missing = (stored?.sizeBytes ?? 0) - (stored?.diskBytes ?? 0);
+      await ensureRoom(`${id} (${stored?.sizeEstimated === false ? "" : "estimated from its memory needs: "}${formatBytes(stored?.sizeBytes ?? 0)})`, missing, this.options.storageEstimate ?? browserStorageEstimate);
+      if (stored && stored.files.stored > 0) {
+        const of = stored.files.total === null ? "" : ` of ${stored.files.total}`;
+        onProgress({ modelId: id, progress: 0, text: `Resuming: ${stored.files.stored}${of} files already downloaded` });
+      }
+    }
+    const [{ MLCEngine }, appConfig] = await Promise.all([this.lib(), this.appConfig()]);
+    if (!appConfig.model_list.some((r) => r.model_id === id)) throw new KernelError("ENOENT", `model ${id} is not in this web-llm's catalog (regenerate webllm-catalog.ts: tools/make_webllm_catalog.mts)`);
     const engine = new MLCEngine({
-      appConfig: this.appConfig,
+      appConfig,
       initProgressCallback: (report) => onProgress({ modelId: id, progress: report.progress, text: report.text }),
       logLevel: "WARN",
     });
@@ -74,30 +136,27 @@ export class WebLLMSource implements ModelSource {
       await engine.reload(id);
     } catch (error) {
       await engine.unload().catch(() => undefined);
-      const reason = (await diagnoseDownload(this.record(id))) ?? describeLoadError(error);
+      const reason = (await diagnoseDownload(record)) ?? describeLoadError(error);
       throw new KernelError("ELOAD", `could not load ${id} with web-llm: ${reason}`, { cause: error });
     }
     return new WebLLMEngine(id, engine);
   }
 
   async remove(id: string): Promise<void> {
-    this.record(id);
-    await deleteModelAllInfoInCache(id, this.appConfig);
+    await removeStored(this.record(id), this.records, this.caches());
   }
 }
 
-/** The model's files, as web-llm resolves them (its cleanModelUrl). */
-export function modelFileUrls(record: ModelRecord): string[] {
-  let base = record.model.endsWith("/") ? record.model : record.model + "/";
-  if (!/.+\/resolve\/.+\//.test(base)) base += "resolve/main/";
-  return [new URL("mlc-chat-config.json", base).href, record.model_lib];
+/** The model's first files, as web-llm resolves them (its cleanModelUrl). */
+export function modelFileUrls(record: Pick<CatalogRecord, "model" | "model_lib">): string[] {
+  return [new URL("mlc-chat-config.json", modelBaseUrl(record)).href, record.model_lib];
 }
 
 /**
  * web-llm stores downloads with Cache.add(), whose error ("Request failed") hides the HTTP status.
  * After a failure, ask the same URLs again to say which file failed and how.
  */
-async function diagnoseDownload(record: ModelRecord): Promise<string | null> {
+async function diagnoseDownload(record: CatalogRecord): Promise<string | null> {
   for (const url of modelFileUrls(record)) {
     try {
       const response = await fetch(url, { method: "HEAD", cache: "no-store" });
@@ -111,6 +170,9 @@ async function diagnoseDownload(record: ModelRecord): Promise<string | null> {
 
 function describeLoadError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
+  // The storage check before a download uses the browser's estimate, which Chromium reports as a
+  // static figure (usage + 10 GiB); the quota it enforces can still stop Cache.add() part way.
+  if (/quota/i.test(message)) return `the browser's storage for this site is full (${message}); the files already downloaded are kept, so after freeing space the download resumes`;
   if (/404|not found/i.test(message)) return `a model file was not found on the server (HTTP 404): ${message}`;
   if (/fetch|network/i.test(message)) return `the download failed (offline or blocked?): ${message}`;
   return message;

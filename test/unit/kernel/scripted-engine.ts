@@ -38,7 +38,7 @@ export function source(ids: string[], failing: string[] = [], words = ["Hello", 
     engine: "transformers",
     engines,
     has: (id) => ids.includes(id),
-    list: async () => ids.map((id) => ({ id, engine: "transformers" as const, label: id, embedded: true, cached: true })),
+    list: async () => ids.map((id) => ({ id, engine: "transformers" as const, label: id, embedded: true, cached: true, fits: true, runnable: true, diskBytes: 0, offline: true })),
     load: async (id: string, onProgress: (p: LoadProgress) => void) => {
       onProgress({ modelId: id, progress: 0.5, text: "half" });
       if (failing.includes(id)) throw new Error("HTTP 404 for model file");

@@ -52,7 +52,7 @@ afterAll(() => new Promise<void>((done) => (server ? server.close(() => done()) 
 async function fakeServer(chat: (body: unknown, options: { onChunk?: (c: unknown) => void }) => Promise<unknown>) {
   let calls = 0;
   const fake = {
-    listModels: async () => [{ id: MODEL, engine: "transformers", label: MODEL, embedded: true, cached: true, loaded: true }],
+    listModels: async () => [{ id: MODEL, engine: "transformers", label: MODEL, embedded: true, cached: true, fits: true, runnable: true, diskBytes: 0, offline: true, loaded: true }],
     interrupt: () => 0,
     chat: (body: unknown, options: { onChunk?: (c: unknown) => void }) => {
       calls++;
