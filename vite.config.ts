@@ -9,6 +9,18 @@ export default defineConfig({
   define: { __AIOS_BUILD__: JSON.stringify(BUILD) },
   plugins: [
     svelte(),
+    // `vite preview` (npm start, the tests, the bench) gzips every response whose type it does not
+    // know, on the fly, and .onnx has none: 7.5 MB of weights took ~0.5 s to compress per request
+    // and came without a length. Weights hardly compress, so they go as they are.
+    {
+      name: "aios-weights-uncompressed",
+      configurePreviewServer(server) {
+        server.middlewares.use((req, _res, next) => {
+          if (/\.onnx(\?|$)/.test(req.url ?? "")) delete req.headers["accept-encoding"];
+          next();
+        });
+      },
+    },
     // The installable, offline app (src/client/pwa.ts registers it): Workbox precaches everything
     // the OS needs to boot and work with the network cut — the shell, both kernel bundles, ONNX
     // Runtime's wasm, the embedded chat model and encoder, tesseract's core and English data — and

@@ -29,7 +29,8 @@ describe.each(["webgpu", "wasm"] as const)("on %s", (device) => {
     const app = await openApp(browser(), `?device=${device}`);
     try {
       const ready = await app.page.evaluate(() => window.aios.ready);
-      expect(ready).toEqual({ engine: "transformers", model: "aios-tiny", device });
+      expect(ready).toEqual({ engine: "transformers", model: "aios-tiny", device, bootMs: expect.objectContaining({ total: expect.any(Number), model: expect.any(Number) }) });
+      expect(ready.bootMs!.total).toBeGreaterThanOrEqual(ready.bootMs!.model);
       const info = await app.page.evaluate(() => window.aios.kernel.info());
       expect(info.gpu.webgpu).toBe(true);
       app.assertOffline();

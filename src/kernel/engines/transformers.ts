@@ -59,6 +59,22 @@ export function fetchForLoad(input: string | URL, init?: RequestInit): Promise<R
   return (libraryFetch as (input: string | URL, init?: RequestInit) => Promise<Response>)(input, local ? { ...init, cache: "no-store" } : init);
 }
 
+/**
+ * Starts ONNX Runtime (fetching and compiling its wasm, ~14 MB) while the weights download,
+ * instead of after: a session over a zero-byte model makes it initialize its backend, then fails
+ * to parse, which is the expected outcome. Once per worker.
+ */
+let runtimeStarting: Promise<void> | null = null;
+function startRuntimeEarly(): void {
+  // The same module instance the library runs on (its own import of onnxruntime-web/webgpu).
+  runtimeStarting ??= import("onnxruntime-web/webgpu")
+    .then(({ InferenceSession }) => InferenceSession.create(new Uint8Array(0), { executionProviders: ["wasm"] }))
+    .then(
+      () => undefined,
+      () => undefined,
+    );
+}
+
 function configureEnvironment(options: TransformersEngineOptions): void {
   env.fetch = fetchForLoad as typeof env.fetch;
   env.allowRemoteModels = false;
@@ -68,6 +84,11 @@ function configureEnvironment(options: TransformersEngineOptions): void {
   if (options.wasmPaths && wasm) {
     wasm.wasmPaths = { ...options.wasmPaths };
     wasm.proxy = false;
+    // ONNX Runtime fetches its own wasm (compiling while it downloads); the library's copy in the
+    // Cache API would fetch it a second time. Offline, the service worker serves it.
+    env.useWasmCache = false;
+    // (WebGPU refuses a second session while one is being created, so it starts with the model.)
+    if (options.device === "wasm") startRuntimeEarly();
   }
 }
 
