@@ -29,16 +29,8 @@ export interface CatalogRecord {
   context_window_size?: number;
 }
 
-interface LibraryRecord {
-  model: string;
-  model_id: string;
-  model_lib: string;
-  vram_required_MB?: number;
-  low_resource_required?: boolean;
-  buffer_size_required_bytes?: number;
-  required_features?: string[];
+interface LibraryRecord extends Omit<CatalogRecord, "context_window_size"> {
   model_type?: number;
-  model_manifest?: string;
   overrides?: { context_window_size?: number };
 }
 
