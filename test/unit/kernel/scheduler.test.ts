@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TransformersSource } from "../../../src/kernel/engines/transformers-source.ts";
 import { Kernel } from "../../../src/kernel/kernel.ts";
+import { syscall } from "../../../src/kernel/syscalls.ts";
 
 let kernel: Kernel;
 const prompts = ["Tell me a story about a cat.", "Tell me about operating systems.", "What is a computer?", "who are you"];
@@ -162,6 +163,35 @@ describe("scheduler", () => {
     const settled = await Promise.allSettled(runs);
     expect(settled[0]).toMatchObject({ status: "rejected", reason: { code: "EKILLED" } });
     expect(settled.slice(1).map((r) => (r.status === "fulfilled" ? r.value.choices[0]!.message.content : r.reason))).toEqual(prompts.slice(1).map((p) => alone.get(p)));
+    kernel.setPolicy({ policy: "fifo" });
+  });
+
+  it("hostile callers: an agent cannot change the policy; bad maxBatch values are EINVAL; a flood of one agent neither freezes the kernel nor delays another", async () => {
+    const agent = kernel.spawn({ name: "hostile" });
+    // Identity is the caller's pid (its port), never a field: an agent asking for a batch of 64 is refused.
+    await expect(syscall(kernel, "kernel.setPolicy", { pid: agent.pid }, { maxBatch: 64 })).rejects.toMatchObject({ code: "EPERM" });
+    for (const maxBatch of [0, -1, 65, 1.5, "8", null, 2 ** 53]) {
+      await expect(syscall(kernel, "kernel.setPolicy", { pid: kernel.shellPid }, { maxBatch })).rejects.toMatchObject({ code: "EINVAL" });
+    }
+    expect(kernel.getStats().policy.maxBatch).toBe(8);
+
+    kernel.setPolicy({ policy: "rr", sliceTokens: 4, maxBatch: 8 });
+    const other = kernel.spawn({ name: "other" });
+    const flood = Array.from({ length: 60 }, (_, i) => kernel.chat(ask(prompts[i % 4]!, 6), { pid: agent.pid, requestId: `flood-${i}` }).then(() => "ok", (e: { code?: string }) => e.code));
+    await new Promise((r) => setTimeout(r, 20));
+    const mine = kernel.chat(ask(prompts[3]!, 12), { pid: other.pid, requestId: "flood-other" });
+    // The kernel keeps answering plain calls while the flood decodes.
+    expect(kernel.ps().some((p) => p.pid === agent.pid)).toBe(true);
+    expect((await mine).choices[0]!.message.content).toBe(alone.get(prompts[3]!)!.slice(0, (await mine).choices[0]!.message.content!.length));
+    const outcomes = await Promise.all(flood);
+    expect(outcomes.every((o) => o === "ok")).toBe(true);
+    const history = kernel.getStats().history;
+    const o = history.find((h) => h.requestId === "flood-other")!;
+    const floodSlices = history.filter((h) => h.requestId.startsWith("flood-") && h !== o).flatMap((h) => h.slices.map(([start]) => start));
+    // After it arrives, at most a slice of the flood runs before it joins; not the 60 requests queued before it.
+    expect(new Set(floodSlices.filter((start) => start > o.queuedAt && start < o.slices[0]![0])).size).toBeLessThanOrEqual(1);
+    kernel.kill(agent.pid);
+    kernel.kill(other.pid);
     kernel.setPolicy({ policy: "fifo" });
   });
 
