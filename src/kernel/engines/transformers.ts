@@ -248,7 +248,7 @@ export class TransformersEngine implements Engine, Batcher {
           const logits = await this.forwardPacked(packed);
           together.forEach((g, i) => g.accept(logits[i]!));
         }
-        await members[0]!.yieldSometimes();
+        await yieldSometimes();
         if (interrupt()) return;
       }
     } finally {
@@ -341,7 +341,6 @@ export class TransformersGeneration implements Generation {
   private text = "";
   private prefixOffset = 0;
   private readOffset = 0;
-  private lastYield = performance.now();
   done = false;
 
   constructor(
@@ -370,13 +369,13 @@ export class TransformersGeneration implements Generation {
 
   /** Bytes held by the KV cache now (0 when spilled). */
   get cacheBytes(): number {
-    return this.cache ? (this.prompt.length + this.output.length - this.feed.length) * this.kvBytesPerToken : 0;
+    return this.cache ? this.pastLength * this.kvBytesPerToken : 0;
   }
 
   async step(n: number): Promise<void> {
     for (let i = 0; i < n && this.wantsToken(); i++) {
       this.accept(await this.forwardAlone());
-      await this.yieldSometimes();
+      await yieldSometimes();
     }
   }
 
@@ -441,14 +440,6 @@ export class TransformersGeneration implements Generation {
     if (this.stream.stopped) return this.end("stop");
     this.feed = [next];
     if (this.output.length >= this.maxTokens) return this.end("length");
-  }
-
-  /** Returns to the event loop every YIELD_EVERY_MS (interrupts, new requests). */
-  async yieldSometimes(): Promise<void> {
-    if (performance.now() - this.lastYield >= YIELD_EVERY_MS) {
-      await yieldToEventLoop();
-      this.lastYield = performance.now();
-    }
   }
 
   /**
@@ -588,6 +579,19 @@ export function unpackCaches(packed: Cache, mask: BigInt64Array, width: number):
 
 /** How long a decode loop may run before it returns to the event loop (interrupts, new requests). */
 const YIELD_EVERY_MS = 4;
+
+let lastYield = performance.now();
+
+/**
+ * Returns to the event loop once YIELD_EVERY_MS have passed since the last time (interrupts, new
+ * requests). One timer for the module: the scheduler runs one decode loop at a time.
+ */
+async function yieldSometimes(): Promise<void> {
+  if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+    await yieldToEventLoop();
+    lastYield = performance.now();
+  }
+}
 
 let ones = new BigInt64Array(0);
 
