@@ -47,6 +47,11 @@ it("shows 4 running agents interleaved under round-robin, and kills one from the
 
     await monitor.getByRole("button", { name: "Kill critic" }).click();
     await expect.poll(() => table.locator("tr.done").count()).toBe(1);
+    // On a phone the table fits the dialog: nothing scrolls sideways, a kill button is in view.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await monitor.evaluate((d) => d.scrollWidth - d.clientWidth)).toBe(0);
+    const kill = (await monitor.getByRole("button", { name: "Kill coder" }).boundingBox())!;
+    expect(kill.x + kill.width).toBeLessThanOrEqual(390);
     await page.evaluate(() => ((window as unknown as { stopAgents: boolean }).stopAgents = true));
     expect(app.errors).toEqual([]);
     app.assertOffline();
