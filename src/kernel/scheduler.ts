@@ -278,18 +278,22 @@ export class Scheduler {
       // A lone member of a batcher still runs through it, so that newcomers can join between tokens.
       if (!batch[0]!.generation!.batcher) await batch[0]!.generation!.step(n);
       else {
+        const batcher = batch[0]!.generation!.batcher!;
         let seen = this.arrivals;
         let rounds = 0;
         // A batch runs on, packed, until something waits for its turn (rr and priority: after a
-        // slice) or an arrival would change the choice (at the next token boundary).
+        // slice) or an arrival would change the choice (at the next token boundary). The members'
+        // token counts are kept current meanwhile (the monitor and the stats read them).
         const interrupt = () => {
-          if (policy !== "fifo" && ++rounds >= sliceTokens && this.queue.length > 0) return true;
+          this.batches.peakBytes = Math.max(this.batches.peakBytes, batcher.peakBatchBytes);
+          rounds++;
+          for (const job of batch) this.recordTokens(job);
+          if (policy !== "fifo" && rounds >= sliceTokens && this.queue.length > 0) return true;
           if (seen === this.arrivals) return false;
           seen = this.arrivals;
           const again = this.choose([...batch, ...this.queue]);
           return again.length !== batch.length || again.some((j) => !batch.includes(j));
         };
-        const batcher = batch[0]!.generation!.batcher!;
         this.batches.largest = Math.max(this.batches.largest, batch.length);
         await batcher.stepMany(
           batch.map((j) => j.generation!),
@@ -308,8 +312,7 @@ export class Scheduler {
     for (const job of batch) {
       const generation = job.generation!;
       job.stats!.slices.push([slice[0], slice[1]]);
-      job.stats!.completionTokens = generation.tokens;
-      if (generation.tokens > 0) this.firstToken(job.stats);
+      this.recordTokens(job);
       if (!generation.done) {
         job.suspendedAt = slice[1];
         this.queue.push(job);
@@ -324,6 +327,12 @@ export class Scheduler {
       }
     }
     await this.enforceKvBudget();
+  }
+
+  /** A generation's tokens so far into its request's stats. */
+  private recordTokens(job: Job): void {
+    job.stats!.completionTokens = job.generation!.tokens;
+    if (job.generation!.tokens > 0) this.firstToken(job.stats);
   }
 
   /** Starts a generation job if it has not started; false when it ended instead (aborted, whole, failed). */
