@@ -1,7 +1,8 @@
 /**
  * npm run bench: measured in headless Chromium, side by side in one run (machines are noisy, so
  * only ratios from the same run mean anything).
- *  - cold start: page load → aios.ready → first streamed token, per device (fresh browser context);
+ *  - cold start: page load → aios.ready → first streamed token, per device (fresh browser context,
+ *    median of BENCH_COLD_ROUNDS, interleaved with another revision's build when BENCH_BASELINE=<rev>);
  *    and a second visit after a browser restart on the same profile, with the service worker and
  *    without it (the HTTP cache only)
  *  - decode tokens/s of the embedded model: the engine called directly in a page (lab.html)
@@ -22,6 +23,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { preview } from "vite";
 import { isLoopback, launch, launchWithProfile, proxyOf } from "../test/browser/chromium.ts";
+import { buildBaseline } from "./baseline.ts";
 import { bytesBeforeReady, printBytesBeforeReady } from "./bytes.ts";
 import { benchIntents, benchOcr, printIntents } from "./devices.ts";
 import { benchVectors } from "./vectors.ts";
@@ -32,6 +34,13 @@ const DEVICES = (process.env.BENCH_DEVICES ?? "wasm,webgpu").split(",") as Array
 /** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2, p3, p4, storage, memory, tools, devices, intents. */
 const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,p3,p4,storage,memory,tools,devices,intents").split(","));
 const MESSAGES = [{ role: "user", content: "Tell me about operating systems." }];
+/** Cold starts per device (each in a fresh context); the median is reported. */
+const COLD_ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 5);
+
+/** The run with the median time to ready. */
+function medianRun<T extends { readyMs: number }>(runs: T[]): T {
+  return [...runs].sort((a, b) => a.readyMs - b.readyMs)[Math.floor(runs.length / 2)]!;
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -350,17 +359,36 @@ ${bars}
 
 const server = await preview({ preview: { host: "127.0.0.1", port: 0 }, logLevel: "warn" });
 const base = server.resolvedUrls!.local[0]!;
+// BENCH_BASELINE=<git rev>: the cold start of that revision's build too, interleaved (bench/baseline.ts).
+const baseline = process.env.BENCH_BASELINE && ONLY.has("cold") ? await buildBaseline(process.env.BENCH_BASELINE) : null;
+const baselineServer = baseline ? await preview({ build: { outDir: baseline.outDir }, preview: { host: "127.0.0.1", port: 0 }, logLevel: "warn" }) : null;
+const baselineBase = baselineServer?.resolvedUrls!.local[0];
 const browser = await launch();
 const results: Record<string, unknown> = { date: new Date().toISOString(), rounds: ROUNDS, maxTokens: MAX_TOKENS };
 try {
   mkdirSync("bench/out", { recursive: true });
   console.log(`AIOS bench — headless Chromium ${browser.version()}, ${ROUNDS} interleaved rounds, up to ${MAX_TOKENS} tokens\n`);
-  if (ONLY.has("cold")) console.log("cold start (fresh context): page load → aios.ready → first token");
+  if (ONLY.has("cold")) {
+    console.log(`cold start (fresh context each time): page load → aios.ready → first token, median of ${COLD_ROUNDS}` + (baseline ? `, interleaved with ${baseline.rev} (BENCH_BASELINE)` : ""));
+  }
   for (const device of ONLY.has("cold") ? DEVICES : []) {
-    const c = await coldStart(browser, base, device);
-    results[`cold_${device}`] = c;
+    const runs: Array<Awaited<ReturnType<typeof coldStart>>> = [];
+    const before: Array<Awaited<ReturnType<typeof coldStart>>> = [];
+    for (let round = 0; round < COLD_ROUNDS; round++) {
+      runs.push(await coldStart(browser, base, device));
+      if (baselineBase) before.push(await coldStart(browser, baselineBase, device));
+    }
+    const c = medianRun(runs);
+    results[`cold_${device}`] = { ...c, runs: runs.map((r) => [Math.round(r.readyMs), Math.round(r.firstTokenMs)]) };
     const b = c.bootMs!;
     console.log(`  ${device.padEnd(7)} ready ${c.readyMs.toFixed(0).padStart(6)} ms   first token ${c.firstTokenMs.toFixed(0).padStart(6)} ms   (in the kernel worker: start to boot ${b.workerToBoot.toFixed(0)} ms, GPU probe ${b.gpu.toFixed(0)} ms, model ${b.model.toFixed(0)} ms, stores ${b.stores.toFixed(0)} ms alongside, boot ${b.total.toFixed(0)} ms)`);
+    console.log(`          ready in each run: ${runs.map((r) => r.readyMs.toFixed(0)).join(", ")} ms`);
+    if (baseline && before.length) {
+      const o = medianRun(before);
+      results[`cold_${device}_baseline`] = { rev: baseline.rev, ...o, runs: before.map((r) => [Math.round(r.readyMs), Math.round(r.firstTokenMs)]) };
+      console.log(`  ${baseline.rev.padEnd(7)} ready ${o.readyMs.toFixed(0).padStart(6)} ms   first token ${o.firstTokenMs.toFixed(0).padStart(6)} ms   (baseline; this build's ready ÷ baseline's ${(c.readyMs / o.readyMs).toFixed(2)}, first token ${(c.firstTokenMs / o.firstTokenMs).toFixed(2)})`);
+      console.log(`          ready in each run: ${before.map((r) => r.readyMs.toFixed(0)).join(", ")} ms`);
+    }
   }
   if (ONLY.has("cold")) {
     const [http, sw] = [await secondVisit(base, "wasm", "block"), await secondVisit(base, "wasm", "allow")];
@@ -469,4 +497,6 @@ try {
 } finally {
   await browser.close();
   await server.close();
+  await baselineServer?.close();
+  await baseline?.dispose();
 }

@@ -1,13 +1,13 @@
-import { mount } from "svelte";
 import { connectKernel, createAios, type Aios } from "./client/aios.ts";
-import { startAppShell } from "./client/pwa.ts";
-import App from "./shell/App.svelte";
 
 declare global {
   interface Window {
     aios: Aios;
   }
 }
+
+// The kernel starts first: its worker (and its model load) begins before the shell's code is even
+// fetched, which is the longest path to `aios.ready`. This module imports nothing else statically.
 
 // ?device=wasm|webgpu forces the embedded model's device (tests run both); default: detected.
 const params = new URLSearchParams(location.search);
@@ -18,8 +18,11 @@ window.aios = createAios(connectKernel(params.get("kernel") === "dedicated" ? "d
   model: params.get("model") ?? undefined,
 });
 
-// The service worker (offline after the first visit, installable, "Reload to update").
-const app = startAppShell();
+const [{ mount }, { default: App }, { startAppShell }] = await Promise.all([import("svelte"), import("./shell/App.svelte"), import("./client/pwa.ts")]);
+
+// The service worker (offline after the first visit, installable, "Reload to update"), registered
+// once the kernel has booted.
+const app = startAppShell(window.aios.ready);
 
 mount(App, { target: document.getElementById("app")!, props: { aios: window.aios, app } });
 

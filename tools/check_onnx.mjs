@@ -1,6 +1,7 @@
 // Checks the exported aios-tiny model against test/fixtures/reference-greedy.json:
 //  1. onnxruntime-node, manual KV-cached greedy loop on onnx/model.onnx (must match exactly)
-//     and on onnx/model_quantized.onnx (reported, not required to match);
+//     and on onnx/model_quantized.onnx (reported, not required to match), and on onnx/model_cpu.onnx
+//     (tools/optimize_onnx.mjs's copy, must match);
 //  2. @huggingface/transformers: tokenizer (chat template + ids + decode) and
 //     AutoModelForCausalLM.generate() greedy ids for dtype fp32 (must match) and q8 (reported).
 // Fixture `cases` are rendered without tools, `tool_cases` with apply_chat_template(messages,
@@ -187,6 +188,9 @@ async function checkTransformers() {
 const fp32 = await checkOrt('model.onnx', true);
 await checkPadding(fp32);
 await checkOrt('model_quantized.onnx', false);
+// The copies tools/optimize_onnx.mjs optimized for the CPU kernels (what wasm and Node load).
+if (fs.existsSync(path.join(MODEL_DIR, 'onnx', 'model_cpu.onnx'))) await checkOrt('model_cpu.onnx', true);
+else fail('onnx/model_cpu.onnx is missing: run node tools/optimize_onnx.mjs');
 await checkTransformers();
 console.log(failures ? `\n${failures} FAILURE(S)` : '\nALL REQUIRED CHECKS PASSED');
 process.exit(failures ? 1 : 0);

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import random
+import subprocess
 import sys
 import time
 import zlib
@@ -1326,6 +1327,8 @@ def main():
     os.makedirs(os.path.dirname(FIXTURE), exist_ok=True)
     write_configs(tok, n_params, res)
     inputs = export_onnx(model, os.path.join(OUT, "onnx", "model.onnx"))
+    # The copy optimized for ONNX Runtime's CPU kernels, which wasm and Node load.
+    subprocess.run(["node", os.path.join(ROOT, "tools", "optimize_onnx.mjs"), OUT], check=True)
     log(f"onnx: inputs {inputs}, output last_hidden_state")
     emb = embed(model, tok, FIXTURE_TEXTS)
     write_json(FIXTURE, {

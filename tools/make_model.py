@@ -16,6 +16,7 @@ import math
 import os
 import random
 import re
+import subprocess
 import sys
 import time
 
@@ -627,6 +628,8 @@ def main():
     aios_onnx.dedupe_q8_embedding(q8, cfg.vocab_size)
     aios_onnx.dedupe_fp32(fp32)
     log(f"onnx: exported, {nq} MatMuls quantized")
+    # The copies optimized for ONNX Runtime's CPU kernels, which wasm and Node load.
+    subprocess.run(["node", os.path.join(ROOT, "tools", "optimize_onnx.mjs"), OUT], check=True)
 
     # 6. reference outputs ------------------------------------------------------------
     cases = [reference_case(model, tok, c, eos) for c in REFERENCE_CASES]

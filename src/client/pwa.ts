@@ -53,7 +53,13 @@ async function reloadWhenActive(): Promise<void> {
   location.reload();
 }
 
-export function startAppShell(): AppShell {
+/**
+ * `registerAfter`: the service worker is registered once it settles (main.ts passes `aios.ready`):
+ * on a first visit its install downloads the whole precache (~85 MB), which would otherwise
+ * compete with the kernel's boot for the network and the CPU. A returning visitor's page is
+ * controlled from the start either way; registering only checks for a new version.
+ */
+export function startAppShell(registerAfter: Promise<unknown> = Promise.resolve()): AppShell {
   let current: AppState = { build: BUILD, offlineReady: false, updateReady: false, online: navigator.onLine, error: null };
   const listeners = new Set<(state: AppState) => void>();
   const set = (patch: Partial<AppState>) => {
@@ -69,7 +75,7 @@ export function startAppShell(): AppShell {
   const tabs = typeof BroadcastChannel === "function" ? new BroadcastChannel("aios-update") : null;
   if ("serviceWorker" in navigator) {
     if (tabs) tabs.onmessage = (e) => e.data === "reload" && void reloadWhenActive();
-    updateSW = registerSW({
+    void registerAfter.catch(() => undefined).then(() => (updateSW = registerSW({
       immediate: true,
       onNeedRefresh: () => set({ updateReady: true }),
       onOfflineReady: () => set({ offlineReady: true }),
@@ -80,7 +86,7 @@ export function startAppShell(): AppShell {
         if (registration) setInterval(() => navigator.onLine && void registration.update().catch(() => {}), UPDATE_CHECK_MS);
       },
       onRegisterError: (e: unknown) => set({ error: e instanceof Error ? e.message : String(e) }),
-    });
+    })));
   } else {
     current.error = "this browser has no service workers";
   }

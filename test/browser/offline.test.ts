@@ -57,12 +57,14 @@ it("boots, chats and keeps files and memory with the network cut, after a reload
     for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) urls.push(new URL(r.url).pathname);
     return urls;
   });
-  for (const path of ["/index.html", "/models/aios-tiny/onnx/model.onnx", "/models/aios-embed/onnx/model.onnx", "/manifest.webmanifest"]) expect(cached).toContain(path);
+  for (const path of ["/index.html", "/models/aios-tiny/onnx/model.onnx", "/models/aios-tiny/onnx/model_cpu.onnx", "/models/aios-embed/onnx/model_cpu.onnx", "/manifest.webmanifest"]) expect(cached).toContain(path);
   expect(cached.some((p) => /\/assets\/kernel\.shared-worker-.*\.js$/.test(p))).toBe(true);
   expect(cached.some((p) => /\/assets\/ort-wasm.*\.wasm$/.test(p))).toBe(true);
   // The model manager reads the precache: both embedded models load with no network.
   const offlineModels = await page.evaluate(async () => (await window.aios.models.list()).filter((m) => m.offline).map((m) => m.id));
   expect(offlineModels).toEqual(expect.arrayContaining(["aios-tiny", "aios-tiny-q8"]));
+  const tiny = await page.evaluate(async () => (await window.aios.models.list()).find((m) => m.id === "aios-tiny")!);
+  expect(tiny.diskBytes).toBeGreaterThan(1_000_000);
   const manifest = await page.evaluate(async () => (await fetch("/manifest.webmanifest")).json());
   expect(manifest).toMatchObject({ short_name: "AIOS", display: "standalone", start_url: "/" });
 

@@ -16,7 +16,7 @@
 import { env, pipeline, type FeatureExtractionPipeline, type ProgressInfo, type Tensor } from "@huggingface/transformers";
 import type { Device } from "../engine.ts";
 import { KernelError } from "../errors.ts";
-import { fetchForLoad } from "../engines/transformers.ts";
+import { cpuOptimizedSession, fetchForLoad } from "../engines/transformers.ts";
 import { yieldToEventLoop } from "../yield.ts";
 import type { Embedder, LoadProgress } from "./embedder.ts";
 
@@ -32,6 +32,8 @@ export interface EmbedderSpec {
   pooling: "mean" | "cls";
   /** Which ONNX file: fp32 = onnx/model.onnx, q8 = onnx/model_quantized.onnx. */
   dtype: "fp32" | "q8";
+  /** Embedded models: the folder also holds the CPU-optimized copy (see cpuOptimizedSession). */
+  cpuOptimized?: boolean;
   /** Approximate download in MB (0 for embedded models). */
   downloadMB: number;
   /** Tokens per text the model reads; longer texts are truncated by its tokenizer. */
@@ -47,6 +49,7 @@ export const EMBEDDERS: readonly EmbedderSpec[] = [
     dim: 128,
     pooling: "mean",
     dtype: "fp32",
+    cpuOptimized: true,
     downloadMB: 0,
     maxTokens: 128,
   },
@@ -117,6 +120,8 @@ function configureEnvironment(spec: EmbedderSpec, options: TransformersEmbedderO
     env.allowRemoteModels = false;
     env.allowLocalModels = true;
     env.localModelPath = options.modelBaseUrl;
+    // Kept by the service worker's precache (see the engine's configureEnvironment).
+    env.useBrowserCache = false;
   } else {
     // No local lookup first: a static host may answer a missing /models/<repo>/config.json with
     // its index.html (200), which the library would then try to parse.
@@ -171,6 +176,7 @@ async function load(spec: EmbedderSpec, options: TransformersEmbedderOptions, on
       device: options.device,
       dtype: spec.dtype,
       progress_callback,
+      ...cpuOptimizedSession(options.device, spec.cpuOptimized),
     })) as FeatureExtractionPipeline;
   } catch (error) {
     throw loadError(spec, where, error, failures);

@@ -27,7 +27,24 @@ export interface TransformersModelSpec {
   /** Folder under the model base URL, e.g. "aios-tiny". */
   path: string;
   dtype: "fp32" | "q8";
+  /** The folder also holds onnx/model_cpu[_quantized].onnx (see cpuOptimizedSession). */
+  cpuOptimized?: boolean;
 }
+
+/**
+ * Our embedded models ship each ONNX file twice: as exported, and optimized offline for ONNX
+ * Runtime's CPU kernels by tools/optimize_onnx.mjs (the runtime's own "extended" graph optimizer,
+ * run once). On wasm and Node's cpu the optimized file loads with the optimizer off: in a browser
+ * the optimizer is most of a session's creation (its code compiles lazily on first use), ~0.4 s
+ * of each cold start, at the same decode speed. WebGPU loads the exported file (its kernels fuse
+ * differently). Returns the options for Transformers.js's from_pretrained / pipeline.
+ */
+export function cpuOptimizedSession(device: Exclude<Device, "remote">, cpuOptimized: boolean | undefined): { model_file_name?: string; session_options?: { graphOptimizationLevel: "disabled" } } {
+  return cpuOptimized && device !== "webgpu" ? { model_file_name: CPU_MODEL_FILE, session_options: { graphOptimizationLevel: "disabled" } } : {};
+}
+
+/** The optimized file's base name (Transformers.js appends "_quantized" for q8). */
+export const CPU_MODEL_FILE = "model_cpu";
 
 export interface TransformersEngineOptions {
   /**
@@ -51,12 +68,56 @@ const libraryFetch = env.fetch;
  * nor cancels the first response), so through the HTTP cache the second request shares the first
  * one's unfinished cache entry, and Chromium fails it with ERR_CACHE_WRITE_FAILURE ("network
  * error") once the file is a few MB and the profile's cache lives in memory (incognito windows).
- * The library keeps its own copy in the Cache API; offline caching is the service worker's job.
+ * Offline caching is the service worker's job (its precache holds our models).
  */
 export function fetchForLoad(input: string | URL, init?: RequestInit): Promise<Response> {
   const here = (globalThis as { location?: { href: string; origin: string } }).location;
-  const local = here !== undefined && new URL(String(input), here.href).origin === here.origin;
-  return (libraryFetch as (input: string | URL, init?: RequestInit) => Promise<Response>)(input, local ? { ...init, cache: "no-store" } : init);
+  const url = here === undefined ? null : new URL(String(input), here.href);
+  const local = url !== null && url.origin === here!.origin;
+  const fetchNow = () => (libraryFetch as (input: string | URL, init?: RequestInit) => Promise<Response>)(input, local ? { ...init, cache: "no-store" } : init);
+  const early = url && (init?.method ?? "GET") === "GET" ? prefetched.get(url.href) : undefined;
+  if (!early) return fetchNow();
+  // Each ask gets its own Response over the bytes; a prefetch that failed is fetched again.
+  return early.then((file) => new Response(file.bytes, { status: file.status, headers: file.headers }), fetchNow);
+}
+
+interface PrefetchedFile {
+  status: number;
+  headers: Headers;
+  bytes: ArrayBuffer;
+}
+
+/**
+ * Files fetched before Transformers.js asks for them, by absolute URL. The library fetches a
+ * model's files one after another (config, then tokenizer, then weights, each twice) and only
+ * once ONNX Runtime has started, which blocks the worker's thread for a while: fetched side by
+ * side at the start of the load they are in memory by then, and downloaded once. Only files of
+ * our own origin; forgotten when the load ends (see forgetPrefetched).
+ */
+const prefetched = new Map<string, Promise<PrefetchedFile>>();
+
+/** Starts fetching `paths` (root-relative, on our origin) for the load about to run. */
+export function prefetchForLoad(paths: readonly string[]): void {
+  const here = (globalThis as { location?: { href: string; origin: string } }).location;
+  if (here === undefined) return;
+  for (const path of paths) {
+    const url = new URL(path, here.href);
+    if (url.origin !== here.origin || prefetched.has(url.href)) continue;
+    const file = (libraryFetch as (input: string) => Promise<Response>)(url.href).then(async (response) => {
+      const bytes = await response.arrayBuffer();
+      const headers = new Headers({ "content-length": String(bytes.byteLength) });
+      const type = response.headers.get("content-type");
+      if (type) headers.set("content-type", type);
+      return { status: response.status, headers, bytes };
+    });
+    file.catch(() => undefined);
+    prefetched.set(url.href, file);
+  }
+}
+
+/** Drops what prefetchForLoad kept (the load it was for has ended). */
+export function forgetPrefetched(): void {
+  prefetched.clear();
 }
 
 /**
@@ -80,6 +141,9 @@ function configureEnvironment(options: TransformersEngineOptions): void {
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = options.modelBaseUrl;
+  // Our own files: the service worker keeps them for offline use; a second copy in the library's
+  // Cache API would cost their size on disk and ~0.1 s of every first load (written as read).
+  env.useBrowserCache = false;
   const wasm = env.backends.onnx.wasm;
   if (options.wasmPaths && wasm) {
     wasm.wasmPaths = { ...options.wasmPaths };
@@ -110,7 +174,7 @@ export async function loadTransformersEngine(
     // The tokenizer and the weights load side by side (the weights' fetch and ONNX Runtime's start dominate).
     const [tokenizer, model] = await Promise.allSettled([
       AutoTokenizer.from_pretrained(spec.path, { progress_callback }),
-      AutoModelForCausalLM.from_pretrained(spec.path, { device: options.device, dtype: spec.dtype, progress_callback }) as Promise<PreTrainedModel>,
+      AutoModelForCausalLM.from_pretrained(spec.path, { device: options.device, dtype: spec.dtype, progress_callback, ...cpuOptimizedSession(options.device, spec.cpuOptimized) }) as Promise<PreTrainedModel>,
     ]);
     if (tokenizer.status === "rejected" || model.status === "rejected") {
       if (model.status === "fulfilled") await model.value.dispose();
@@ -119,6 +183,8 @@ export async function loadTransformersEngine(
     return new TransformersEngine(modelId, options.device, tokenizer.value, model.value);
   } catch (error) {
     throw new KernelError("ELOAD", `could not load ${modelId} from ${options.modelBaseUrl}${spec.path}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    forgetPrefetched();
   }
 }
 
