@@ -22,7 +22,7 @@ afterAll(async () => browser?.close());
 const LLAMA = "Llama-3.2-1B-Instruct-q4f32_1-MLC";
 const LLAMA_LABEL = "Llama-3.2-1B-Instruct-q4f32_1";
 
-it("lists the models that fit by default, the rest behind Show all with their reasons, and the embedded model available offline", async () => {
+it("lists the models that fit by default, the rest behind Show all with their reasons, and the embedded model (not kept offline without a service worker)", async () => {
   const app = await openApp(browser, "?device=wasm");
   try {
     const { page } = app;

@@ -77,7 +77,8 @@ export class TransformersSource implements ModelSource {
 
   /**
    * Starts fetching an embedded model's files before its load asks for them (boot does, while the
-   * kernel is being set up); load uses and then forgets them. Browsers only (a root-relative base).
+   * kernel is being set up; load does too); load uses and then forgets them. Browsers only (a
+   * root-relative base); fetches already started are not repeated.
    */
   prefetch(id: string): void {
     const model = this.models.find((m) => m.id === id);
@@ -89,6 +90,8 @@ export class TransformersSource implements ModelSource {
   async load(id: string, onProgress: (p: LoadProgress) => void): Promise<Engine> {
     const model = this.models.find((m) => m.id === id);
     if (!model) throw new KernelError("ENOENT", `no embedded model ${id}`);
+    // Every load, not only boot's: a model picked later also gets its files at once, once.
+    this.prefetch(id);
     return loadTransformersEngine(id, model, this.options, onProgress);
   }
 }
