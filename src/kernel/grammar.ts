@@ -40,8 +40,9 @@ let loading: Promise<XGrammarApi> | null = null;
 
 /**
  * XGrammar's module, loaded on first use (~1.1 MB with its wasm inlined). Its package is a UMD
- * bundle marked as an ES module: it exports nothing and puts its API on `globalThis.xgrammar`; in
- * Node it also reads `require` and `__filename`, which ES modules lack, to find its own file.
+ * bundle marked as an ES module: bundled by Vite it is treated as CommonJS and exports its API
+ * (checked in Chromium); loaded as an ES module (Node) it exports nothing and puts its API on
+ * `globalThis.xgrammar`, and reads `require` and `__filename`, which ES modules lack.
  */
 export function loadXGrammar(): Promise<XGrammarApi> {
   loading ??= (async () => {
@@ -51,9 +52,11 @@ export function loadXGrammar(): Promise<XGrammarApi> {
       g.require = createRequire(import.meta.url);
       g.__filename ??= "xgrammar.js";
     }
-    await import("@mlc-ai/web-xgrammar");
-    if (!g.xgrammar?.GrammarMatcher) throw new KernelError("ENOTSUP", "XGrammar did not load");
-    return g.xgrammar;
+    const ns = (await import("@mlc-ai/web-xgrammar")) as unknown as Partial<XGrammarApi> & { default?: Partial<XGrammarApi> };
+    // Bundled (Vite/rolldown treat it as CommonJS): its exports; unbundled ES module (Node): the global.
+    const api = [ns, ns.default, g.xgrammar].find((candidate) => candidate?.GrammarMatcher);
+    if (!api) throw new KernelError("ENOTSUP", "XGrammar did not load");
+    return api as XGrammarApi;
   })();
   loading.catch(() => (loading = null));
   return loading;
