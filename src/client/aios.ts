@@ -150,7 +150,10 @@ export interface Aios {
   spawn(options: SpawnOptions): Promise<ProcessHandle>;
   models: EventTarget & {
     list(): Result<"models.list">;
-    /** Progress also fires as "progress" events (CustomEvent<LoadProgress>) on aios.models. */
+    /**
+     * Progress also fires as "progress" events (CustomEvent<LoadProgress>) on aios.models, and a
+     * finished load as a "loaded" event (CustomEvent<ReadyInfo>), whoever on this page asked for it.
+     */
     load(id: string, options?: { onProgress?: (p: LoadProgress) => void }): Promise<ReadyInfo>;
     delete(id: string): Result<"models.delete">;
     /** Adds an OpenAI-compatible server's models as "<host>/<id>" (asks it for /models; chats go there once one is loaded). */
@@ -396,7 +399,9 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
       },
     });
     rememberModel(info.model);
-    return { engine: info.engine, model: info.model, device: info.device };
+    const ready: ReadyInfo = { engine: info.engine, model: info.model, device: info.device };
+    models.dispatchEvent(new CustomEvent("loaded", { detail: ready }));
+    return ready;
   };
   models.delete = (id) => call("models.delete", { id });
   models.connect = async (endpoint) => (await call("models.connect", endpoint)).map((m) => ({ ...m, loaded: false }));

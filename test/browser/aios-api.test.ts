@@ -192,12 +192,16 @@ describe("aios.models", () => {
     const out = await app.page.evaluate(async () => {
       const progress: number[] = [];
       const info = await window.aios.models.load("aios-tiny-q8", { onProgress: (p) => progress.push(p.progress) });
+      // The shell's header follows a load it did not ask for itself.
+      await new Promise((r) => setTimeout(r, 50));
+      const header = document.querySelector("[data-testid=model]")?.textContent;
       const r = await window.aios.llm.chat.completions.create({ messages: [{ role: "user", content: "Hello" }], temperature: 0, max_tokens: 24 });
       const back = await window.aios.models.load("aios-tiny");
       const stats = await window.aios.kernel.stats();
-      return { info, progress, text: r.choices[0]!.message.content, model: r.model, back, loads: stats.loads };
+      return { info, progress, header, text: r.choices[0]!.message.content, model: r.model, back, loads: stats.loads };
     });
     expect(out.info.model).toBe("aios-tiny-q8");
+    expect(out.header).toBe("aios-tiny-q8");
     expect(out.model).toBe("aios-tiny-q8");
     expect(out.text!.length).toBeGreaterThan(0);
     expect(out.progress.at(-1)).toBe(1);
