@@ -119,8 +119,6 @@ export function createKernelHost() {
     if (device === "webgpu" && !gpu.webgpu) throw new KernelError("ENOTSUP", "device: this browser has no WebGPU adapter");
     const base = new URL(options.baseUrl);
     const transformers = new TransformersSource({ modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base, device) });
-    const wanted = options.model ?? DEFAULT_MODEL;
-    transformers.prefetch(wanted);
     // Snippets run in Workers the kernel can kill: its own where it may create them (a dedicated
     // worker), else workers hosted by the tabs (a SharedWorker in Chromium has no Worker).
     const sandbox = typeof Worker !== "undefined" ? workerSandbox() : workerSandbox({ createWorker: () => workerHosts.create() as Worker, fallbackInline: false });
@@ -134,6 +132,7 @@ export function createKernelHost() {
         files.then((opened) => ("store" in opened ? k.mountFiles(opened.store) : k.mountFiles(null, opened.error.message))),
       ]),
     );
+    const wanted = options.model ?? DEFAULT_MODEL;
     const model = timed(
       "model",
       k.loadModel(wanted).catch(async (error: unknown) => {

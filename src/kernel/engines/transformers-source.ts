@@ -76,9 +76,9 @@ export class TransformersSource implements ModelSource {
   }
 
   /**
-   * Starts fetching an embedded model's files before its load asks for them (boot does, while the
-   * kernel is being set up; load does too); load uses and then forgets them. Browsers only (a
-   * root-relative base); fetches already started are not repeated.
+   * Starts fetching an embedded model's files before the library asks for them (each load does,
+   * as it begins); the load uses and then forgets them. Browsers only (a root-relative base);
+   * fetches already started are not repeated.
    */
   prefetch(id: string): void {
     const model = this.models.find((m) => m.id === id);
