@@ -133,7 +133,17 @@ describe("GrammarVocabulary (XGrammar) on aios-tiny's vocabulary", () => {
 
 describe("schemas XGrammar's converter would abort on", () => {
   it("are refused before they reach it, and compiling goes on working", async () => {
-    for (const schema of [{ type: "object", properties: { a: { $ref: "#/nowhere" } } }, { properties: { a: { $ref: "http://example.com/s.json" } } }, [1, 2] as unknown as object]) {
+    let deep: object = { type: "integer" };
+    for (let i = 0; i < 100; i++) deep = { type: "object", properties: { a: deep } };
+    const hostile = [
+      { type: "object", properties: { a: { $ref: "#/nowhere" } } },
+      { properties: { a: { $ref: "http://example.com/s.json" } } },
+      { properties: { a: { $ref: 42 } } },
+      { properties: { a: { $ref: "#/properties/a/type" } } }, // points at a string, not a schema
+      [1, 2] as unknown as object,
+      deep,
+    ];
+    for (const schema of hostile) {
       await expect(vocabulary.compile({ type: "json_schema", schema })).rejects.toMatchObject({ code: "EINVAL" });
     }
     const local = await vocabulary.compile({ type: "json_schema", schema: { $defs: { n: { type: "integer", minimum: 1, maximum: 3 } }, type: "object", properties: { n: { $ref: "#/$defs/n" } }, required: ["n"] } });
