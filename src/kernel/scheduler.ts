@@ -225,7 +225,11 @@ export class Scheduler {
     if (policy === "fifo") return pool.slice(0, limit);
     // One slot per process per round, processes in the order above.
     const byProcess = new Map<number | undefined, Job[]>();
-    for (const j of pool) byProcess.set(j.pid, [...(byProcess.get(j.pid) ?? []), j]);
+    for (const j of pool) {
+      const jobs = byProcess.get(j.pid);
+      if (jobs) jobs.push(j);
+      else byProcess.set(j.pid, [j]);
+    }
     const batch: Job[] = [];
     for (let round = 0; batch.length < limit; round++) {
       const before = batch.length;
