@@ -14,8 +14,11 @@
  */
 import type { ChatMessage, ToolCall, ToolSpec } from "./engine.ts";
 
-const OPEN = "<tool_call>";
-const CLOSE = "</tool_call>";
+/** How the text of one call opens and closes. */
+export const TOOL_CALL_OPEN = "<tool_call>";
+export const TOOL_CALL_CLOSE = "</tool_call>";
+const OPEN = TOOL_CALL_OPEN;
+const CLOSE = TOOL_CALL_CLOSE;
 
 /** Python's `json.dumps(value)` with its defaults: ", " and ": " separators, non-ASCII escaped. */
 export function pythonJson(value: unknown): string {

@@ -6,7 +6,10 @@ import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMBEDDED_MODELS } from "../../../src/kernel/engines/transformers-source.ts";
 import { loadTransformersEngine, type TransformersEngine } from "../../../src/kernel/engines/transformers.ts";
-import { GrammarVocabulary, type Constraint, type OutputFormat } from "../../../src/kernel/grammar.ts";
+import { GrammarVocabulary, type Constraint } from "../../../src/kernel/grammar.ts";
+import type { ToolSpec } from "../../../src/kernel/engine.ts";
+import { outputFormatFor, outputProblem, type JsonSchema, type OutputFormat } from "../../../src/kernel/output-format.ts";
+import { parseToolCalls } from "../../../src/kernel/tool-calls.ts";
 import { createRng } from "../../../src/kernel/sampling.ts";
 
 const EOS = 2;
@@ -36,7 +39,7 @@ async function decodeRandom(constraint: Constraint, seed: number, limit = 400): 
     let best = 0;
     for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
     expect(logits[best]).toBeGreaterThan(-Infinity);
-    expect(constraint.accept(best)).toBe(true);
+    expect(await constraint.accept(best)).toBe(true);
     if (best === EOS) return { ids, text: engine.decode(ids), ended: true };
     ids.push(best);
   }
@@ -125,7 +128,7 @@ describe("GrammarVocabulary (XGrammar) on aios-tiny's vocabulary", () => {
     const logits = new Float32Array(vocabulary.size).fill(0);
     await constraint.mask(logits);
     const banned = logits.findIndex((x) => x === -Infinity);
-    expect(constraint.accept(banned)).toBe(false);
+    expect(await constraint.accept(banned)).toBe(false);
     constraint.dispose();
     compiled.dispose();
   });
@@ -144,7 +147,7 @@ describe("schemas XGrammar's converter would abort on", () => {
       deep,
     ];
     for (const schema of hostile) {
-      await expect(vocabulary.compile({ type: "json_schema", schema })).rejects.toMatchObject({ code: "EINVAL" });
+      await expect(vocabulary.compile({ type: "json_schema", schema: schema as JsonSchema })).rejects.toMatchObject({ code: "EINVAL" });
     }
     const local = await vocabulary.compile({ type: "json_schema", schema: { $defs: { n: { type: "integer", minimum: 1, maximum: 3 } }, type: "object", properties: { n: { $ref: "#/$defs/n" } }, required: ["n"] } });
     const c = await local.constraintAfter([]);
@@ -152,5 +155,155 @@ describe("schemas XGrammar's converter would abort on", () => {
     if (ended) expect([1, 2, 3]).toContain((JSON.parse(text) as { n: number }).n);
     c.dispose();
     local.dispose();
+  });
+});
+
+describe("tool calls as a structural tag", () => {
+  const tools: ToolSpec[] = [
+    { type: "function", function: { name: "calculator", parameters: { type: "object", properties: { expression: { type: "string", maxLength: 20 } }, required: ["expression"] } } },
+    { type: "function", function: { name: "notes.add", parameters: { type: "object", properties: { title: { type: "string", maxLength: 8 }, stars: { type: "integer", minimum: 1, maximum: 5 } }, required: ["title", "stars"] } } },
+  ];
+  const EVIL = /"name": "(?!calculator"|notes\.add")/;
+
+  it("whatever the logits, a call names an offered tool and its arguments match that tool's schema", async () => {
+    // (One call per reply: with random logits, free text after a call would rarely end.)
+    const format = outputFormatFor({ tools, toolChoice: "required", parallelToolCalls: false })!;
+    const compiled = await vocabulary.compile(format);
+    let calls = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const constraint = await compiled.constraintAfter([]);
+      const { text, ended } = await decodeRandom(constraint, seed * 13, 300);
+      constraint.dispose();
+      expect(text.startsWith("<tool_call>{\"name\": ")).toBe(true);
+      expect(text).not.toMatch(EVIL);
+      if (!ended) continue;
+      const parsed = parseToolCalls(text, ["calculator", "notes.add"]);
+      expect(parsed.calls.length).toBeGreaterThanOrEqual(1);
+      for (const call of parsed.calls) {
+        const args = JSON.parse(call.function.arguments) as Record<string, unknown>;
+        if (call.function.name === "calculator") expect([...(args.expression as string)].length).toBeLessThanOrEqual(20);
+        else {
+          expect(Object.keys(args).sort()).toEqual(["stars", "title"]);
+          expect([1, 2, 3, 4, 5]).toContain(args.stars);
+        }
+        calls++;
+      }
+    }
+    expect(calls).toBeGreaterThanOrEqual(5);
+    compiled.dispose();
+  });
+
+  it("'auto' allows plain text, and text that starts a call must finish a valid one", async () => {
+    const compiled = await vocabulary.compile(outputFormatFor({ tools, toolChoice: "auto", parallelToolCalls: false })!);
+    const constraint = await compiled.constraintAfter([]);
+    const tokens = (text: string) => Array.from((engine as unknown as { tokenizer: { encode(t: string, o: object): number[] } }).tokenizer.encode(text, { add_special_tokens: false }));
+    const plain = await compiled.constraintAfter(tokens("The answer is 4."));
+    expect(await plain.accept(EOS)).toBe(true);
+    expect(plain.done).toBe(true);
+    await expect(compiled.constraintAfter(tokens('<tool_call>{"name": "shell.exec", "arguments": {}}</tool_call>'))).rejects.toMatchObject({ code: "EINVAL" });
+    const one = await compiled.constraintAfter(tokens('<tool_call>{"name": "notes.add", "arguments": {"title": "x", "stars": 2}}</tool_call>'));
+    // parallel_tool_calls: false — after one call only the end may follow.
+    const logits = new Float32Array(vocabulary.size).fill(1);
+    await one.mask(logits);
+    expect([...logits.keys()].filter((i) => logits[i] !== -Infinity)).toEqual([EOS]);
+    for (const c of [constraint, plain, one]) c.dispose();
+    compiled.dispose();
+  });
+});
+
+describe("when XGrammar stops anyway", () => {
+  it("that instance is replaced, live constraints replay their tokens into the new one, and compiling goes on", async () => {
+    const compiled = await vocabulary.compile(PERSON);
+    const before = await compiled.constraintAfter([]);
+    const { ids } = await decodeRandom(before, 9, 12);
+    const restarts = vocabulary.restarts;
+    // Only the unchecked path can reach XGrammar with a schema it stops on.
+    await expect(vocabulary.compileUnchecked({ type: "json_schema", schema: { type: "foo" } })).rejects.toMatchObject({ code: "EINVAL", message: expect.stringMatching(/restarted/) });
+    expect(vocabulary.restarts).toBe(restarts + 1);
+    const fresh = await compiled.constraintAfter(ids);
+    const a = new Float32Array(vocabulary.size).fill(1);
+    const b = new Float32Array(vocabulary.size).fill(1);
+    await before.mask(a);
+    await fresh.mask(b);
+    expect([...a]).toEqual([...b]);
+    expect(a.filter((x) => x === 1).length).toBeGreaterThan(0);
+    const { text, ended } = await decodeRandom(before, 10);
+    if (ended) expect(typeof JSON.parse(engine.decode(ids) + text)).toBe("object");
+    before.dispose();
+    fresh.dispose();
+    compiled.dispose();
+  });
+});
+
+describe("schemas the check lets through", () => {
+  /** A random schema from the subset checkOutputSchema accepts (seeded, so a failure reproduces). */
+  function randomSchema(rng: () => number, depth: number, defs: boolean): Record<string, unknown> {
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+    const int = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
+    const kind = depth >= 3 ? pick(["string", "integer", "number", "boolean", "enum", "null"]) : pick(["string", "integer", "number", "boolean", "enum", "object", "object", "array", "anyOf", "ref", "multi"]);
+    switch (kind) {
+      case "string": {
+        const s: Record<string, unknown> = { type: "string" };
+        if (rng() < 0.4) s.maxLength = int(1, 30);
+        if (rng() < 0.3) s.minLength = int(0, (s.maxLength as number | undefined) ?? 5);
+        if (rng() < 0.25) s.pattern = pick(["^[a-z]+$", "^[A-Z]{2,4}-\\d{1,3}$", "^(yes|no)$", "[0-9a-f]{8}", "^\\w+@\\w+\\.com$"]);
+        if (rng() < 0.2) s.format = pick(["date", "email", "uri"]);
+        return s;
+      }
+      case "integer":
+      case "number": {
+        const s: Record<string, unknown> = { type: kind };
+        const lo = int(-1000, 1000);
+        if (rng() < 0.5) s[rng() < 0.5 ? "minimum" : "exclusiveMinimum"] = lo;
+        if (rng() < 0.5) s[rng() < 0.5 ? "maximum" : "exclusiveMaximum"] = lo + int(2, 5000);
+        return s;
+      }
+      case "boolean":
+      case "null":
+        return { type: kind };
+      case "enum":
+        return { enum: Array.from({ length: int(1, 5) }, (_, i) => pick([`v${i}`, i, i % 2 === 0, null])) };
+      case "object": {
+        const properties: Record<string, unknown> = {};
+        const names = Array.from({ length: int(0, 4) }, (_, i) => `p${i}_${int(0, 9)}`);
+        for (const n of names) properties[n] = randomSchema(rng, depth + 1, defs);
+        const s: Record<string, unknown> = { type: "object", properties, required: [...new Set(names.filter(() => rng() < 0.6))] };
+        if (rng() < 0.5) s.additionalProperties = rng() < 0.7 ? false : randomSchema(rng, depth + 1, defs);
+        return s;
+      }
+      case "array": {
+        const s: Record<string, unknown> = { type: "array", items: randomSchema(rng, depth + 1, defs) };
+        if (rng() < 0.5) s.maxItems = int(1, 6);
+        if (rng() < 0.3) s.minItems = int(0, (s.maxItems as number | undefined) ?? 3);
+        if (rng() < 0.2) s.prefixItems = [randomSchema(rng, depth + 1, defs)];
+        return s;
+      }
+      case "anyOf":
+        return { [rng() < 0.5 ? "anyOf" : "oneOf"]: Array.from({ length: int(1, 3) }, () => randomSchema(rng, depth + 1, defs)) };
+      case "ref":
+        return defs ? { $ref: "#/$defs/item" } : { type: "string" };
+      default:
+        return { type: [pick(["string", "integer"]), "null"] };
+    }
+  }
+
+  it("compile without XGrammar stopping (150 random schemas), and masked decodes of them match them", async () => {
+    const rng = createRng(2026);
+    const restarts = vocabulary.restarts;
+    for (let i = 0; i < 150; i++) {
+      const schema = randomSchema(rng, 0, true);
+      const root = schema.type === "object" ? schema : { type: "object", properties: { value: schema }, required: ["value"] };
+      const full = { ...root, $defs: { item: randomSchema(rng, 2, false) } };
+      const compiled = await vocabulary.compile({ type: "json_schema", schema: full });
+      if (i % 10 === 0) {
+        const c = await compiled.constraintAfter([]);
+        const { text, ended } = await decodeRandom(c, i, 500);
+        c.dispose();
+        // An unbounded "number" may take any exponent (valid JSON; beyond a double's range it parses as Infinity).
+        if (ended && !/"type":"number"(?![^{}]*imum)/.test(JSON.stringify(full))) expect(outputProblem({ type: "json_schema", name: `random${i}`, schema: full, strict: true }, text), `${JSON.stringify(full)}\n${JSON.stringify(text)}`).toBeNull();
+      }
+      compiled.dispose();
+    }
+    expect(vocabulary.restarts).toBe(restarts);
   });
 });
