@@ -79,14 +79,14 @@ describe("outputFormatFor", () => {
   });
 
   it("makes a tag per offered tool (a schema it cannot enforce becomes any object), only the named one when one is forced", () => {
-    const auto = outputFormatFor({ tools, toolChoice: "auto" }) as { format: { tags: Array<{ begin: string; content: { json_schema: object } }>; at_least_one: boolean; stop_after_first: boolean } };
+    const auto = outputFormatFor({ tools, toolChoice: "auto" }) as unknown as { format: { tags: Array<{ begin: string; content: { json_schema: object } }>; at_least_one: boolean; stop_after_first: boolean } };
     expect(auto.format.tags.map((t) => t.begin)).toEqual(['<tool_call>{"name": "clock", "arguments": ', '<tool_call>{"name": "odd", "arguments": ']);
     expect(auto.format.tags[1]!.content.json_schema).toEqual({ type: "object", additionalProperties: true });
     expect([auto.format.at_least_one, auto.format.stop_after_first]).toEqual([false, false]);
-    const named = outputFormatFor({ tools, toolChoice: { type: "function", function: { name: "clock" } }, parallelToolCalls: false }) as typeof auto;
+    const named = outputFormatFor({ tools, toolChoice: { type: "function", function: { name: "clock" } }, parallelToolCalls: false }) as unknown as typeof auto;
     expect(named.format.tags).toHaveLength(1);
     expect([named.format.at_least_one, named.format.stop_after_first]).toEqual([true, true]);
-    const both = outputFormatFor({ tools, responseFormat: { type: "json_object" } }) as { format: { type: string; elements: unknown[] } };
+    const both = outputFormatFor({ tools, responseFormat: { type: "json_object" } }) as unknown as { format: { type: string; elements: unknown[] } };
     expect(both.format.type).toBe("or");
     expect(both.format.elements).toHaveLength(3);
   });
