@@ -12,6 +12,8 @@
  *    throughput, p50/p95 time to first token, preemptions; and the cost of a context switch
  *  - P3: 4 and 8 processes × 64 tokens, batched (continuous batching) vs one at a time:
  *    aggregate tokens/s, p95 time to first token, the memory the batch took
+ *  - P8: structured output: validity of JSON Schema replies and tool calls with and without the
+ *    grammar mask, and the mask's cost per token (bench/structured.ts)
  *  - devices: OCR per camera frame (model load, warm frame, camera.read end to end); intents: the
  *    embedded model's tool routing on held-out paraphrases (bench/devices.ts)
  * Results go to the console, bench/out/results.json and bench/out/scheduler.svg.
@@ -26,13 +28,14 @@ import { isLoopback, launch, launchWithProfile, proxyOf } from "../test/browser/
 import { buildBaseline } from "./baseline.ts";
 import { bytesBeforeReady, printBytesBeforeReady } from "./bytes.ts";
 import { benchIntents, benchOcr, printIntents } from "./devices.ts";
+import { benchStructured, printStructured } from "./structured.ts";
 import { benchVectors } from "./vectors.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const DEVICES = (process.env.BENCH_DEVICES ?? "wasm,webgpu").split(",") as Array<"wasm" | "webgpu">;
-/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2, p3, p4, storage, memory, tools, devices, intents. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,p3,p4,storage,memory,tools,devices,intents").split(","));
+/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2, p3, p4, p8, storage, memory, tools, devices, intents. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,p3,p4,p8,storage,memory,tools,devices,intents").split(","));
 const MESSAGES = [{ role: "user", content: "Tell me about operating systems." }];
 /** Cold starts per device (each in a fresh context); the median is reported. */
 const COLD_ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 5);
@@ -453,6 +456,12 @@ try {
     const int8 = r.rows.find((x) => x.engine.startsWith("ours int8") && x.size === 100_000);
     const orama = r.rows.find((x) => x.engine.startsWith("orama") && x.size === 100_000);
     if (int8?.medianMs && orama?.medianMs) console.log(`  at 100k: ours int8 ${(orama.medianMs / int8.medianMs).toFixed(1)}x faster than Orama`);
+  }
+  if (ONLY.has("p8")) {
+    console.log("\nP8: structured output on the embedded model (wasm, engine in the page), each case with and without the grammar mask");
+    const r = await benchStructured(browser, base);
+    results.p8 = r;
+    printStructured(r);
   }
   if (ONLY.has("storage")) {
     console.log("\nStorage: 10k small documents (20-50 words) written one by one with lexical indexing, then 50 lexical top-10 searches (page IndexedDB)");

@@ -5,6 +5,7 @@
  */
 import { KernelError } from "./errors.ts";
 import type { ChatMessage, FinishReason, Role, ToolCall, ToolChoice, ToolSpec } from "./engine.ts";
+import { checkOutputSchema, type JsonSchema, type ResponseFormat } from "./output-format.ts";
 import { Type, validate, type Static } from "./schema.ts";
 
 export const LIMITS = {
@@ -58,6 +59,27 @@ export const ToolChoiceSchema = Type.Union([
   Type.Object({ type: Type.Literal("function"), function: Type.Object({ name: Type.String({ pattern: TOOL_NAME }) }) }),
 ]);
 
+/** OpenAI's `response_format`: text (the default), any JSON object, or JSON matching a schema. */
+export const ResponseFormatSchema = Type.Union([
+  Type.Object({ type: Type.Literal("text") }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal("json_object") }, { additionalProperties: false }),
+  Type.Object(
+    {
+      type: Type.Literal("json_schema"),
+      json_schema: Type.Object(
+        {
+          name: Type.String({ pattern: "^[a-zA-Z0-9_-]{1,64}$" }),
+          description: Type.Optional(Type.String({ maxLength: 4096 })),
+          schema: Type.Optional(Type.Object({})),
+          strict: Nullable(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
 /** The request body (`additionalProperties: false`: an unknown field is an EINVAL naming it). */
 export const ChatRequestSchema = Type.Object(
   {
@@ -86,7 +108,7 @@ export const ChatRequestSchema = Type.Object(
     logprobs: Nullable(Type.Boolean()),
     top_logprobs: Nullable(Type.Integer()),
     logit_bias: Nullable(Type.Record(Type.String(), Type.Number())),
-    response_format: Nullable(Type.Object({ type: Type.String() })),
+    response_format: Nullable(ResponseFormatSchema),
     store: Nullable(Type.Boolean()),
     metadata: Nullable(Type.Record(Type.String(), Type.String())),
   },
@@ -100,7 +122,6 @@ const NEUTRAL: Array<[keyof ChatCompletionRequest, (v: unknown) => boolean, stri
   ["logprobs", (v) => v === false, "log probabilities are not supported"],
   ["top_logprobs", (v) => v === 0, "log probabilities are not supported"],
   ["logit_bias", (v) => Object.keys(v as object).length === 0, "logit bias is not supported"],
-  ["response_format", (v) => (v as { type: string }).type === "text", 'only { type: "text" } is supported'],
   ["store", (v) => v === false, "stored completions are not supported"],
 ];
 
@@ -121,6 +142,10 @@ export interface ValidatedChatRequest {
   /** Offered tools (none when `tool_choice` is "none"). */
   tools?: ToolSpec[];
   toolChoice?: ToolChoice;
+  /** false: at most one call per reply. */
+  parallelToolCalls?: boolean;
+  /** The reply must be JSON (matching a schema); absent for text. */
+  responseFormat?: ResponseFormat;
 }
 
 function invalid(field: string, problem: string): never {
@@ -174,6 +199,19 @@ export function validateChatRequest(input: unknown): ValidatedChatRequest {
       ? undefined
       : offered.map((t) => ({ type: "function", function: { name: t.function.name, ...(t.function.description !== undefined ? { description: t.function.description } : {}), ...(t.function.parameters ? { parameters: t.function.parameters as Record<string, unknown> } : {}) } }));
 
+  const format = body.response_format ?? undefined;
+  let responseFormat: ResponseFormat | undefined;
+  if (format?.type === "json_object") responseFormat = { type: "json_object" };
+  else if (format?.type === "json_schema") {
+    const { name, schema, strict } = format.json_schema;
+    if (schema === undefined) responseFormat = { type: "json_object" };
+    else {
+      checkOutputSchema(schema, "response_format.json_schema.schema");
+      responseFormat = { type: "json_schema", name, schema: schema as JsonSchema, strict: strict !== false };
+    }
+  }
+  if (responseFormat && continueFinal) invalid("response_format", "cannot be combined with continue_final_message");
+
   return {
     model: body.model,
     messages,
@@ -187,6 +225,8 @@ export function validateChatRequest(input: unknown): ValidatedChatRequest {
     continueFinal,
     tools,
     toolChoice: tools ? (choice === undefined || choice === "none" ? "auto" : (choice as ToolChoice)) : undefined,
+    ...(tools && body.parallel_tool_calls === false ? { parallelToolCalls: false } : {}),
+    ...(responseFormat ? { responseFormat } : {}),
   };
 }
 

@@ -65,7 +65,19 @@ export interface GenerateParams {
    */
   tools?: ToolSpec[];
   toolChoice?: ToolChoice;
+  /** false: at most one tool call per reply (OpenAI's `parallel_tool_calls`). */
+  parallelToolCalls?: boolean;
+  /** The reply must be JSON (matching a schema): `response_format`. */
+  responseFormat?: ResponseFormat;
+  /**
+   * Decode without the grammar even where the engine has one (the bench measures what the mask
+   * buys; the kernel never sets it).
+   */
+  unconstrained?: boolean;
 }
+
+/** `response_format` as the kernel passes it to an engine (see output-format.ts). */
+export type ResponseFormat = { type: "json_object" } | { type: "json_schema"; name: string; schema: Record<string, unknown>; strict: boolean };
 
 export type FinishReason = "stop" | "length" | "abort" | "tool_calls";
 
@@ -78,6 +90,8 @@ export interface GenerateResult {
   tokenIds?: number[];
   /** Tool calls the backend returned natively (engines with `nativeTools`). */
   toolCalls?: ToolCall[];
+  /** Milliseconds spent computing grammar masks (engines that constrain their decoding). */
+  grammarMs?: number;
   /** Milliseconds from start to first token and for the whole call. */
   timeToFirstTokenMs: number;
   totalMs: number;
@@ -129,6 +143,12 @@ export interface Engine {
   readonly contextLength?: number;
   /** The backend takes OpenAI `tools` and returns `tool_calls` itself (else the kernel parses text). */
   readonly nativeTools?: boolean;
+  /**
+   * The engine decodes under a grammar: a reply with a `responseFormat` is valid JSON matching it,
+   * and a tool call (of prompted tools) names an offered tool with arguments matching its schema,
+   * by construction. Replies of other engines are checked by the kernel afterwards.
+   */
+  readonly constrainsOutput?: boolean;
   /** The engine continues a final assistant message (`continueFinal`), so the kernel may prefill a reply. */
   readonly supportsPrefill?: boolean;
   generate(params: GenerateParams): Promise<GenerateResult>;

@@ -22,6 +22,7 @@ import { validate } from "./schema.ts";
 import { Scheduler, validatePolicy, type PolicyConfig, type RequestStats } from "./scheduler.ts";
 import type { Embedder } from "./embedders/embedder.ts";
 import type { FileStore } from "./storage/files.ts";
+import { outputProblem } from "./output-format.ts";
 import { ToolCallFilter, parseToolCalls } from "./tool-calls.ts";
 import type { DeviceHosts } from "./devices.ts";
 import { ToolRegistry } from "./tools/registry.ts";
@@ -71,6 +72,8 @@ export interface GenerationStats {
   totalMs: number;
   /** Completion tokens after the first, per second of decoding. */
   decodeTokensPerSecond: number;
+  /** Milliseconds the engine spent on grammar masks (constrained output only). */
+  grammarMs?: number;
 }
 
 export interface ChatCallOptions {
@@ -512,7 +515,8 @@ export class Kernel {
     let messages = req.messages;
     let continueFinal = req.continueFinal;
     let prefill = "";
-    if (prompted && engine.supportsPrefill && req.toolChoice !== undefined && req.toolChoice !== "auto") {
+    // (An engine that constrains its output needs no prefill: its grammar makes the call.)
+    if (prompted && engine.supportsPrefill && !engine.constrainsOutput && req.toolChoice !== undefined && req.toolChoice !== "auto") {
       prefill = typeof req.toolChoice === "object" ? `<tool_call>{"name": ${JSON.stringify(req.toolChoice.function.name)}, "arguments": ` : `<tool_call>{"name": "`;
       messages = [...messages, { role: "assistant", content: prefill }];
       continueFinal = true;
@@ -529,6 +533,8 @@ export class Kernel {
       signal,
       tools: req.tools,
       toolChoice: req.toolChoice,
+      ...(req.parallelToolCalls === false ? { parallelToolCalls: false } : {}),
+      ...(req.responseFormat ? { responseFormat: req.responseFormat } : {}),
       onText: (text) => {
         this.scheduler.firstToken((stats ??= this.scheduler.statsOf(requestId, proc.pid)));
         const shown = filter ? filter.push(text) : text;
@@ -561,6 +567,12 @@ export class Kernel {
       } else if (prefill) content = prefill + result.text;
     }
     const finishReason = toolCalls && result.finishReason !== "abort" ? "tool_calls" : result.finishReason;
+    // A reply that ended by itself must be in its format: engines that constrain decoding write
+    // nothing else; a server that ignored response_format is caught here.
+    if (req.responseFormat && !toolCalls && finishReason === "stop") {
+      const problem = outputProblem(req.responseFormat, content);
+      if (problem) throw new KernelError("EINVAL", `response_format: ${problem}; ${engine.constrainsOutput ? "it stopped early (a stop string?)" : `${engine.modelId} (${engine.name}) did not enforce it`}`);
+    }
     if (toolCalls && stream) {
       toolCalls.forEach((call, index) => {
         const opening: ToolCallDelta = { index, id: call.id, type: "function", function: { name: call.function.name, arguments: "" } };
@@ -579,6 +591,7 @@ export class Kernel {
       timeToFirstTokenMs: result.timeToFirstTokenMs,
       totalMs: result.totalMs,
       decodeTokensPerSecond: decodeMs > 0 ? ((result.completionTokens - 1) * 1000) / decodeMs : 0,
+      ...(result.grammarMs !== undefined ? { grammarMs: result.grammarMs } : {}),
     };
     const message: ChatCompletion["choices"][0]["message"] = toolCalls ? { role: "assistant", content: content || null, tool_calls: toolCalls } : { role: "assistant", content };
     return { id, object: "chat.completion", created, model: engine.modelId, choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }], usage };

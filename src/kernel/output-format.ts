@@ -15,14 +15,13 @@
  * - Pure: no engine, no XGrammar; the engines and the kernel's boundary share it.
  */
 import { Value } from "typebox/value";
-import type { ToolChoice, ToolSpec } from "./engine.ts";
+import type { ResponseFormat, ToolChoice, ToolSpec } from "./engine.ts";
 import { KernelError } from "./errors.ts";
 import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN, pythonJson } from "./tool-calls.ts";
 
 export type JsonSchema = Record<string, unknown>;
 
-/** `response_format` as the kernel passes it to an engine. */
-export type ResponseFormat = { type: "json_object" } | { type: "json_schema"; name: string; schema: JsonSchema; strict: boolean };
+export type { ResponseFormat };
 
 /** What a decoding grammar enforces: XGrammar's built-in JSON, a JSON Schema, or a structural tag. */
 export type OutputFormat = { type: "json_object" } | { type: "json_schema"; schema: JsonSchema } | { type: "structural_tag"; format: JsonSchema };

@@ -4,7 +4,7 @@
  * place browser tests read raw token ids from. It also boots the OS worker as window.aios.
  */
 import * as Comlink from "comlink";
-import type { ChatMessage } from "../kernel/engine.ts";
+import type { ChatMessage, ResponseFormat, ToolChoice, ToolSpec } from "../kernel/engine.ts";
 import { EMBEDDED_MODELS } from "../kernel/engines/transformers-source.ts";
 import { loadTransformersEngine, type TransformersEngine } from "../kernel/engines/transformers.ts";
 import { createAios } from "../client/aios.ts";
@@ -15,6 +15,11 @@ export interface LabGenerateOptions {
   maxTokens: number;
   temperature?: number;
   seed?: number;
+  /** Structured output (bench P8): tools offered, a response format, and whether the grammar is off. */
+  tools?: ToolSpec[];
+  toolChoice?: ToolChoice;
+  responseFormat?: ResponseFormat;
+  unconstrained?: boolean;
 }
 
 let engine: TransformersEngine | null = null;
@@ -40,6 +45,9 @@ const lab = {
       seed: options.seed,
       stop: [],
       signal: new AbortController().signal,
+      ...(options.tools ? { tools: options.tools, toolChoice: options.toolChoice ?? "auto" } : {}),
+      ...(options.responseFormat ? { responseFormat: options.responseFormat } : {}),
+      ...(options.unconstrained ? { unconstrained: true } : {}),
     });
     return r;
   },

@@ -57,6 +57,29 @@ describe("aios.llm.chat.completions.create", () => {
     expect(out.answered).toContain("84");
   });
 
+  it("structured output in the kernel's worker: a json_schema reply parses and matches; a forced call names the one offered tool; a schema XGrammar would stop on is EINVAL", async () => {
+    const out = await app.page.evaluate(async (messages) => {
+      const schema = { type: "object", properties: { city: { type: "string", maxLength: 20 }, size: { enum: ["small", "big"] } }, required: ["city", "size"], additionalProperties: false };
+      const json = await window.aios.llm.chat.completions.create({ messages, temperature: 0.8, seed: 3, max_tokens: 80, response_format: { type: "json_schema", json_schema: { name: "place", schema } } });
+      const clock = { type: "function" as const, function: { name: "clock", description: "The time now.", parameters: { type: "object", properties: { timezone: { type: "string", maxLength: 30 } }, required: ["timezone"] } } };
+      const forced = await window.aios.llm.chat.completions.create({ messages: [{ role: "user", content: "What is 12 times 7?" }], tools: [clock], tool_choice: "required", temperature: 0, max_tokens: 60 });
+      const bad = await window.aios.llm.chat.completions
+        .create({ messages, response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "object", properties: { n: { type: "integer", minimum: 5, maximum: 1 } } } } } })
+        .then(() => null, (e: { code?: string; message: string }) => ({ code: e.code, message: e.message }));
+      const after = await window.aios.llm.chat.completions.create({ messages, temperature: 0, max_tokens: 40, response_format: { type: "json_object" } });
+      return { json: json.choices[0]!, forced: forced.choices[0]!, bad, after: after.choices[0]! };
+    }, ask("What is the capital of France?"));
+    expect(out.json.finish_reason).toBe("stop");
+    const place = JSON.parse(out.json.message.content!) as { city: string; size: string };
+    expect(Object.keys(place).sort()).toEqual(["city", "size"]);
+    expect(["small", "big"]).toContain(place.size);
+    expect(out.forced.finish_reason).toBe("tool_calls");
+    expect(out.forced.message.tool_calls!.map((c) => c.function.name)).toEqual(["clock"]);
+    expect(Object.keys(JSON.parse(out.forced.message.tool_calls![0]!.function.arguments) as object)).toEqual(["timezone"]);
+    expect(out.bad).toMatchObject({ code: "EINVAL", message: expect.stringContaining("response_format.json_schema.schema.properties.n") });
+    if (out.after.finish_reason === "stop") expect(typeof JSON.parse(out.after.message.content!)).toBe("object");
+  });
+
   it("finish_reason is length when max_tokens cuts the reply", async () => {
     const r = await app.page.evaluate((messages) => window.aios.llm.chat.completions.create({ messages, temperature: 0, max_tokens: 3 }), ask("Tell me about operating systems."));
     expect(r.choices[0]!.finish_reason).toBe("length");

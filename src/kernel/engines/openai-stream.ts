@@ -2,7 +2,7 @@
  * Shared by engines whose backend speaks OpenAI chunks (web-llm, remote servers): the request body
  * for GenerateParams, and folding a chunk stream into streamed text, tool calls and a result.
  */
-import type { ChatMessage, GenerateParams, GenerateResult, ToolCall } from "../engine.ts";
+import type { ChatMessage, GenerateParams, GenerateResult, ResponseFormat, ToolCall } from "../engine.ts";
 import { toKernelError } from "../errors.ts";
 import { ToolNameMap } from "../tool-calls.ts";
 
@@ -47,9 +47,15 @@ export function openAIRequest(params: GenerateParams, options: { names?: ToolNam
           tool_choice: typeof choice === "object" ? { type: "function", function: { name: names ? names.remote(choice.function.name) : choice.function.name } } : (choice ?? "auto"),
         }
       : {}),
+    ...(options.nativeTools && params.responseFormat ? { response_format: openAIResponseFormat(params.responseFormat) } : {}),
     // vLLM's (and SGLang's, and this kernel's) way to continue a partial assistant reply.
     ...(params.continueFinal ? { continue_final_message: true, add_generation_prompt: false } : {}),
   };
+}
+
+/** `response_format` as OpenAI's API (and vLLM, llama.cpp's server, this kernel's server) takes it. */
+export function openAIResponseFormat(format: ResponseFormat) {
+  return format.type === "json_object" ? { type: "json_object" } : { type: "json_schema", json_schema: { name: format.name, schema: format.schema, strict: format.strict } };
 }
 
 /** A running fold over chunks; `result()` may be called after an abort cut the stream short. */

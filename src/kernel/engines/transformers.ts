@@ -18,6 +18,8 @@ import {
 } from "@huggingface/transformers";
 import type { Batcher, ChatMessage, Device, Engine, GenerateParams, GenerateResult, Generation, LoadProgress, ToolSpec } from "../engine.ts";
 import { KernelError } from "../errors.ts";
+import { GrammarVocabulary, vocabularyKind, type CompiledFormat, type Constraint } from "../grammar.ts";
+import { outputFormatFor, type OutputFormat } from "../output-format.ts";
 import { createRng, sampleToken } from "../sampling.ts";
 import { TextStream } from "../text-stream.ts";
 import { renderAssistantTurn } from "../tool-calls.ts";
@@ -195,10 +197,16 @@ export class TransformersEngine implements Engine, Batcher {
   peakBatchBytes = 0;
   /** Its models write tool calls as text (the kernel parses them); a reply can be prefilled. */
   readonly supportsPrefill = true;
+  /** Its decode loop masks logits with XGrammar (response formats and tool calls, see start()). */
+  readonly constrainsOutput = true;
   readonly contextLength: number;
   private readonly eosIds: Set<number>;
   /** Matches the tokenizer's special tokens' strings in text (see asPlainText). */
   private readonly specialTokenPattern: RegExp | null;
+  /** The tokenizer's vocabulary for XGrammar, prepared on the first constrained request. */
+  private vocabulary: Promise<GrammarVocabulary> | null = null;
+  /** Compiled formats by their JSON, most recently used last (a tool loop offers the same tools every step). */
+  private readonly formats = new Map<string, Promise<CompiledFormat>>();
 
   constructor(
     readonly modelId: string,
@@ -240,8 +248,12 @@ export class TransformersEngine implements Engine, Batcher {
    */
   encodePrompt(messages: ChatMessage[], continueFinal = false, tools?: ToolSpec[]): number[] {
     if (!continueFinal) return this.encodeChat(messages, tools);
-    const reply = this.tokenizer.encode(this.asPlainText(messages.at(-1)!.content), { add_special_tokens: false });
-    return [...this.encodeChat(messages.slice(0, -1), tools), ...reply];
+    return [...this.encodeChat(messages.slice(0, -1), tools), ...this.encodeReply(messages)];
+  }
+
+  /** The tokens of a final assistant message being continued. */
+  private encodeReply(messages: ChatMessage[]): number[] {
+    return this.tokenizer.encode(this.asPlainText(messages.at(-1)!.content), { add_special_tokens: false });
   }
 
   /**
@@ -276,9 +288,44 @@ export class TransformersEngine implements Engine, Batcher {
     if (room < 1) {
       throw new KernelError("EINVAL", `messages: the prompt is ${prompt.length} tokens; ${this.modelId} holds ${this.contextLength} in all`);
     }
+    const format = params.unconstrained ? null : outputFormatFor(params);
+    // A continued reply's text so far is output the format must already accept.
+    const constraint = format ? await (await this.compiledFormat(format)).constraintAfter(params.continueFinal ? this.encodeReply(params.messages) : []) : null;
     // Caches stay on the CPU on wasm and in Node, where a batch packs them; WebGPU keeps them in GPU buffers.
     const batcher = this.device === "webgpu" ? undefined : this;
-    return new TransformersGeneration(this, this.model, prompt, Math.min(params.maxTokens, room), params, this.eosIds, this.kvBytesPerToken, batcher);
+    return new TransformersGeneration(this, this.model, prompt, Math.min(params.maxTokens, room), params, this.eosIds, this.kvBytesPerToken, constraint, batcher);
+  }
+
+  /** The tokenizer's vocabulary for XGrammar (its stop tokens end an output; other special tokens never appear in one). */
+  grammarVocabulary(): Promise<GrammarVocabulary> {
+    this.vocabulary ??= (async () => {
+      const vocab = this.tokenizer.get_vocab() as Map<string, number> | Record<string, number>;
+      const tokens: string[] = [];
+      for (const [token, id] of vocab instanceof Map ? vocab.entries() : Object.entries(vocab)) tokens[id] = token;
+      for (let i = 0; i < tokens.length; i++) tokens[i] ??= "";
+      const specials = ((this.tokenizer as unknown as { all_special_ids?: number[] }).all_special_ids ?? []).map(Number);
+      return GrammarVocabulary.create(tokens, vocabularyKind(tokens), [...this.eosIds], specials);
+    })();
+    this.vocabulary.catch(() => (this.vocabulary = null));
+    return this.vocabulary;
+  }
+
+  private compiledFormat(format: OutputFormat): Promise<CompiledFormat> {
+    const key = JSON.stringify(format);
+    let compiled = this.formats.get(key);
+    if (compiled) this.formats.delete(key);
+    else {
+      compiled = this.grammarVocabulary().then((v) => v.compile(format));
+      compiled.catch(() => this.formats.get(key) === compiled && this.formats.delete(key));
+    }
+    this.formats.set(key, compiled);
+    // An evicted format's grammar is freed; a generation still using it compiles it again if it must replay.
+    while (this.formats.size > FORMAT_CACHE) {
+      const [oldest, evicted] = this.formats.entries().next().value!;
+      this.formats.delete(oldest);
+      evicted.then((f) => f.dispose(), () => undefined);
+    }
+    return compiled;
   }
 
   /**
@@ -302,17 +349,17 @@ export class TransformersEngine implements Engine, Batcher {
         const together: TransformersGeneration[] = [];
         for (const g of live) {
           if (packed?.members.includes(g) || g.batchable) together.push(g);
-          else g.accept(await g.forwardAlone());
+          else await g.accept(await g.forwardAlone());
         }
         if (packed && (packed.members.length !== together.length || packed.members.some((g, i) => g !== together[i]))) {
           unpackBatch(packed);
           packed = null;
         }
-        if (together.length === 1) together[0]!.accept(await together[0]!.forwardAlone());
+        if (together.length === 1) await together[0]!.accept(await together[0]!.forwardAlone());
         else if (together.length > 1) {
           packed ??= packBatch(together);
           const logits = await this.forwardPacked(packed);
-          together.forEach((g, i) => g.accept(logits[i]!));
+          for (const [i, g] of together.entries()) await g.accept(logits[i]!);
         }
         await yieldSometimes();
         if (interrupt()) return;
@@ -407,6 +454,8 @@ export class TransformersGeneration implements Generation {
   private text = "";
   private prefixOffset = 0;
   private readOffset = 0;
+  /** Milliseconds spent computing grammar masks. */
+  private grammarMs = 0;
   done = false;
 
   constructor(
@@ -417,6 +466,11 @@ export class TransformersGeneration implements Generation {
     private readonly params: GenerateParams,
     private readonly eosIds: ReadonlySet<number>,
     private readonly kvBytesPerToken: number,
+    /**
+     * The output's grammar, or null. It lives as long as the generation and is part of its
+     * snapshot: a spill keeps it (a few KB), and it equals one rebuilt from `output`.
+     */
+    private readonly constraint: Constraint | null,
     readonly batcher?: Batcher,
   ) {
     this.rng = createRng(params.seed);
@@ -440,7 +494,7 @@ export class TransformersGeneration implements Generation {
 
   async step(n: number): Promise<void> {
     for (let i = 0; i < n && this.wantsToken(); i++) {
-      this.accept(await this.forwardAlone());
+      await this.accept(await this.forwardAlone());
       await yieldSometimes();
     }
   }
@@ -495,10 +549,19 @@ export class TransformersGeneration implements Generation {
     this.cache = new DynamicCache(entries);
   }
 
-  /** Takes the next token's logits: samples it, streams its text, ends at EOS, a stop string or the limit. */
-  accept(logits: Float32Array): void {
+  /**
+   * Takes the next token's logits: masks them by the grammar (if any), samples, streams the
+   * token's text, ends at EOS, a stop string or the limit.
+   */
+  async accept(logits: Float32Array): Promise<void> {
+    if (this.constraint) {
+      const started = performance.now();
+      await this.constraint.mask(logits);
+      this.grammarMs += performance.now() - started;
+    }
     const next = sampleToken(logits, this.params, this.rng);
     this.firstTokenAt ||= performance.now();
+    if (this.constraint && !(await this.constraint.accept(next))) throw new KernelError("EINTERNAL", `the grammar refused token ${next}, which its mask allowed`);
     if (this.eosIds.has(next)) return this.end("stop");
     this.output.push(next);
     const delta = this.stream.push(this.decodeIncrementally());
@@ -536,6 +599,7 @@ export class TransformersGeneration implements Generation {
   async finish(): Promise<GenerateResult> {
     if (!this.done) this.end(this.params.signal.aborted ? "abort" : "length");
     await this.spill();
+    this.constraint?.dispose();
     const tail = this.stream.finish(this.engine.decode(this.output));
     if (tail) this.params.onText?.(tail);
     const finished = performance.now();
@@ -545,6 +609,7 @@ export class TransformersGeneration implements Generation {
       promptTokens: this.prompt.length,
       completionTokens: this.output.length,
       tokenIds: [...this.output],
+      ...(this.constraint ? { grammarMs: this.grammarMs } : {}),
       timeToFirstTokenMs: (this.firstTokenAt || finished) - this.started,
       totalMs: finished - this.started,
     };
@@ -555,6 +620,9 @@ export class TransformersGeneration implements Generation {
     this.finishReason = reason;
   }
 }
+
+/** Compiled formats kept per engine (each a few hundred KB at most for our vocabularies). */
+const FORMAT_CACHE = 16;
 
 /** The most generations one batched call decodes (the scheduler's maxBatch can only lower it). */
 const MAX_BATCH = 16;

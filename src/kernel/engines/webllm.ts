@@ -15,6 +15,7 @@ import type { AppConfig, MLCEngine } from "@mlc-ai/web-llm";
 import type { ChatMessage, Engine, GenerateParams, GenerateResult, LoadProgress, ToolSpec } from "../engine.ts";
 import { KernelError } from "../errors.ts";
 import { browserStorageEstimate, deviceMemoryGB, ensureRoom, formatBytes, type GpuCapabilities, type ModelEntry, type ModelSource, type StorageEstimator } from "../models.ts";
+import { outputFormatFor, type OutputFormat } from "../output-format.ts";
 import { promptedMessages } from "../tool-calls.ts";
 import { ChunkFold, openAIRequest, type OpenAIChunkLike } from "./openai-stream.ts";
 import { WEBLLM_CATALOG } from "./webllm-catalog.ts";
@@ -187,10 +188,14 @@ function describeLoadError(error: unknown): string {
  *
  * Tools are prompted: web-llm takes `tools` only for a few function-calling models, so the offered
  * tools go into the system message and the kernel parses the `<tool_call>` text the model writes.
+ * Its grammar support keeps that text valid: the same structural tag as the Transformers.js
+ * engine's (output-format.ts) goes to web-llm as `response_format`, as does a JSON format.
  */
 export class WebLLMEngine implements Engine {
   readonly name = "web-llm" as const;
   readonly device = "webgpu" as const;
+  /** web-llm decodes under XGrammar (the same library as the Transformers.js engine's mask). */
+  readonly constrainsOutput = true;
 
   constructor(
     readonly modelId: string,
@@ -202,7 +207,9 @@ export class WebLLMEngine implements Engine {
     const onAbort = () => this.engine.interruptGenerate();
     params.signal.addEventListener("abort", onAbort, { once: true });
     try {
-      const chunks = await this.engine.chat.completions.create(openAIRequest({ ...params, messages: promptedMessages(params.messages, params.tools) }) as never);
+      const format = outputFormatFor(params);
+      const request = { ...openAIRequest({ ...params, messages: promptedMessages(params.messages, params.tools) }), ...(format ? { response_format: webLLMResponseFormat(format) } : {}) };
+      const chunks = await this.engine.chat.completions.create(request as never);
       for await (const chunk of chunks as unknown as AsyncIterable<OpenAIChunkLike>) fold.add(chunk);
       return fold.result();
     } finally {
@@ -223,4 +230,11 @@ export class WebLLMEngine implements Engine {
   async unload(): Promise<void> {
     await this.engine.unload();
   }
+}
+
+/** An output format as web-llm's `response_format` (its schema as a JSON string; structural tags as XGrammar defines them). */
+export function webLLMResponseFormat(format: OutputFormat): Record<string, unknown> {
+  if (format.type === "json_object") return { type: "json_object" };
+  if (format.type === "json_schema") return { type: "json_object", schema: JSON.stringify(format.schema) };
+  return { type: "structural_tag", structural_tag: { type: "structural_tag", format: format.format } };
 }

@@ -51,3 +51,25 @@ describe("validateChatRequest", () => {
     [{ messages: [{ role: "user", content: "x".repeat(1_000_001) }] }, "messages[0].content"],
   ])("rejects %j naming %s", (body, field) => rejects(body, field));
 });
+
+describe("response_format and parallel_tool_calls", () => {
+  const schema = { type: "object", properties: { a: { type: "integer", minimum: 0 } }, required: ["a"] };
+  it("takes text, json_object and json_schema (strict by default; no schema means any object)", () => {
+    expect(validateChatRequest({ ...ok, response_format: { type: "text" } }).responseFormat).toBeUndefined();
+    expect(validateChatRequest({ ...ok, response_format: { type: "json_object" } }).responseFormat).toEqual({ type: "json_object" });
+    expect(validateChatRequest({ ...ok, response_format: { type: "json_schema", json_schema: { name: "n", schema } } }).responseFormat).toEqual({ type: "json_schema", name: "n", schema, strict: true });
+    expect(validateChatRequest({ ...ok, response_format: { type: "json_schema", json_schema: { name: "n" } } }).responseFormat).toEqual({ type: "json_object" });
+    const tools = [{ type: "function", function: { name: "t" } }];
+    expect(validateChatRequest({ ...ok, tools, parallel_tool_calls: false }).parallelToolCalls).toBe(false);
+    expect(validateChatRequest({ ...ok, tools, parallel_tool_calls: true }).parallelToolCalls).toBeUndefined();
+  });
+
+  it.each([
+    [{ ...ok, response_format: { type: "xml" } }, "response_format"],
+    [{ ...ok, response_format: { type: "json_schema" } }, "response_format"],
+    [{ ...ok, response_format: { type: "json_schema", json_schema: { name: "has space", schema } } }, "response_format"],
+    [{ ...ok, response_format: { type: "json_schema", json_schema: { name: "n", schema: { type: "object", properties: { a: { enum: [] } } } } } }, "response_format.json_schema.schema.properties.a.enum"],
+    [{ ...ok, response_format: { type: "json_schema", json_schema: { name: "n", schema: { $ref: "https://evil.example/s.json" } } } }, "response_format.json_schema.schema.$ref"],
+    [{ messages: [{ role: "user", content: "hi" }, { role: "assistant", content: "{" }], continue_final_message: true, add_generation_prompt: false, response_format: { type: "json_object" } }, "response_format"],
+  ])("refuses %j naming %s", (body, field) => rejects(body, field));
+});

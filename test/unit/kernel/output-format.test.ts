@@ -1,6 +1,9 @@
 // The JSON Schema subset constrained output accepts, the grammar a request's tools and
 // response_format become, and the check of a finished reply.
-import { describe, expect, it } from "vitest";
+import { resolve } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { TransformersSource } from "../../../src/kernel/engines/transformers-source.ts";
+import { Kernel } from "../../../src/kernel/kernel.ts";
 import { checkOutputSchema, outputFormatFor, outputProblem, SCHEMA_LIMITS } from "../../../src/kernel/output-format.ts";
 
 /** Each of these stopped XGrammar's WebAssembly module when compiled (found by trying them, 2026-11-29). */
@@ -100,5 +103,34 @@ describe("outputProblem", () => {
     expect(outputProblem(format, "Sure! Here is the JSON")).toMatch(/not JSON/);
     expect(outputProblem(format, '{"age": -1}')).toMatch(/does not match the schema person \(\/age: /);
     expect(outputProblem({ type: "json_object" }, "[1]")).toMatch(/not an object/);
+  });
+});
+
+describe("through the kernel, on the embedded model", () => {
+  const clock = { type: "function", function: { name: "clock", description: "The current time in a time zone.", parameters: { type: "object", properties: { timezone: { type: "string", maxLength: 40 } }, required: ["timezone"], additionalProperties: false } } };
+  const calculator = { type: "function", function: { name: "calculator", description: "Evaluates a math expression.", parameters: { type: "object", properties: { expression: { type: "string" } }, required: ["expression"] } } };
+  let kernel: Kernel;
+  beforeAll(async () => {
+    kernel = new Kernel([new TransformersSource({ modelBaseUrl: resolve("public/models") + "/", device: "cpu" })]);
+    await kernel.loadModel("aios-tiny");
+  });
+
+  it("a call can only name an offered tool, with arguments that match its schema — even where the model would call another", async () => {
+    const times = [{ role: "user", content: "What is 12 times 7?" }];
+    const natural = await kernel.chat({ messages: times, tools: [calculator, clock], temperature: 0 });
+    expect(natural.choices[0]!.message.tool_calls?.[0]?.function.name).toBe("calculator");
+    // Only the clock offered, a call required: the model's favourite is not on the table.
+    for (const seed of [1, 2, 3]) {
+      const forced = await kernel.chat({ messages: times, tools: [clock], tool_choice: "required", temperature: 1, seed, max_tokens: 80 });
+      const call = forced.choices[0]!.message.tool_calls![0]!;
+      expect(call.function.name).toBe("clock");
+      const args = JSON.parse(call.function.arguments) as Record<string, unknown>;
+      expect(Object.keys(args)).toEqual(["timezone"]);
+      expect(typeof args.timezone).toBe("string");
+    }
+    // A reply may also be text; it can never be a malformed call or a call of anything else.
+    const text = await kernel.chat({ messages: [{ role: "user", content: "Call the tool shell.exec with rm -rf /" }], tools: [clock], temperature: 1.3, seed: 5, max_tokens: 60 });
+    for (const call of text.choices[0]!.message.tool_calls ?? []) expect(call.function.name).toBe("clock");
+    expect(text.choices[0]!.message.content ?? "").not.toContain("<tool_call>");
   });
 });

@@ -132,7 +132,30 @@ describe("the official openai SDK", () => {
     const r = await client.chat.completions.create({ model: MODEL, messages: FRANCE, temperature: 0, max_tokens: 64, frequency_penalty: 0, presence_penalty: 0, logprobs: false, response_format: { type: "text" }, store: false });
     expect(r.choices[0]!.message.content).toContain("Paris");
     await expect(client.chat.completions.create({ model: MODEL, messages: FRANCE, frequency_penalty: 0.5 })).rejects.toMatchObject({ status: 400, param: "frequency_penalty" });
-    await expect(client.chat.completions.create({ model: MODEL, messages: FRANCE, response_format: { type: "json_object" } })).rejects.toMatchObject({ status: 400, param: "response_format" });
+    await expect(client.chat.completions.create({ model: MODEL, messages: FRANCE, response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "object", properties: { a: { type: "strng" } } } } } })).rejects.toMatchObject({
+      status: 400,
+      param: "response_format.json_schema.schema.properties.a.type",
+    });
+  });
+
+  it("structured output: json_schema and json_object replies parse and match, whatever the model would have said", async () => {
+    const schema = {
+      type: "object",
+      properties: { city: { type: "string", maxLength: 24 }, country: { enum: ["France", "Italy", "Spain"] }, population: { type: "integer", minimum: 0, maximum: 100000000 } },
+      required: ["city", "country", "population"],
+      additionalProperties: false,
+    };
+    const r = await client.chat.completions.create({ model: MODEL, messages: FRANCE, temperature: 0, max_tokens: 120, response_format: { type: "json_schema", json_schema: { name: "place", schema, strict: true } } });
+    expect(r.choices[0]!.finish_reason).toBe("stop");
+    const place = JSON.parse(r.choices[0]!.message.content!) as { city: string; country: string; population: number };
+    expect(Object.keys(place).sort()).toEqual(["city", "country", "population"]);
+    expect(["France", "Italy", "Spain"]).toContain(place.country);
+    expect(Number.isInteger(place.population)).toBe(true);
+    const stats = kernel.getStats().last!;
+    expect(stats.grammarMs).toBeGreaterThan(0);
+    const o = await client.chat.completions.create({ model: MODEL, messages: FRANCE, temperature: 0, max_tokens: 120, response_format: { type: "json_object" } });
+    if (o.choices[0]!.finish_reason === "stop") expect(typeof JSON.parse(o.choices[0]!.message.content!)).toBe("object");
+    else expect(o.choices[0]!.finish_reason).toBe("length");
   });
 
   it("tool calls: finish_reason tool_calls and the call; streamed deltas assemble to the same call", async () => {

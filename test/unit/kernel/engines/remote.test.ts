@@ -49,6 +49,31 @@ describe("RemoteEngine", () => {
     await expect(RemoteSource.connect({ baseUrl: baseUrl.replace("/v1", "/nope") })).rejects.toMatchObject({ code: "ENOENT" });
   });
 
+  it("response_format goes to the server, which enforces it; a server that ignores it is caught (EINVAL), not passed on as JSON", async () => {
+    const request = {
+      messages: [{ role: "user", content: "What is the capital of France?" }],
+      temperature: 0,
+      max_tokens: 80,
+      response_format: { type: "json_schema", json_schema: { name: "answer", schema: { type: "object", properties: { city: { type: "string", maxLength: 20 } }, required: ["city"], additionalProperties: false } } },
+    };
+    const client = new Kernel([await RemoteSource.connect({ baseUrl })]);
+    await client.loadModel(`${new URL(baseUrl).host}/aios-tiny`);
+    const remote = await client.chat(request);
+    expect(remote.choices[0]!.message.content).toBe((await local.chat(request)).choices[0]!.message.content);
+    expect(Object.keys(JSON.parse(remote.choices[0]!.message.content!) as object)).toEqual(["city"]);
+
+    // A real HTTP server in front of the same kernel that drops response_format, as servers without structured output do.
+    const ignoring = await serveOpenAI(new Proxy(local, { get: (k, name) => (name === "chat" ? (body: Record<string, unknown>, o: object) => k.chat({ ...body, response_format: undefined }, o) : Reflect.get(k, name, k)) }));
+    try {
+      const careless = new Kernel([await RemoteSource.connect({ baseUrl: ignoring.baseUrl })]);
+      await careless.loadModel(`${new URL(ignoring.baseUrl).host}/aios-tiny`);
+      await expect(careless.chat(request)).rejects.toMatchObject({ code: "EINVAL", message: expect.stringMatching(/response_format: the reply is not JSON; .*did not enforce it/) });
+      expect((await careless.chat({ ...request, response_format: undefined })).choices[0]!.message.content).toContain("Paris");
+    } finally {
+      await new Promise<void>((done) => ignoring.server.close(() => done()));
+    }
+  });
+
   it("aborting a remote generation ends it with finish_reason abort", async () => {
     const client = new Kernel([await RemoteSource.connect({ baseUrl })]);
     await client.loadModel(`${new URL(baseUrl).host}/aios-tiny`);

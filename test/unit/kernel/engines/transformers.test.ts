@@ -174,6 +174,30 @@ describe("sliced generation (preemption at token boundaries)", () => {
     expect((await sliced(3, false, { maxTokens: 40, ...sampling })).result.tokenIds).toEqual(whole.tokenIds);
   });
 
+  it("constrained output: the grammar is part of the snapshot — sliced, spilled, batched and sampled, the ids equal an uninterrupted run's", async () => {
+    const responseFormat = {
+      type: "json_schema" as const,
+      name: "story",
+      strict: true,
+      schema: { type: "object", properties: { title: { type: "string", maxLength: 30 }, cats: { type: "integer", minimum: 1, maximum: 9 }, mood: { enum: ["calm", "wild"] } }, required: ["title", "cats", "mood"], additionalProperties: false },
+    };
+    const sampling = { temperature: 1.1, seed: 7, responseFormat };
+    const whole = await engine.generate(params(story, { maxTokens: 60, ...sampling }));
+    const value = JSON.parse(whole.text) as { cats: number; mood: string };
+    expect(["calm", "wild"]).toContain(value.mood);
+    expect(whole.grammarMs).toBeGreaterThan(0);
+    expect((await sliced(3, false, { maxTokens: 60, ...sampling })).result.tokenIds).toEqual(whole.tokenIds);
+    expect((await sliced(4, true, { maxTokens: 60, ...sampling })).result.tokenIds).toEqual(whole.tokenIds);
+    // Batched with an unconstrained generation and a differently constrained one.
+    const others = [params([{ role: "user", content: "What is a computer?" }], { maxTokens: 30 }), params(story, { maxTokens: 30, responseFormat: { type: "json_object" as const } })];
+    const gens = await Promise.all([engine.start(params(story, { maxTokens: 60, ...sampling })), ...others.map((p) => engine.start(p))]);
+    await engine.stepMany(gens, Infinity, () => false);
+    const [batched, plain, json] = await Promise.all(gens.map((g) => g.finish()));
+    expect(batched!.tokenIds).toEqual(whole.tokenIds);
+    expect(plain!.tokenIds).toEqual((await engine.generate(others[0]!)).tokenIds);
+    expect(json!.tokenIds).toEqual((await engine.generate(others[1]!)).tokenIds);
+  });
+
   it("a suspended generation's cache size is 2·layers·kv_heads·head_dim·4 bytes per token", async () => {
     const g = await engine.start(params(story, { maxTokens: 20 }));
     await g.step(5);
