@@ -77,6 +77,8 @@ export interface StructuredResult {
   decodeMsPerToken: number;
   maskShare: number;
   examples: { withMask: string; withoutMask: string };
+  /** Masked replies that were not valid: why (cut by max_tokens, or not), for the record. */
+  failures: Array<{ where: string; finish: string; text: string; problem: string | null }>;
 }
 
 export async function benchStructured(browser: Browser, base: string): Promise<StructuredResult> {
@@ -94,6 +96,7 @@ export async function benchStructured(browser: Browser, base: string): Promise<S
   const masked: Run[] = [];
   const unmasked: Run[] = [];
   const examples = { withMask: "", withoutMask: "" };
+  const failures: StructuredResult["failures"] = [];
   for (const { name, schema, prompts } of SCHEMAS) {
     const format: ResponseFormat = { type: "json_schema", name, schema, strict: true };
     for (const prompt of prompts) {
@@ -105,6 +108,7 @@ export async function benchStructured(browser: Browser, base: string): Promise<S
         const options = { maxTokens: 96, ...sampling, responseFormat: format };
         const [a, b] = [await generate(messages, options), await generate(messages, { ...options, unconstrained: true })];
         masked.push({ valid: a.finishReason === "stop" && outputProblem(format, a.text) === null, ...timing(a) });
+        if (!masked.at(-1)!.valid) failures.push({ where: `${name}: ${prompt} (t=${sampling.temperature})`, finish: a.finishReason, text: a.text, problem: a.finishReason === "stop" ? outputProblem(format, a.text) : null });
         unmasked.push({ valid: b.finishReason === "stop" && outputProblem(format, b.text) === null, ...timing(b) });
         if (!examples.withMask) Object.assign(examples, { withMask: a.text, withoutMask: b.text });
       }
@@ -127,6 +131,8 @@ export async function benchStructured(browser: Browser, base: string): Promise<S
       const a = await generate(messages, { maxTokens: 96, ...sampling, tools });
       const b = await generate(messages, { maxTokens: 96, ...sampling, tools, unconstrained: true });
       masked.push({ valid: true, ...timing(a) });
+      const va = validCall(a.text, tools);
+      if (va.attempted && !va.valid) failures.push({ where: `tools: ${it.prompt} (t=${sampling.temperature})`, finish: a.finishReason, text: a.text, problem: null });
       for (const [r, row] of [[a, toolRuns.withMask], [b, toolRuns.withoutMask]] as const) {
         const v = validCall(r.text, tools);
         row.attempts += v.attempted ? 1 : 0;
@@ -144,6 +150,7 @@ export async function benchStructured(browser: Browser, base: string): Promise<S
     const b = await generate(messages, { maxTokens: 96, tools: offered, toolChoice: "required", unconstrained: true });
     restricted.cases++;
     restricted.validWithMask += validCall(a.text, offered).valid ? 1 : 0;
+    if (!validCall(a.text, offered).valid) failures.push({ where: `required, ${it.tool} not offered: ${it.prompt}`, finish: a.finishReason, text: a.text, problem: null });
     restricted.validWithoutMask += validCall(b.text, offered).valid ? 1 : 0;
   }
   await context.close();
@@ -164,14 +171,19 @@ export async function benchStructured(browser: Browser, base: string): Promise<S
     decodeMsPerToken,
     maskShare: maskMsPerToken / decodeMsPerToken,
     examples,
+    failures,
   };
 }
 
 export function printStructured(r: StructuredResult): void {
   const pct = (a: number, b: number) => (b === 0 ? "–" : `${((100 * a) / b).toFixed(1)}%`);
-  console.log(`  JSON Schemas (${SCHEMAS.length} schemas x 3 prompts x greedy/sampled = ${r.json.cases} replies): valid with the mask ${r.json.withMask}/${r.json.cases} (${pct(r.json.withMask, r.json.cases)}), without ${r.json.withoutMask}/${r.json.cases} (${pct(r.json.withoutMask, r.json.cases)}); with the mask ${r.json.finishedWithMask} ended by themselves within 96 tokens`);
+  console.log(`  JSON Schemas (${SCHEMAS.length} schemas x 3 prompts x greedy/sampled = ${r.json.cases} replies): valid with the mask ${r.json.withMask}/${r.json.cases} (${pct(r.json.withMask, r.json.cases)}), without ${r.json.withoutMask}/${r.json.cases} (${pct(r.json.withoutMask, r.json.cases)})`);
+  console.log(`    with the mask, of the ${r.json.finishedWithMask} replies that ended by themselves within 96 tokens: ${r.json.withMask} valid (${pct(r.json.withMask, r.json.finishedWithMask)}); the rest were cut by max_tokens mid-output`);
   console.log(`  tool calls, held-out prompts, every tool offered (${r.tools.cases} replies): valid calls with the mask ${r.tools.valid.withMask}/${r.tools.attempts.withMask} attempted (${pct(r.tools.valid.withMask, r.tools.attempts.withMask)}), without ${r.tools.valid.withoutMask}/${r.tools.attempts.withoutMask} (${pct(r.tools.valid.withoutMask, r.tools.attempts.withoutMask)})`);
   console.log(`  a call required, the intended tool not offered (${r.restricted.cases} replies): a valid call of an offered tool with the mask ${r.restricted.validWithMask}/${r.restricted.cases} (${pct(r.restricted.validWithMask, r.restricted.cases)}), without ${r.restricted.validWithoutMask}/${r.restricted.cases} (${pct(r.restricted.validWithoutMask, r.restricted.cases)})`);
   console.log(`  the mask costs ${r.maskMsPerToken.toFixed(3)} ms per token; a decode step without it ${r.decodeMsPerToken.toFixed(2)} ms (mask = ${(100 * r.maskShare).toFixed(1)}% of a step)`);
+  const cut = r.failures.filter((f) => f.finish === "length").length;
+  console.log(`  masked replies not valid: ${r.failures.length}, of which ${cut} cut by max_tokens (96) mid-output; the others:`);
+  for (const f of r.failures.filter((f) => f.finish !== "length").slice(0, 5)) console.log(`    ${f.where} [${f.finish}] ${f.problem ?? ""}: ${JSON.stringify(f.text.slice(0, 160))}`);
   console.log(`  e.g. with the mask: ${JSON.stringify(r.examples.withMask.slice(0, 100))}; without: ${JSON.stringify(r.examples.withoutMask.slice(0, 100))}`);
 }

@@ -19,7 +19,8 @@
  *   fresh one (its file again, as a new module), and live constraints replay their tokens into it.
  */
 import { KernelError } from "./errors.ts";
-import { checkOutputSchema, type OutputFormat } from "./output-format.ts";
+import { NUMBER_BOUNDS, checkOutputSchema, isBoundedFloat, mapSchema, type JsonSchema, type OutputFormat } from "./output-format.ts";
+import { numberRangeEbnf } from "./number-grammar.ts";
 
 /** The part of XGrammar's API this module uses. */
 interface XGrammarMatcher {
@@ -33,6 +34,7 @@ interface XGrammarCompiled {
 }
 interface XGrammarCompiler {
   compileJSONSchema(schema: string, anyWhitespace?: boolean): Promise<XGrammarCompiled>;
+  compileGrammar(ebnf: string): Promise<XGrammarCompiled>;
   compileBuiltinJSONGrammar(): Promise<XGrammarCompiled>;
   compileStructuralTag(structuralTag: string): Promise<XGrammarCompiled>;
   dispose(): void;
@@ -41,6 +43,7 @@ interface XGrammarApi {
   TokenizerInfo: { createTokenizerInfo(vocab: string[], vocabType: string, prependSpace: boolean, vocabSize: number, stopTokenIds: number[]): Promise<{ dispose(): void }> };
   GrammarCompiler: { createGrammarCompiler(info: unknown): Promise<XGrammarCompiler> };
   GrammarMatcher: { createGrammarMatcher(compiled: XGrammarCompiled): Promise<XGrammarMatcher> };
+  Grammar: { fromJSONSchema(schema: string, anyWhitespace?: boolean): Promise<{ toString(): string; dispose(): void }> };
 }
 
 /**
@@ -237,6 +240,63 @@ function schemasIn(format: OutputFormat): unknown[] {
   return found;
 }
 
+/**
+ * The EBNF for a schema with bounded non-integer numbers (null if it has none): XGrammar converts
+ * the schema with each such number replaced by a marker constant, and the marker's rule becomes
+ * an exact range grammar (number-grammar.ts) — XGrammar's own is wrong for them.
+ */
+async function schemaEbnf(api: XGrammarApi, schema: JsonSchema, anyWhitespace: boolean): Promise<string | null> {
+  const ranges: string[] = [];
+  const marked = mapSchema(schema, (node) => {
+    if (!isBoundedFloat(node) || node.enum !== undefined || node.const !== undefined) return stripProperties(node);
+    const lows = [node.minimum, node.exclusiveMinimum].filter((x): x is number => typeof x === "number");
+    const highs = [node.maximum, node.exclusiveMaximum].filter((x): x is number => typeof x === "number");
+    const min = lows.length ? Math.max(...lows) : undefined;
+    const max = highs.length ? Math.min(...highs) : undefined;
+    const rule = numberRangeEbnf({ min, minOpen: min !== undefined && min === node.exclusiveMinimum, max, maxOpen: max !== undefined && max === node.exclusiveMaximum });
+    if (rule === null) throw new KernelError("EINVAL", "response_format: a number's minimum and maximum leave no value");
+    const marker = { const: `__aios_number_${ranges.length}__` };
+    ranges.push(rule);
+    const types = (Array.isArray(node.type) ? node.type : [node.type]).filter((t) => t !== undefined && t !== "number");
+    if (types.length === 0) return marker;
+    const rest = Object.fromEntries(Object.entries(stripProperties(node)).filter(([k]) => !(NUMBER_BOUNDS as readonly string[]).includes(k)));
+    return { anyOf: [marker, { ...rest, type: types }] };
+  });
+  if (ranges.length === 0) return null;
+  const grammar = await api.Grammar.fromJSONSchema(JSON.stringify(marked), anyWhitespace);
+  let ebnf: string;
+  try {
+    ebnf = grammar.toString();
+  } finally {
+    grammar.dispose();
+  }
+  ranges.forEach((rule, i) => {
+    ebnf = ebnf.split(JSON.stringify(JSON.stringify(`__aios_number_${i}__`))).join(`aios_number_${i}`);
+    ebnf += `\naios_number_${i} ::= ${rule}`;
+  });
+  return ebnf;
+}
+
+/** min/maxProperties are left to the check of the finished reply (not tried with XGrammar). */
+function stripProperties(node: Record<string, unknown>): Record<string, unknown> {
+  if (!("minProperties" in node) && !("maxProperties" in node)) return node;
+  const { minProperties: _a, maxProperties: _b, ...rest } = node;
+  return rest;
+}
+
+/** A structural tag whose json_schema parts with bounded non-integer numbers become grammars (schemaEbnf). */
+async function withSchemaGrammars(api: XGrammarApi, node: unknown): Promise<unknown> {
+  if (Array.isArray(node)) return Promise.all(node.map((n) => withSchemaGrammars(api, n)));
+  if (typeof node !== "object" || node === null) return node;
+  const n = node as Record<string, unknown>;
+  if (n.type === "json_schema") {
+    // (A structural tag's JSON parts take any whitespace: models write calls in their own style.)
+    const ebnf = await schemaEbnf(api, n.json_schema as JsonSchema, true);
+    return ebnf === null ? { ...n, json_schema: mapSchema(n.json_schema, stripProperties) } : { type: "grammar", grammar: ebnf };
+  }
+  return Object.fromEntries(await Promise.all(Object.entries(n).map(async ([k, v]) => [k, await withSchemaGrammars(api, v)] as const)));
+}
+
 /** A format and its grammar, compiled (again) for whichever XGrammar instance is live. */
 class Compiled implements CompiledFormat {
   private compiled: { runtime: Runtime; grammar: Promise<XGrammarCompiled> } | null = null;
@@ -253,8 +313,11 @@ class Compiled implements CompiledFormat {
       const grammar = (async () => {
         try {
           if (format.type === "json_object") return await compiler.compileBuiltinJSONGrammar();
-          if (format.type === "json_schema") return await compiler.compileJSONSchema(JSON.stringify(format.schema), false);
-          return await compiler.compileStructuralTag(JSON.stringify({ type: "structural_tag", format: format.format }));
+          if (format.type === "json_schema") {
+            const ebnf = await schemaEbnf(runtime.api, format.schema, false);
+            return ebnf === null ? await compiler.compileJSONSchema(JSON.stringify(format.schema), false) : await compiler.compileGrammar(ebnf);
+          }
+          return await compiler.compileStructuralTag(JSON.stringify({ type: "structural_tag", format: await withSchemaGrammars(runtime.api, format.format) }));
         } catch (error) {
           const stopped = this.vocabulary.fault(runtime, error);
           throw new KernelError("EINVAL", `response_format: the grammar cannot be compiled${stopped ? " (XGrammar stopped on it and was restarted)" : `: ${(error as Error)?.message ?? String(error)}`}`);

@@ -571,7 +571,10 @@ export class Kernel {
     // nothing else; a server that ignored response_format is caught here.
     if (req.responseFormat && !toolCalls && finishReason === "stop") {
       const problem = outputProblem(req.responseFormat, content);
-      if (problem) throw new KernelError("EINVAL", `response_format: ${problem}; ${engine.constrainsOutput ? "it stopped early (a stop string?)" : `${engine.modelId} (${engine.name}) did not enforce it`}`);
+      const why = engine.constrainsOutput
+        ? "the grammar leaves bounds on non-integer numbers to this check (XGrammar's are wrong), or a stop string ended the reply early"
+        : `${engine.modelId} (${engine.name}) did not enforce it`;
+      if (problem) throw new KernelError("EINVAL", `response_format: ${problem}; ${why}`);
     }
     if (toolCalls && stream) {
       toolCalls.forEach((call, index) => {

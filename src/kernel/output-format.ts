@@ -32,12 +32,15 @@ export const SCHEMA_KEYWORDS = [
   "enum",
   "const",
   "properties",
+  "patternProperties",
   "required",
   "additionalProperties",
   "items",
   "prefixItems",
   "minItems",
   "maxItems",
+  "minProperties",
+  "maxProperties",
   "minLength",
   "maxLength",
   "pattern",
@@ -58,7 +61,7 @@ const KEYWORDS = new Set<string>(SCHEMA_KEYWORDS);
 const TYPES = new Set(["string", "number", "integer", "boolean", "object", "array", "null"]);
 
 /** Bounds that keep the compiled grammar small (XGrammar unrolls counted repetitions). */
-export const SCHEMA_LIMITS = { depth: 64, nodes: 4096, length: 65_536, items: 1024, choices: 256, patternChars: 512, repeat: 1000 } as const;
+export const SCHEMA_LIMITS = { depth: 64, nodes: 4096, length: 10_000_000, items: 1024, choices: 256, patternChars: 512, repeat: 1000 } as const;
 
 /**
  * Throws EINVAL (naming `where` and the path) unless `schema` is in the subset the grammar
@@ -126,6 +129,10 @@ export function checkOutputSchema(schema: unknown, where: string): void {
         case "definitions":
           named(value, at(key), depth);
           break;
+        case "patternProperties":
+          named(value, at(key), depth);
+          for (const pattern of Object.keys(value as object)) checkPattern(pattern, `${at(key)}[${JSON.stringify(pattern)}]`, fail);
+          break;
         case "required":
           if (!Array.isArray(value) || value.some((r) => typeof r !== "string") || new Set(value).size !== value.length) fail(at(key), "must be an array of distinct property names");
           break;
@@ -142,6 +149,8 @@ export function checkOutputSchema(schema: unknown, where: string): void {
           break;
         case "minItems":
         case "maxItems":
+        case "minProperties":
+        case "maxProperties":
           count(value, at(key), SCHEMA_LIMITS.items);
           break;
         case "minLength":
@@ -166,6 +175,7 @@ export function checkOutputSchema(schema: unknown, where: string): void {
       if (typeof s[low] === "number" && typeof s[high] === "number" && (s[low] as number) > (s[high] as number)) fail(at(low), `is greater than ${high}`);
     };
     order("minItems", "maxItems");
+    order("minProperties", "maxProperties");
     order("minLength", "maxLength");
     // A numeric range must hold a value (an integer, for "integer").
     const integer = s.type === "integer";
@@ -202,6 +212,50 @@ function checkPattern(value: unknown, path: string, fail: (path: string, problem
     if (Number(m[1]) > SCHEMA_LIMITS.repeat || (m[2] && Number(m[2]) > SCHEMA_LIMITS.repeat)) fail(path, `repeats more than ${SCHEMA_LIMITS.repeat} times`);
   }
 }
+
+/**
+ * `schema` with `fn` applied to every schema node in it, children first (maps of schemas, lists of
+ * schemas and single subschemas; values that are data — enum, const, default — are left alone).
+ */
+export function mapSchema<T>(schema: T, fn: (node: Record<string, unknown>) => Record<string, unknown>): T {
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema as Record<string, unknown>)) {
+    if (SCHEMA_MAPS.has(key) && typeof value === "object" && value !== null) out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapSchema(v, fn)]));
+    else if (SCHEMA_LISTS.has(key) && Array.isArray(value)) out[key] = value.map((v) => mapSchema(v, fn));
+    else if (SCHEMA_VALUES.has(key)) out[key] = mapSchema(value, fn);
+    else out[key] = value;
+  }
+  return fn(out) as T;
+}
+
+/** Bounds on non-integer numbers: XGrammar's grammar for them is wrong, ours (number-grammar.ts) is used where we compile. */
+export const NUMBER_BOUNDS = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"] as const;
+
+/** The node can be a non-integer number and has bounds. */
+export function isBoundedFloat(node: Record<string, unknown>): boolean {
+  const types = Array.isArray(node.type) ? node.type : [node.type];
+  return (node.type === undefined || types.includes("number")) && NUMBER_BOUNDS.some((k) => typeof node[k] === "number");
+}
+
+/**
+ * The schema as web-llm's XGrammar is given it: without `minProperties`/`maxProperties` (not
+ * tried with XGrammar) and without bounds on non-integer numbers (XGrammar 0.1.27's range grammar
+ * for them is wrong both ways: [0, 1] admits 1.9, `minimum: 0` refuses 0.5); the kernel checks both
+ * in the finished reply. Integer bounds are exact and kept. (The Transformers.js engine compiles
+ * exact number ranges itself: grammar.ts.)
+ */
+export function grammarSchema<T>(schema: T): T {
+  return mapSchema(schema, (node) => {
+    const floats = isBoundedFloat(node);
+    return Object.fromEntries(Object.entries(node).filter(([key]) => key !== "minProperties" && key !== "maxProperties" && !(floats && (NUMBER_BOUNDS as readonly string[]).includes(key))));
+  });
+}
+
+/** Keywords whose value is a map of schemas, a list of schemas, or a schema. */
+const SCHEMA_MAPS = new Set(["properties", "patternProperties", "$defs", "definitions"]);
+const SCHEMA_LISTS = new Set(["prefixItems", "anyOf", "oneOf"]);
+const SCHEMA_VALUES = new Set(["items", "additionalProperties"]);
 
 /** True when `schema` passes checkOutputSchema. */
 export function isSupportedSchema(schema: unknown): boolean {

@@ -96,9 +96,16 @@ export function parseToolCalls(text: string, offered: Iterable<string>): { conte
       content += text.slice(at);
       break;
     }
-    const end = text.indexOf(CLOSE, start + OPEN.length);
+    // The call ends at the first closing tag after which its JSON is complete: a string in the
+    // arguments may itself contain "</tool_call>" (the grammar allows any string there).
+    let end = text.indexOf(CLOSE, start + OPEN.length);
+    let call = asCall(text.slice(start + OPEN.length, end < 0 ? undefined : end), names);
+    for (let next = end; !call && next >= 0; ) {
+      next = text.indexOf(CLOSE, next + CLOSE.length);
+      const later = next < 0 ? null : asCall(text.slice(start + OPEN.length, next), names);
+      if (later) [call, end] = [later, next];
+    }
     const stop = end < 0 ? text.length : end + CLOSE.length;
-    const call = asCall(text.slice(start + OPEN.length, end < 0 ? undefined : end), names);
     content += call ? text.slice(at, start) : text.slice(at, stop);
     if (call) calls.push(call);
     at = stop;

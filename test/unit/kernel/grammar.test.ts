@@ -307,3 +307,62 @@ describe("schemas the check lets through", () => {
     expect(vocabulary.restarts).toBe(restarts);
   });
 });
+
+describe("bounded non-integer numbers (our range grammar: XGrammar's is wrong for them)", () => {
+  const tokens = (text: string) => Array.from((engine as unknown as { tokenizer: { encode(t: string, o: object): number[] } }).tokenizer.encode(text, { add_special_tokens: false }));
+  const NUMBERS = ["0", "1", "1.0", "1.9", "1.000001", "0.5", "0.4", "0.25", "0.2500", "0.2501", "0.24999", "0.75", "0.7500001", "-0.5", "-1", "-2.5", "-2.51", "-0.49", "2.5", "2.6", "3", "3.0", "10", "10.05", "10.049", "10.0501", "12.5", "89.99", "90", "90.5", "-90", "-90.1", "99", "100", "179.9999", "180", "180.0001", "-180", "-179.5", "1e2", "01", "1.", ".5"];
+  const RANGES = [
+    { minimum: 0, maximum: 1 },
+    { minimum: -90, maximum: 90 },
+    { exclusiveMinimum: 0, exclusiveMaximum: 1 },
+    { minimum: 0.5, maximum: 2.5 },
+    { maximum: 1 },
+    { minimum: 0 },
+    { minimum: 0.25, exclusiveMaximum: 0.75 },
+    { exclusiveMinimum: -180, maximum: 180 },
+    { minimum: -2.5, maximum: -0.5 },
+    { minimum: 10.05 },
+    { minimum: 3, maximum: 3 },
+  ];
+  const inRange = (text: string, r: Record<string, number>) => {
+    if (!/^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/.test(text)) return false;
+    const v = Number(text);
+    return (r.minimum === undefined || v >= r.minimum) && (r.exclusiveMinimum === undefined || v > r.exclusiveMinimum) && (r.maximum === undefined || v <= r.maximum) && (r.exclusiveMaximum === undefined || v < r.exclusiveMaximum);
+  };
+
+  it("admit exactly the numbers in range, for every kind of bound", async () => {
+    for (const range of RANGES) {
+      const compiled = await vocabulary.compile({ type: "json_schema", schema: { type: "object", properties: { x: { type: "number", ...range } }, required: ["x"] } });
+      for (const n of NUMBERS) {
+        const admitted = await compiled.constraintAfter(tokens(`{\n  "x": ${n}\n}`)).then(
+          async (c) => {
+            const ended = await c.accept(EOS);
+            c.dispose();
+            return ended;
+          },
+          () => false,
+        );
+        expect(admitted, `${n} in ${JSON.stringify(range)}`).toBe(inRange(n, range));
+      }
+      compiled.dispose();
+    }
+  });
+
+  it("also inside tool arguments, and next to other types", async () => {
+    const tools: ToolSpec[] = [{ type: "function", function: { name: "rate", parameters: { type: "object", properties: { score: { type: ["number", "null"], minimum: 0, maximum: 1 } }, required: ["score"] } } }];
+    const compiled = await vocabulary.compile(outputFormatFor({ tools, toolChoice: "required", parallelToolCalls: false })!);
+    const call = (v: string) => `<tool_call>{"name": "rate", "arguments": {"score": ${v}}}</tool_call>`;
+    for (const [v, ok] of [["0.5", true], ["null", true], ["1.9", false], ["1", true], ["-0.1", false]] as const) {
+      const admitted = await compiled.constraintAfter(tokens(call(v))).then(
+        async (c) => {
+          const ended = await c.accept(EOS);
+          c.dispose();
+          return ended;
+        },
+        () => false,
+      );
+      expect(admitted, v).toBe(ok);
+    }
+    compiled.dispose();
+  });
+});

@@ -3,8 +3,11 @@
 import { resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TransformersSource } from "../../../src/kernel/engines/transformers-source.ts";
+import type { DeviceHosts } from "../../../src/kernel/devices.ts";
 import { Kernel } from "../../../src/kernel/kernel.ts";
-import { checkOutputSchema, outputFormatFor, outputProblem, SCHEMA_LIMITS } from "../../../src/kernel/output-format.ts";
+import { deviceTools } from "../../../src/kernel/tools/devices.ts";
+import { libraryTools } from "../../../src/kernel/tools/library.ts";
+import { checkOutputSchema, grammarSchema, outputFormatFor, outputProblem, SCHEMA_LIMITS } from "../../../src/kernel/output-format.ts";
 
 /** Each of these stopped XGrammar's WebAssembly module when compiled (found by trying them, 2026-11-29). */
 export const SCHEMAS_XGRAMMAR_STOPS_ON: unknown[] = [
@@ -36,7 +39,7 @@ describe("checkOutputSchema", () => {
   });
 
   it("refuses keywords the grammar would not enforce, and unsatisfiable ranges", () => {
-    for (const schema of [{ not: { type: "string" } }, { if: {} }, { allOf: [{ type: "string" }] }, { type: "object", minProperties: 1 }, { type: "string", pattern: "(?=a)a" }, { type: "string", pattern: "(a)\\1" }, { type: "string", pattern: "a{2000}" }, { type: "number", exclusiveMinimum: 1, maximum: 1 }, { type: "integer", exclusiveMinimum: 1, exclusiveMaximum: 2 }]) {
+    for (const schema of [{ not: { type: "string" } }, { if: {} }, { allOf: [{ type: "string" }] }, { type: "object", minProperties: 3, maxProperties: 1 }, { type: "string", pattern: "(?=a)a" }, { type: "string", pattern: "(a)\\1" }, { type: "string", pattern: "a{2000}" }, { type: "number", exclusiveMinimum: 1, maximum: 1 }, { type: "integer", exclusiveMinimum: 1, exclusiveMaximum: 2 }]) {
       expect(() => checkOutputSchema(schema, "s"), JSON.stringify(schema)).toThrow(expect.objectContaining({ code: "EINVAL" }));
     }
     let deep: object = { type: "integer" };
@@ -132,5 +135,35 @@ describe("through the kernel, on the embedded model", () => {
     const text = await kernel.chat({ messages: [{ role: "user", content: "Call the tool shell.exec with rm -rf /" }], tools: [clock], temperature: 1.3, seed: 5, max_tokens: 60 });
     for (const call of text.choices[0]!.message.tool_calls ?? []) expect(call.function.name).toBe("clock");
     expect(text.choices[0]!.message.content ?? "").not.toContain("<tool_call>");
+  });
+});
+
+describe("grammarSchema", () => {
+  it("drops bounds on non-integer numbers only (XGrammar's are wrong), wherever they are, and nothing else", () => {
+    const schema = {
+      type: "object",
+      properties: {
+        minimum: { type: "number", minimum: 0, maximum: 1 },
+        n: { type: "integer", minimum: 0, maximum: 5 },
+        list: { type: "array", items: { type: ["number", "null"], exclusiveMaximum: 3 } },
+        any: { anyOf: [{ minimum: 2 }, { type: "string", maxLength: 3 }] },
+      },
+      $defs: { f: { type: "number", maximum: 9 } },
+      enum: [{ minimum: 1 }],
+    };
+    expect(grammarSchema(schema)).toEqual({
+      type: "object",
+      properties: { minimum: { type: "number" }, n: { type: "integer", minimum: 0, maximum: 5 }, list: { type: "array", items: { type: ["number", "null"] } }, any: { anyOf: [{}, { type: "string", maxLength: 3 }] } },
+      $defs: { f: { type: "number" } },
+      enum: [{ minimum: 1 }],
+    });
+  });
+});
+
+describe("the kernel's own tools", () => {
+  it("all have parameters the grammar enforces in full (none falls back to any object)", () => {
+    const drivers = [...libraryTools(), ...deviceTools({} as DeviceHosts)];
+    expect(drivers.length).toBeGreaterThan(15);
+    for (const d of drivers) expect(() => checkOutputSchema(JSON.parse(JSON.stringify(d.parameters)), d.name)).not.toThrow();
   });
 });

@@ -92,3 +92,13 @@ describe("promptedMessages", () => {
     expect(out[3]!.content).toBe("Tool result (calculator):\n4");
   });
 });
+
+describe("a closing tag inside a call's string arguments", () => {
+  it("does not end the call (the grammar allows any string there)", () => {
+    const text = '<tool_call>{"name": "files.write", "arguments": {"path": "a.txt", "content": "x}}</tool_call> y"}}</tool_call>';
+    const { calls, content } = parseToolCalls(text, ["files.write"]);
+    expect(calls).toHaveLength(1);
+    expect(JSON.parse(calls[0]!.function.arguments)).toEqual({ path: "a.txt", content: "x}}</tool_call> y" });
+    expect(content).toBe("");
+  });
+});
