@@ -324,7 +324,7 @@ describe("bounded non-integer numbers (our range grammar: XGrammar's is wrong fo
     { minimum: 10.05 },
     { minimum: 3, maximum: 3 },
   ];
-  const inRange = (text: string, r: Record<string, number>) => {
+  const inRange = (text: string, r: Partial<Record<string, number>>) => {
     if (!/^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/.test(text)) return false;
     const v = Number(text);
     return (r.minimum === undefined || v >= r.minimum) && (r.exclusiveMinimum === undefined || v > r.exclusiveMinimum) && (r.maximum === undefined || v <= r.maximum) && (r.exclusiveMaximum === undefined || v < r.exclusiveMaximum);
