@@ -46,6 +46,10 @@ export interface AuditEntry {
   resultBytes?: number;
   error?: string;
   ms?: number;
+  /** The caller's labels when it was decided: the untrusted sources and private data in its context. */
+  labels?: { untrusted: string[]; private: string[] };
+  /** Why the call needed the user's approval for itself (labels.ts), where it did. */
+  reason?: string;
 }
 
 export interface AccessEntry {
@@ -73,6 +77,11 @@ export interface ConsentRequest {
   /** The arguments as JSON (at most 2000 characters). */
   arguments: string;
   at: number;
+  /**
+   * Set when the data-flow policy asks for this one call (labels.ts): why, in words. "Always
+   * allow" is not offered then, and answering it grants nothing beyond the call.
+   */
+  reason?: string;
 }
 
 /** Where decisions, the audit log and settings persist (IndexedDB in browsers, memory in Node). */
@@ -155,6 +164,16 @@ interface Pending {
   settle: (answer: ConsentAnswer | KernelError) => void;
 }
 
+/** One tool call as the access manager checks it. */
+export interface CheckedCall {
+  tool: string;
+  capability: string;
+  summary: string;
+  args: unknown;
+  /** The data-flow policy's reason to ask the user about this one call (labels.ts), if any. */
+  approval?: string;
+}
+
 export interface CheckResult {
   by: DecidedBy;
   /** Call once the tool has run (or failed): writes the audit entry. */
@@ -222,10 +241,22 @@ export class AccessManager {
    * Checks one call. Resolves when it may run (asking the user where the decision is "ask");
    * throws EPERM, after auditing, when it may not.
    */
-  async check(proc: Process, call: { tool: string; capability: string; summary: string; args: unknown }, signal?: AbortSignal): Promise<CheckResult> {
+  async check(proc: Process, call: CheckedCall, signal?: AbortSignal): Promise<CheckResult> {
     await this.ready();
     const argsDigest = await digest(call.args);
-    const base = { at: Date.now(), pid: proc.pid, app: proc.app, tool: call.tool, capability: call.capability, argsDigest, summary: call.summary.slice(0, 200) };
+    const base: AuditEntry = {
+      at: Date.now(),
+      pid: proc.pid,
+      app: proc.app,
+      tool: call.tool,
+      capability: call.capability,
+      argsDigest,
+      summary: call.summary.slice(0, 200),
+      decision: "deny",
+      by: "policy",
+      ...(proc.label.untrusted.length || proc.label.private.length ? { labels: { untrusted: [...proc.label.untrusted], private: [...proc.label.private] } } : {}),
+      ...(call.approval ? { reason: call.approval } : {}),
+    };
     const deny = async (by: DecidedBy, message: string): Promise<never> => {
       this.record({ ...base, decision: "deny", by, error: "EPERM" });
       throw new KernelError("EPERM", message);
@@ -236,14 +267,15 @@ export class AccessManager {
       const why = source === "user" ? "the user denied it" : `it did not declare ${call.capability} at spawn`;
       await deny("policy", `pid ${proc.pid} (${proc.app}) may not use ${call.capability} for ${call.tool}: ${why}`);
     }
-    if (decision === "ask") {
+    if (decision === "ask" || call.approval) {
       if (this.deniedForProcess.has(`${proc.pid}\u0000${call.capability}`)) await deny("user-deny", `the user denied ${call.capability} to pid ${proc.pid} (${proc.app})`);
       const answer = await this.ask(proc, call, signal);
       if (answer instanceof KernelError) await deny("no-consent", answer.message);
       else if (answer === "deny") {
-        this.deniedForProcess.add(`${proc.pid}\u0000${call.capability}`);
-        await deny("user-deny", `the user denied ${call.capability} to ${proc.app} for ${call.tool}`);
-      } else by = answer === "always" ? "user-always" : "user-once";
+        // A denied per-call approval denies that call; a denied capability prompt, the capability for the process.
+        if (!call.approval) this.deniedForProcess.add(`${proc.pid}\u0000${call.capability}`);
+        await deny("user-deny", call.approval ? `the user did not approve ${call.tool} (${call.summary.slice(0, 120)}): ${call.approval}` : `the user denied ${call.capability} to ${proc.app} for ${call.tool}`);
+      } else by = answer === "always" && !call.approval ? "user-always" : "user-once";
     }
     return {
       by,
@@ -364,7 +396,7 @@ export class AccessManager {
     return true;
   }
 
-  private ask(proc: Process, call: { tool: string; capability: string; summary: string; args: unknown }, signal?: AbortSignal): Promise<ConsentAnswer | KernelError> {
+  private ask(proc: Process, call: CheckedCall, signal?: AbortSignal): Promise<ConsentAnswer | KernelError> {
     const owner = proc.owner && this.listenerOf(proc.owner) ? proc.owner : [...this.listeners.values()].at(-1)?.owner;
     if (owner === undefined) {
       return Promise.resolve(new KernelError("EPERM", `consent is needed: ${proc.app} asks to use ${call.capability} (${call.summary}), and no AIOS tab is open to ask the user`));
@@ -378,6 +410,7 @@ export class AccessManager {
       summary: call.summary.slice(0, 500),
       arguments: (JSON.stringify(call.args) ?? "").slice(0, 2000),
       at: Date.now(),
+      ...(call.approval ? { reason: call.approval } : {}),
     };
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle(new KernelError("EPERM", `consent for ${call.capability} was not given within ${Math.round(this.consentTimeoutMs / 1000)} s`)), this.consentTimeoutMs);
@@ -391,7 +424,8 @@ export class AccessManager {
             // see deliver
           }
         }
-        if (answer === "always") {
+        // "Always" on a per-call approval is "once": a data-flow approval never becomes a standing grant.
+        if (answer === "always" && !call.approval) {
           void this.set(proc.app, call.capability, "allow").catch(() => undefined);
           for (const other of [...this.pending.values()]) if (other.request.app === proc.app && other.request.capability === call.capability) other.settle("once");
         }

@@ -11,6 +11,7 @@
  * - Every public method either succeeds or throws a KernelError; none leaves the kernel wedged.
  */
 import { AccessManager } from "./access.ts";
+import { addResult, addUntrusted, approvalReason } from "./labels.ts";
 import { newCompletionId, usageOf, validateChatRequest, type ChatCompletion, type ChatCompletionChunk, type ToolCallDelta, type ValidatedChatRequest } from "./chat.ts";
 import type { ChatMessage, Device, Engine, EngineName, GenerateParams, LoadProgress, ToolCall, ToolSpec } from "./engine.ts";
 import { KernelError, toKernelError } from "./errors.ts";
@@ -189,7 +190,9 @@ export class Kernel {
     proc.toolCalls++;
     const started = performance.now();
     try {
-      const check = await this.access.check(proc, { tool: name, capability, summary, args }, row.controller.signal);
+      // The data-flow policy (labels.ts): what the process has been given decides whether this call needs the user's approval for itself.
+      const approval = approvalReason(proc.label, driver, summary) ?? undefined;
+      const check = await this.access.check(proc, { tool: name, capability, summary, args, ...(approval ? { approval } : {}) }, row.controller.signal);
       const timeoutMs = driver.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
       const timer = setTimeout(() => row.controller.abort(new KernelError("ETIMEDOUT", `${name} took longer than ${timeoutMs} ms`)), timeoutMs);
       row.running = true;
@@ -206,9 +209,12 @@ export class Kernel {
           if (options.timing) options.timing.runMs = performance.now() - runStarted;
         });
         await check.done({ resultBytes: resultText(result).length, ms: Math.round(performance.now() - started) });
+        addResult(proc.label, driver, summary);
         return result;
       } catch (error) {
         const e = toKernelError(error, "EIO");
+        // An error's text can carry what the other side said too.
+        addResult(proc.label, driver, summary);
         await check.done({ error: e.code, ms: Math.round(performance.now() - started) });
         throw e;
       } finally {
@@ -624,6 +630,7 @@ export class Kernel {
       chat: (pid, request, onChunk) => this.chat(request, { pid, onChunk }),
       tools: (pid) => this.toolsFor(pid),
       callTool: (pid, name, args, signal, timing) => this.callTool(pid, name, args, { signal, timing }),
+      untrusted: (pid, source) => addUntrusted(this.procs.live(pid).label, source),
     };
   }
 }

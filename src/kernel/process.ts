@@ -12,6 +12,7 @@
  *   table for everyone.
  */
 import { KernelError } from "./errors.ts";
+import { copyLabel, emptyLabel, type ProcessLabel } from "./labels.ts";
 import { Type, validate, type Static } from "./schema.ts";
 
 export type ProcessState = "ready" | "running" | "waiting" | "done";
@@ -82,6 +83,8 @@ export interface ProcessInfo {
   requests: number;
   toolCalls: number;
   startedAt: number;
+  /** The untrusted and private data it has been given (labels.ts); only grows. */
+  label: ProcessLabel;
 }
 
 export type Process = Omit<ProcessInfo, "state"> & { done: boolean };
@@ -145,10 +148,12 @@ export class ProcessTable {
       quota: { ...options.quota },
       memory: { ...options.memory },
       capabilities,
+      // A child starts with what its parent has seen: its instructions come from that context.
+      ...(placement.parent ? { label: copyLabel(placement.parent.label) } : {}),
     });
   }
 
-  private add(fields: Pick<Process, "name" | "app" | "priority" | "quota" | "memory" | "capabilities"> & Partial<Pick<Process, "parent" | "owner">>): Process {
+  private add(fields: Pick<Process, "name" | "app" | "priority" | "quota" | "memory" | "capabilities"> & Partial<Pick<Process, "parent" | "owner" | "label">>): Process {
     const done = this.all().filter((p) => p.done);
     for (const old of done.slice(0, Math.max(0, done.length - KEEP_DONE + 1))) this.procs.delete(old.pid);
     const proc: Process = {
@@ -161,6 +166,7 @@ export class ProcessTable {
       requests: 0,
       toolCalls: 0,
       startedAt: Date.now(),
+      label: fields.label ?? emptyLabel(),
     };
     if (proc.parent === undefined) delete proc.parent;
     if (proc.owner === undefined) delete proc.owner;

@@ -60,6 +60,11 @@ export interface MemoryPort {
   chat(pid: number, request: unknown, onChunk?: (c: ChatCompletionChunk) => void): Promise<ChatCompletion>;
   /** The tools the process may be offered now. */
   tools(pid: number): ToolSpec[];
+  /**
+   * Marks the process as having untrusted content in its context (labels.ts): stored turns with
+   * tool results, a summary or recalled items can carry what a tool, file or page said.
+   */
+  untrusted(pid: number, source: string): void;
   /** Runs a tool call; `timing.runMs` gets the time the tool itself ran (the kernel's own time is the rest). */
   callTool(pid: number, name: string, args: unknown, signal?: AbortSignal, timing?: { runMs: number }): Promise<unknown>;
 }
@@ -220,6 +225,12 @@ export class MemoryManager {
       if (pagedOut > 0) await this.save(files, ns, { ...conversation, turns: conversation.turns.filter((t) => t !== userTurn) });
       const inContext = new Set(conversation.turns.map((t) => t.seq));
       const recalled = await this.recallFor(pid, files, ns, message, inContext, Math.floor((window - reply) / 8));
+      // Earlier tool results (kept, summarised or recalled) are untrusted content in this context,
+      // even after a reload: the label follows what the context holds, not only this run's calls.
+      const earlierTools = [...new Set(conversation.turns.filter((t) => t.role === "tool").map((t) => t.name ?? "a tool"))];
+      if (earlierTools.length) this.port.untrusted(pid, `earlier results of ${earlierTools.join(", ")} in this conversation`);
+      if (conversation.summary) this.port.untrusted(pid, "this conversation's summary of older turns");
+      if (recalled.length) this.port.untrusted(pid, "recalled older turns of this conversation");
 
       const newTurns: Turn[] = [];
       const records: ToolCallRecord[] = [];

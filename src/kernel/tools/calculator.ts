@@ -46,6 +46,7 @@ export const calculatorTool = defineTool({
   description: "Evaluates a math expression exactly (arithmetic, percentages, powers, roots, trigonometry, logarithms, matrices, complex numbers, units such as \"5 km to mi\"). Use it for any arithmetic instead of computing in your head.",
   parameters,
   kind: "library",
+  flow: { output: "trusted" },
   capability: () => "calculator",
   describe: (args) => `calculate ${args.expression}`,
   timeoutMs: 5_000,

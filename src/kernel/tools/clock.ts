@@ -78,6 +78,7 @@ export function createClockTool(now: () => number = () => Date.now()): ToolDrive
     description: "Tells the current date, time and weekday in a time zone (default: the user's own), or the date and time after adding days, hours or minutes.",
     parameters,
     kind: "library",
+    flow: { output: "trusted" },
     capability: () => "clock",
     describe: describeClock,
     timeoutMs: 5_000,

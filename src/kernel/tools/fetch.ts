@@ -82,6 +82,7 @@ export function createFetchTool(options: NetworkOptions = {}): ToolDriver<typeof
     description: "Sends an HTTP GET or POST request and returns the status, content type and body text (at most 64 KB). Use it for APIs and raw files; use web.read to read a web page.",
     parameters,
     kind: "library",
+    flow: { consequential: true, sink: "network" },
     capability: (args) => networkCapability(args.url),
     capabilityLabel: "network:<host>",
     describe(args) {

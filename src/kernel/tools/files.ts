@@ -44,6 +44,7 @@ export const filesWriteTool = defineTool({
     { additionalProperties: false },
   ),
   kind: "library",
+  flow: { consequential: true, output: "trusted" },
   capability: () => "files",
   describe: (args) => `write ${args.path} (${args.content.length} character${args.content.length === 1 ? "" : "s"})`,
   async run(args, ctx) {
@@ -60,6 +61,7 @@ export const filesReadTool = defineTool({
   description: `Reads one of your own files as text (the first ${MAX_READ_CHARS} characters).`,
   parameters: Type.Object({ path: path('The file\'s path, e.g. "notes/groceries.md"') }, { additionalProperties: false }),
   kind: "library",
+  flow: { private: "files" },
   capability: () => "files",
   describe: (args) => `read ${args.path}`,
   async run(args, ctx) {
@@ -89,6 +91,7 @@ export const filesSearchTool = defineTool({
     { additionalProperties: false },
   ),
   kind: "library",
+  flow: { private: "files" },
   capability: () => "files",
   describe: (args) => `search your files for ${JSON.stringify(args.query)}`,
   async run(args, ctx) {
@@ -107,6 +110,7 @@ export const filesListTool = defineTool({
     { additionalProperties: false },
   ),
   kind: "library",
+  flow: { private: "files" },
   capability: () => "files",
   describe: (args) => (args.prefix ? `list your files under ${args.prefix}` : "list your files"),
   async run(args, ctx) {

@@ -32,6 +32,7 @@ export function createJsTool(runner: SandboxRunner): ToolDriver<typeof parameter
     parameters,
     result: Type.Object({ value: Type.Unknown(), logs: Type.Optional(Type.Array(Type.String())) }),
     kind: "library",
+    flow: { output: "trusted" },
     capability: () => "js",
     describe: (args) => `run JavaScript: ${args.code.slice(0, 80)}`,
     timeoutMs: 15_000,

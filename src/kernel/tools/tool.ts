@@ -53,6 +53,13 @@ export interface ToolDriver<P extends TSchema = TSchema> {
   /** JSON Schema of the result, where it helps. */
   readonly result?: TSchema;
   readonly kind: ToolKind;
+  /**
+   * What the call does to information flow (issue 11, part 3): whether its result is untrusted data
+   * (default: yes — only results computed from the caller's own arguments are not), what private
+   * data it carries, whether the call changes state or sends data out (consequential), and whether
+   * it reaches the network (a sink for private data). Absent fields take the cautious default.
+   */
+  readonly flow?: ToolFlow;
   /** The capability a call needs; may depend on the arguments (`network:<host>`). */
   capability(args: Static<P>): string;
   /**
@@ -68,6 +75,17 @@ export interface ToolDriver<P extends TSchema = TSchema> {
   readonly timeoutMs?: number;
   /** Runs the call on validated arguments; throws a KernelError (EINVAL, EIO, ETIMEDOUT, …) on failure. */
   run(args: Static<P>, ctx: ToolContext): Promise<unknown>;
+}
+
+export interface ToolFlow {
+  /** "trusted": a pure function of the caller's arguments (calculator, clock) or a confirmation the kernel or the OS's own tab writes (files.write's version); default "untrusted". */
+  output?: "trusted" | "untrusted";
+  /** The kind of private data its result carries: "location", "files", "clipboard", "camera". */
+  private?: string;
+  /** It changes state or sends data out (files.write, notify, fetch, …). */
+  consequential?: boolean;
+  /** Its arguments can leave the machine. */
+  sink?: "network";
 }
 
 /** Declares a driver with its argument types inferred from `parameters`. */

@@ -31,6 +31,7 @@ export const unitsTool = defineTool({
   description: "Converts a value from one unit to another (length, mass, volume, temperature, speed, time, data size, …), e.g. 5 km to mi.",
   parameters,
   kind: "library",
+  flow: { output: "trusted" },
   capability: () => "units",
   describe: (args) => `convert ${args.value} ${args.from} to ${args.to}`,
   timeoutMs: 5_000,

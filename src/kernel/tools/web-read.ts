@@ -134,6 +134,7 @@ export function createWebReadTool(options: NetworkOptions = {}): ToolDriver<type
     description: `Reads a web page and returns its title and main text (at most ${MAX_TEXT_CHARS} characters), without menus, ads or scripts.`,
     parameters,
     kind: "library",
+    flow: { sink: "network" },
     capability: (args) => networkCapability(args.url),
     capabilityLabel: "network:<host>",
     describe: (args) => `read the page ${args.url}`,

@@ -1,0 +1,78 @@
+/**
+ * Labels on data (issue 11, part 3): the kernel, not the model, decides what data may cause.
+ *
+ * Each process carries a label: where the untrusted content it has been given came from (tool
+ * and device results, files, fetched pages — anything but the user's own words and its app's
+ * instructions), and which kinds of private data (location, files, clipboard, camera text) it
+ * has seen. The label only grows during the process's life (a child starts with its parent's):
+ * the kernel cannot tell which part of a context the model acted on, so it assumes any.
+ *
+ * Policy, applied by the kernel at every tool call (Kernel.callTool), whatever the capability
+ * decisions say:
+ * - a consequential call (it changes state or sends data out) after untrusted content needs the
+ *   user's approval for that call;
+ * - a call that can reach the network after private data needs the user's approval for that call.
+ * Approvals are per call: "Always allow" is never offered for them, and a capability the user set
+ * to "deny" stays denied.
+ *
+ * Invariant: nothing a tool returns, no file and no message can remove a source from a label or
+ * change a process's capabilities; only the end of the process ends its label.
+ */
+import type { ToolDriver, ToolFlow } from "./tools/tool.ts";
+
+export interface ProcessLabel {
+  /** Where the untrusted content in its context came from, e.g. "web.read GET http://…" (oldest first, at most MAX_SOURCES). */
+  untrusted: string[];
+  /** Kinds of private data in its context ("location", "files", "clipboard", "camera"). */
+  private: string[];
+}
+
+const MAX_SOURCES = 16;
+
+export function emptyLabel(): ProcessLabel {
+  return { untrusted: [], private: [] };
+}
+
+export function copyLabel(label: ProcessLabel): ProcessLabel {
+  return { untrusted: [...label.untrusted], private: [...label.private] };
+}
+
+/** A tool's flow with the cautious defaults: untrusted output; consequential and a network sink only where declared. */
+export function flowOf(driver: Pick<ToolDriver, "flow">): Required<Pick<ToolFlow, "output" | "consequential">> & ToolFlow {
+  return { output: "untrusted", consequential: false, ...driver.flow };
+}
+
+/** What a call's result adds to its caller's label (`summary`: the call in plain words, its source). */
+export function addResult(label: ProcessLabel, driver: Pick<ToolDriver, "name" | "flow">, summary: string): void {
+  const flow = flowOf(driver);
+  if (flow.output === "untrusted") {
+    const source = `${driver.name}: ${summary}`.slice(0, 160);
+    if (!label.untrusted.includes(source)) {
+      label.untrusted.push(source);
+      // The oldest sources give way, never the fact of being untrusted.
+      if (label.untrusted.length > MAX_SOURCES) label.untrusted.splice(0, label.untrusted.length - MAX_SOURCES);
+    }
+  }
+  if (flow.private && !label.private.includes(flow.private)) label.private.push(flow.private);
+}
+
+/** Content from another agent or from outside the tool path (later: messages, MCP descriptions). */
+export function addUntrusted(label: ProcessLabel, source: string): void {
+  if (!label.untrusted.includes(source)) label.untrusted.push(source.slice(0, 160));
+  if (label.untrusted.length > MAX_SOURCES) label.untrusted.splice(0, label.untrusted.length - MAX_SOURCES);
+}
+
+/**
+ * Why this call needs the user's approval for itself, in words for the dialog and the audit log,
+ * or null when the policy lets it through (the capability decision still applies).
+ */
+export function approvalReason(label: ProcessLabel, driver: Pick<ToolDriver, "flow">, target: string): string | null {
+  const flow = flowOf(driver);
+  const reasons: string[] = [];
+  if (flow.consequential && label.untrusted.length > 0) {
+    const shown = label.untrusted.slice(-2).join("; ");
+    reasons.push(`this request follows content from ${shown}${label.untrusted.length > 2 ? ` and ${label.untrusted.length - 2} more` : ""}, which may have asked for it`);
+  }
+  if (flow.sink === "network" && label.private.length > 0) reasons.push(`it could send data from your ${label.private.join(", ")} to ${target}`);
+  return reasons.length ? `Approve this one call: ${reasons.join("; and ")}.` : null;
+}
