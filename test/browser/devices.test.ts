@@ -161,9 +161,15 @@ it("every device through proc.tools.call: consent as a person gives it, OCR of t
     await answer("Allow once", "take a photo with the camera");
     expect(await result(id)).toMatchObject({ ok: { width: 640, height: 480 } });
 
-    // The clipboard: write, then read back what was written.
+    // The clipboard: write, then read back what was written. scout has read camera text (untrusted),
+    // so a consequential call needs the person's approval for that one call (labels.ts): the dialog
+    // says why and offers no "Always allow".
     id = await start("clipboard.write", { text: "hello from AIOS" });
-    await answer("Always allow", "writing to your clipboard");
+    await expect.poll(() => consent.count(), { timeout: 20_000 }).toBe(1);
+    expect(await consent.getByTestId("consent-reason").textContent()).toContain("follows content from camera.read");
+    expect(await consent.getByRole("button", { name: "Always allow" }).count()).toBe(0);
+    await shoot(page, "approval-after-untrusted");
+    await answer("Allow once", "writing to your clipboard");
     expect(await result(id)).toEqual({ ok: { written: 15 } });
     id = await start("clipboard.read");
     await answer("Always allow", "reading your clipboard");
@@ -201,8 +207,9 @@ it("every device through proc.tools.call: consent as a person gives it, OCR of t
     await prompt.getByRole("button", { name: "Cancel" }).click();
     expect(await result(id)).toMatchObject({ code: "ECANCELED" });
 
-    // files.export: the person saves the app's file.
+    // files.export: consequential after untrusted content — approved for this call — then the person saves the app's file.
     id = await start("files.export", { path: "imports/shopping list.txt" });
+    await answer("Allow once", "follows content from");
     const save = page.getByRole("dialog", { name: "Save a file from scout" });
     await expect.poll(() => save.count()).toBe(1);
     expect(await save.textContent()).toContain("imports/shopping list.txt");
@@ -222,14 +229,20 @@ it("every device through proc.tools.call: consent as a person gives it, OCR of t
         "camera.read:allow:user-always",
         "camera.snapshot:allow:policy",
         "camera.snapshot:allow:user-once",
-        "clipboard.write:allow:user-always",
+        // Approved for that call only (after untrusted camera text): "once", never "always".
+        "clipboard.write:allow:user-once",
         "clipboard.read:allow:user-always",
         "notify:allow:user-once",
         "files.import:allow:user-always",
         "files.import:allow:policy:ECANCELED",
-        "files.export:allow:policy",
+        "files.export:allow:user-once",
       ]),
     );
+    // The labels and the reason behind the approvals are in the audit log.
+    const approved = audit.entries.find((e) => e.tool === "files.export")!;
+    expect(approved.reason).toContain("follows content from");
+    expect(approved.labels?.untrusted.some((s) => s.startsWith("camera.read"))).toBe(true);
+    expect(approved.labels?.private).toEqual(expect.arrayContaining(["camera", "clipboard", "files"]));
     expect(app.errors).toEqual([]);
     app.assertOffline();
   } finally {

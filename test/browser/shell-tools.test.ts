@@ -114,23 +114,27 @@ it("consent dialog for a process's fetch: allow once, always allow, revoke in Pe
   const app = await openApp(browser(), "?device=wasm");
   try {
     const { page } = app;
-    const pid = await page.evaluate(async (capability) => {
-      const reader = await window.aios.spawn({ name: "reader", capabilities: [capability] });
-      Object.assign(window, { reader, calls: {} });
-      return reader.pid;
-    }, capability);
-    /** Starts call n from the page without waiting for it; `result(n)` waits for its outcome. */
-    const call = (n: number, proc = "reader") =>
-      page.evaluate(
-        ([n, url, proc]) => {
-          const w = window as unknown as Record<string, { tools: { call(name: string, args: unknown): Promise<unknown> } }> & { calls: Record<number, Promise<unknown>> };
-          w.calls[n as number] = w[proc as string]!.tools.call("fetch", { url }).then(
+    await page.evaluate(() => Object.assign(window, { calls: {} }));
+    /**
+     * Starts call n from the page without waiting for it; `result(n)` waits for its outcome. Each
+     * call comes from a fresh process of the app "reader": a process that has fetched a page holds
+     * untrusted content, and its next fetch needs an approval of its own (labels.ts, tested below).
+     */
+    const pids: number[] = [];
+    const call = async (n: number, app = "reader") => {
+      pids[n] = await page.evaluate(
+        async ([n, url, capability, app]) => {
+          const w = window as unknown as { calls: Record<number, Promise<unknown>> };
+          const proc = await window.aios.spawn({ name: app as string, capabilities: [capability as string] });
+          w.calls[n as number] = proc.tools.call("fetch", { url }).then(
             (r) => ({ ok: r }),
             (e: { code?: string; message: string }) => ({ code: e.code, message: e.message }),
           );
+          return proc.pid;
         },
-        [n, url(n), proc] as const,
+        [n, url(n), capability, app] as const,
       );
+    };
     const result = (n: number) => page.evaluate((n) => (window as unknown as { calls: Record<number, Promise<{ ok?: { status: number; body: string }; code?: string }>> }).calls[n], n);
     const dialog = page.getByRole("dialog", { name: "Permission request" });
 
@@ -139,7 +143,7 @@ it("consent dialog for a process's fetch: allow once, always allow, revoke in Pe
     await expect.poll(() => dialog.count()).toBe(1);
     const said = (await dialog.textContent()) ?? "";
     expect(said).toContain("reader");
-    expect(said).toContain(`pid ${pid}`);
+    expect(said).toContain(`pid ${pids[1]}`);
     expect(said).toContain("fetch");
     expect(said).toContain(`the network: 127.0.0.1:${port}`);
     expect(await dialog.getByTestId("consent-summary").textContent()).toBe(`GET ${url(1)}`);
@@ -187,10 +191,10 @@ it("consent dialog for a process's fetch: allow once, always allow, revoke in Pe
     const fetches = await rows();
     // Columns: time, pid, app, tool, capability, decision, by, result.
     expect(fetches.map((r) => [r[1], r[2], r[4], r[5], r[6]])).toEqual([
-      [String(pid), "reader", capability, "deny", "user-deny"],
-      [String(pid), "reader", capability, "allow", "policy"],
-      [String(pid), "reader", capability, "allow", "user-always"],
-      [String(pid), "reader", capability, "allow", "user-once"],
+      [String(pids[4]), "reader", capability, "deny", "user-deny"],
+      [String(pids[3]), "reader", capability, "allow", "policy"],
+      [String(pids[2]), "reader", capability, "allow", "user-always"],
+      [String(pids[1]), "reader", capability, "allow", "user-once"],
     ]);
     expect(fetches[0]![7]).toBe("EPERM");
     expect(fetches[3]![7]).toMatch(/^\d+ B$/);
@@ -230,7 +234,6 @@ it("consent dialog for a process's fetch: allow once, always allow, revoke in Pe
     await perms.getByRole("button", { name: "Close permissions" }).click();
 
     // Several prompts at once queue, one shown at a time; Escape denies the one shown.
-    await page.evaluate(async (capability) => Object.assign(window, { crawler: await window.aios.spawn({ name: "crawler", capabilities: [capability] }) }), capability);
     await Promise.all([call(11, "crawler"), call(12, "crawler"), call(13, "crawler")]);
     await expect.poll(() => dialog.getByTestId("consent-count").textContent().catch(() => null)).toBe("1 of 3");
     await shoot(page, "consent-queue");
