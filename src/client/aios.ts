@@ -147,6 +147,15 @@ export interface Aios {
   memory: Memory;
   tools: Tools;
   access: Access;
+  /**
+   * MCP servers (Streamable HTTP): a connected server's tools join `tools` as mcp.<name>.<tool>;
+   * a process needs the capability mcp:<name> to use them. Connecting is the user's alone.
+   */
+  mcp: {
+    connect(options: SyscallArgs<"mcp.connect">): Result<"mcp.connect">;
+    list(): Result<"mcp.list">;
+    disconnect(name: string): Result<"mcp.disconnect">;
+  };
   spawn(options: SpawnOptions): Promise<ProcessHandle>;
   models: EventTarget & {
     list(): Result<"models.list">;
@@ -442,6 +451,11 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
     memory: memoryOf(call),
     tools: toolsOf(call),
     access,
+    mcp: {
+      connect: (connectOptions) => call("mcp.connect", connectOptions),
+      list: () => call("mcp.list"),
+      disconnect: (name) => call("mcp.disconnect", { name }),
+    },
     spawn: async (spawnOptions) => processHandle((await call("proc.spawn", spawnOptions)) as unknown as SpawnedProcess),
     models,
     embedders: {

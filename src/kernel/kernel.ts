@@ -12,6 +12,7 @@
  */
 import { AccessManager } from "./access.ts";
 import { addResult, addUntrusted, approvalReason } from "./labels.ts";
+import { McpConnections } from "./mcp.ts";
 import { newCompletionId, usageOf, validateChatRequest, type ChatCompletion, type ChatCompletionChunk, type ToolCallDelta, type ValidatedChatRequest } from "./chat.ts";
 import type { ChatMessage, Device, Engine, EngineName, GenerateParams, LoadProgress, ToolCall, ToolSpec } from "./engine.ts";
 import { KernelError, toKernelError } from "./errors.ts";
@@ -111,6 +112,8 @@ export class Kernel {
   readonly procs = new ProcessTable();
   readonly requests = new RequestTable();
   readonly tools = new ToolRegistry();
+  /** MCP servers the user connected; their tools are in `tools` as mcp.<name>.<tool>. */
+  readonly mcp = new McpConnections(this.tools);
   readonly access: AccessManager;
   /** The tabs that serve devices; absent where no page can (Node). */
   readonly devices: DeviceHosts | null;

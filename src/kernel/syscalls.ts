@@ -14,6 +14,7 @@ import type { LoadProgress } from "./engine.ts";
 import { RemoteSource } from "./engines/remote.ts";
 import { KernelError } from "./errors.ts";
 import { isReserved, RESERVED_PREFIX, type Kernel } from "./kernel.ts";
+import { MCP_NAME } from "./mcp.ts";
 import type { MemoryChatEvent } from "./memory/memory.ts";
 import { CAPABILITY, SpawnSchema } from "./process.ts";
 import { Type, validate, type Static, type TSchema } from "./schema.ts";
@@ -215,6 +216,22 @@ export const SYSCALLS = {
     args: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), arguments: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
     handler: (k, ctx, args) => k.callTool(ctx.pid, args.name, args.arguments),
   }),
+
+  // --- MCP servers: connecting and disconnecting are the user's alone ---
+  "mcp.connect": declare({
+    args: Type.Object(
+      {
+        url: Type.String({ minLength: 1, maxLength: 2048 }),
+        name: Type.String({ pattern: MCP_NAME }),
+        headers: Type.Optional(Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 8192 }))),
+      },
+      { additionalProperties: false },
+    ),
+    shell: true,
+    handler: (k, _ctx, args) => k.mcp.connect(args),
+  }),
+  "mcp.list": declare({ args: NoArgs, handler: (k) => k.mcp.list() }),
+  "mcp.disconnect": declare({ args: Type.Object({ name: Type.String({ pattern: MCP_NAME }) }, { additionalProperties: false }), shell: true, handler: (k, _ctx, args) => k.mcp.disconnect(args.name) }),
 
   // --- the access manager: the user's alone ---
   "access.list": declare({ args: NoArgs, shell: true, handler: (k) => k.access.list(k.procs.all().filter((p) => !p.done)) }),

@@ -23,6 +23,11 @@ export class ToolRegistry {
     return this;
   }
 
+  /** Removes a tool (an MCP server's, when it is disconnected). */
+  remove(name: string): boolean {
+    return this.drivers.delete(name);
+  }
+
   get(name: string): ToolDriver {
     const driver = this.drivers.get(name);
     if (!driver) throw new KernelError("ENOENT", `no tool ${String(name).slice(0, 80)} (see aios.tools.list())`);

@@ -12,8 +12,8 @@
 import type { Static, TSchema } from "../schema.ts";
 import type { Content, FileInfo, SearchHit } from "../storage/files.ts";
 
-/** Where a tool runs: software in the kernel ("library"), or a browser device in a tab ("device"). */
-export type ToolKind = "library" | "device";
+/** Where a tool runs: software in the kernel ("library"), a browser device in a tab ("device"), or an MCP server the user connected ("mcp"). */
+export type ToolKind = "library" | "device" | "mcp";
 
 /** The calling app's own files (its namespace), as a tool may use them. `.memory/` is the kernel's. */
 export interface AppFiles {
