@@ -6,6 +6,7 @@
 import { expect, it } from "vitest";
 import { openApp, useBrowser } from "./harness.ts";
 import { useTestSite } from "./test-site.ts";
+import { startMcpServer } from "../fixtures/mcp-server.ts";
 
 const browser = useBrowser();
 const site = useTestSite();
@@ -44,11 +45,12 @@ it("library tools run as the calling process; the undeclared is EPERM", async ()
         clock: await codeOf(p.tools.call("clock", { timeZone: "Asia/Tokyo" })),
         clockBad: await codeOf(p.tools.call("clock", { timeZone: "Mars/Olympus" })),
         write: await codeOf(p.tools.call("files.write", { path: "notes/buy-milk.md", content: "I must buy milk." })),
+        memory: await codeOf(p.tools.call("files.write", { path: ".memory/conversation.json", content: "forged" })),
+        badArgs: await codeOf(p.tools.call("files.write", { path: "a.md" })),
+        // (Writes first: after a read, a write needs the person's approval for that call — labels.ts.)
         read: await codeOf(p.tools.call("files.read", { path: "notes/buy-milk.md" })),
         search: await codeOf(p.tools.call("files.search", { query: "milk" })),
         list: await codeOf(p.tools.call("files.list", {})),
-        memory: await codeOf(p.tools.call("files.write", { path: ".memory/conversation.json", content: "forged" })),
-        badArgs: await codeOf(p.tools.call("files.write", { path: "a.md" })),
         js: await codeOf(p.tools.call("js", { code: "1+2" })),
         fetch: await codeOf(p.tools.call("fetch", { url: "http://127.0.0.1:9/x" })),
         unknown: await codeOf(p.tools.call("teleport", {})),
@@ -133,21 +135,36 @@ it("fetch and web.read reach a granted loopback host only; the offline guard cat
     const out = await app.page.evaluate(
       async ({ origin, host }) => {
         const codeOf = (p: Promise<unknown>) => p.then((v) => ({ ok: v }), (e) => ({ code: (e as { code?: string }).code, message: (e as Error).message }));
-        const p = await window.aios.spawn({ name: "reader", capabilities: [`network:${host}`, "network:example.com"] });
         // No tab is asked here (the shell's dialog is tested in shell-tools.test.ts): the user grants.
         await window.aios.access.set("reader", `network:${host}`, "allow");
         await window.aios.access.set("reader", "network:example.com", "allow");
-        return {
-          get: await codeOf(p.tools.call("fetch", { url: `${origin}/api/status` })),
-          post: await codeOf(p.tools.call("fetch", { url: `${origin}/echo`, method: "POST", body: "hello" })),
-          missing: await codeOf(p.tools.call("fetch", { url: `${origin}/nothing` })),
-          page: await codeOf(p.tools.call("web.read", { url: `${origin}/kyoto.html` })),
-          pageMissing: await codeOf(p.tools.call("web.read", { url: `${origin}/nothing` })),
-          cors: await codeOf(p.tools.call("fetch", { url: `${origin}/no-cors` })),
-          file: await codeOf(p.tools.call("fetch", { url: "file:///etc/passwd" })),
-          otherHost: await codeOf(p.tools.call("fetch", { url: "http://127.0.0.2:1/x" })),
-          offsite: await codeOf(p.tools.call("fetch", { url: "http://example.com/" })),
+        // Each call from a fresh process of the app: a process that has read a response holds
+        // untrusted content, and its next fetch (consequential) needs an approval of its own.
+        const fresh = () => window.aios.spawn({ name: "reader", capabilities: [`network:${host}`, "network:example.com"] });
+        const call = async (name: string, args: Record<string, unknown>) => codeOf((await fresh()).tools.call(name, args));
+        const out = {
+          get: await call("fetch", { url: `${origin}/api/status` }),
+          post: await call("fetch", { url: `${origin}/echo`, method: "POST", body: "hello" }),
+          missing: await call("fetch", { url: `${origin}/nothing` }),
+          page: await call("web.read", { url: `${origin}/kyoto.html` }),
+          pageMissing: await call("web.read", { url: `${origin}/nothing` }),
+          cors: await call("fetch", { url: `${origin}/no-cors` }),
+          file: await call("fetch", { url: "file:///etc/passwd" }),
+          otherHost: await call("fetch", { url: "http://127.0.0.2:1/x" }),
+          offsite: await call("fetch", { url: "http://example.com/" }),
+          again: null as unknown,
+          reason: "" as string | undefined,
         };
+        // The same process fetching again after reading a page: the kernel asks the person about this one call.
+        const p = await fresh();
+        await p.tools.call("web.read", { url: `${origin}/kyoto.html` });
+        const second = codeOf(p.tools.call("fetch", { url: `${origin}/echo`, method: "POST", body: "what the page said" }));
+        let asked: Awaited<ReturnType<typeof window.aios.access.pending>>[number] | undefined;
+        while (!(asked = (await window.aios.access.pending()).find((r) => r.pid === p.pid))) await new Promise((r) => setTimeout(r, 50));
+        out.reason = asked.reason;
+        await window.aios.access.answer(asked.id, "deny");
+        out.again = await second;
+        return out;
       },
       { origin, host },
     );
@@ -161,10 +178,51 @@ it("fetch and web.read reach a granted loopback host only; the offline guard cat
     expect(out.file).toMatchObject({ code: "EINVAL" });
     expect(out.otherHost).toMatchObject({ code: "EPERM" });
     expect(out.offsite).toMatchObject({ code: "EIO" });
+    expect(out.reason).toContain("follows content from web.read");
+    expect(out.again).toMatchObject({ code: "EPERM", message: expect.stringContaining("did not approve") });
     // The guard saw the one request that tried to leave, and nothing else.
     expect(app.offsite().every((url) => url.includes("example.com"))).toBe(true);
     expect(app.offsite().length).toBeGreaterThan(0);
   } finally {
     await app.close();
+  }
+});
+
+it("an MCP server's tools through the kernel's worker: connected by the user, called by a process that declared mcp:<name>, gone on disconnect", async () => {
+  const server = await startMcpServer();
+  const app = await openApp(browser(), "?device=wasm");
+  try {
+    const out = await app.page.evaluate(async (url) => {
+      const info = await window.aios.mcp.connect({ url, name: "test" });
+      await window.aios.access.set("mcp-user", "mcp:test", "allow");
+      const user = await window.aios.spawn({ name: "mcp-user", capabilities: ["mcp:test"] });
+      const sum = await user.tools.call("mcp.test.add", { a: 2, b: 40 });
+      // (A process that read a result needs an approval for its next consequential call: a fresh one calls fail.)
+      const other = await window.aios.spawn({ name: "mcp-user", capabilities: ["mcp:test"] });
+      const failed = await other.tools.call("mcp.test.fail", {}).then(
+        () => null,
+        (e: { code?: string; message: string }) => ({ code: e.code, message: e.message }),
+      );
+      const listed = (await window.aios.tools.list()).filter((t) => t.name.startsWith("mcp.")).map((t) => `${t.name}:${t.kind}:${t.capability}`);
+      const stranger = await window.aios.spawn({ name: "stranger", capabilities: ["calculator"] });
+      const refused = await stranger.tools.call("mcp.test.add", { a: 1, b: 1 }).then(
+        () => null,
+        (e: { code?: string }) => e.code,
+      );
+      const disconnected = await window.aios.mcp.disconnect("test");
+      const after = (await window.aios.tools.list()).filter((t) => t.name.startsWith("mcp.")).length;
+      return { info, sum, failed, listed, refused, disconnected, after, servers: await window.aios.mcp.list() };
+    }, server.url);
+    expect(out.info.server).toEqual({ name: "aios-test-mcp", version: "1.0.0" });
+    expect(out.sum).toEqual({ sum: 42 });
+    expect(out.failed).toMatchObject({ code: "EIO", message: expect.stringContaining("the database is on fire") });
+    expect(out.listed).toContain("mcp.test.add:mcp:mcp:test");
+    expect(out.refused).toBe("EPERM");
+    expect([out.disconnected, out.after, out.servers]).toEqual([true, 0, []]);
+    expect(server.calls).toEqual(["add", "fail"]);
+    app.assertOffline();
+  } finally {
+    await app.close();
+    await server.close();
   }
 });
