@@ -4,7 +4,7 @@
 // killing an endless loop and a memory bomb with no reach to the DOM, network or storage, and the
 // offline guard catching a granted fetch to a non-loopback host.
 import { expect, it } from "vitest";
-import { openApp, useBrowser } from "./harness.ts";
+import { openApp, shoot, useBrowser } from "./harness.ts";
 import { useTestSite } from "./test-site.ts";
 import { startMcpServer } from "../fixtures/mcp-server.ts";
 
@@ -220,6 +220,33 @@ it("an MCP server's tools through the kernel's worker: connected by the user, ca
     expect(out.refused).toBe("EPERM");
     expect([out.disconnected, out.after, out.servers]).toEqual([true, 0, []]);
     expect(server.calls).toEqual(["add", "fail"]);
+    app.assertOffline();
+  } finally {
+    await app.close();
+    await server.close();
+  }
+});
+
+it("the Permissions window connects an MCP server, lists it and disconnects it (screenshot)", async () => {
+  const server = await startMcpServer();
+  const app = await openApp(browser(), "?device=wasm");
+  try {
+    const { page } = app;
+    await page.getByRole("button", { name: "Permissions" }).click();
+    const perms = page.getByRole("dialog", { name: "Permissions" });
+    await perms.getByRole("textbox", { name: "MCP server name" }).fill("demo");
+    await perms.getByRole("textbox", { name: "MCP server address" }).fill(server.url);
+    await perms.getByRole("button", { name: "Connect", exact: true }).click();
+    const table = perms.getByRole("table", { name: "MCP servers" });
+    await expect.poll(() => table.locator("tbody tr").count(), { timeout: 15_000 }).toBe(1);
+    expect(await table.textContent()).toContain("aios-test-mcp 1.0.0");
+    expect(await perms.getByRole("status").textContent()).toContain("mcp:demo");
+    expect((await page.evaluate(() => window.aios.tools.list())).filter((t) => t.name.startsWith("mcp.demo.")).length).toBe(6);
+    await table.scrollIntoViewIfNeeded();
+    await shoot(page, "permissions-mcp");
+    await perms.getByRole("button", { name: "Disconnect demo" }).click();
+    await expect.poll(() => page.evaluate(() => window.aios.mcp.list())).toEqual([]);
+    expect(app.errors).toEqual([]);
     app.assertOffline();
   } finally {
     await app.close();
