@@ -45,20 +45,16 @@ export function flowOf(driver: Pick<ToolDriver, "flow">): Required<Pick<ToolFlow
 /** What a call's result adds to its caller's label (`summary`: the call in plain words, its source). */
 export function addResult(label: ProcessLabel, driver: Pick<ToolDriver, "name" | "flow">, summary: string): void {
   const flow = flowOf(driver);
-  if (flow.output === "untrusted") {
-    const source = `${driver.name}: ${summary}`.slice(0, 160);
-    if (!label.untrusted.includes(source)) {
-      label.untrusted.push(source);
-      // The oldest sources give way, never the fact of being untrusted.
-      if (label.untrusted.length > MAX_SOURCES) label.untrusted.splice(0, label.untrusted.length - MAX_SOURCES);
-    }
-  }
+  if (flow.output === "untrusted") addUntrusted(label, `${driver.name}: ${summary}`);
   if (flow.private && !label.private.includes(flow.private)) label.private.push(flow.private);
 }
 
 /** Content from another agent or from outside the tool path (later: messages, MCP descriptions). */
 export function addUntrusted(label: ProcessLabel, source: string): void {
-  if (!label.untrusted.includes(source)) label.untrusted.push(source.slice(0, 160));
+  const shown = source.slice(0, 160);
+  if (label.untrusted.includes(shown)) return;
+  label.untrusted.push(shown);
+  // The oldest sources give way, never the fact of being untrusted.
   if (label.untrusted.length > MAX_SOURCES) label.untrusted.splice(0, label.untrusted.length - MAX_SOURCES);
 }
 

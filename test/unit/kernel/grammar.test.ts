@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMBEDDED_MODELS } from "../../../src/kernel/engines/transformers-source.ts";
 import { loadTransformersEngine, type TransformersEngine } from "../../../src/kernel/engines/transformers.ts";
-import { GrammarVocabulary, type Constraint } from "../../../src/kernel/grammar.ts";
+import { GrammarVocabulary, type CompiledFormat, type Constraint } from "../../../src/kernel/grammar.ts";
 import type { ToolSpec } from "../../../src/kernel/engine.ts";
 import { outputFormatFor, outputProblem, type JsonSchema, type OutputFormat } from "../../../src/kernel/output-format.ts";
 import { parseToolCalls } from "../../../src/kernel/tool-calls.ts";
@@ -44,6 +44,21 @@ async function decodeRandom(constraint: Constraint, seed: number, limit = 400): 
     ids.push(best);
   }
   return { ids, text: engine.decode(ids), ended: false };
+}
+
+/** The embedded tokenizer's ids for `text` (no special tokens). */
+const tokens = (text: string) => Array.from((engine as unknown as { tokenizer: { encode(t: string, o: object): number[] } }).tokenizer.encode(text, { add_special_tokens: false }));
+
+/** Whether `compiled` accepts `text` as a whole output (its tokens, then the end token). */
+async function admits(compiled: CompiledFormat, text: string): Promise<boolean> {
+  return compiled.constraintAfter(tokens(text)).then(
+    async (c) => {
+      const ended = await c.accept(EOS);
+      c.dispose();
+      return ended;
+    },
+    () => false,
+  );
 }
 
 const PERSON: OutputFormat = {
@@ -196,7 +211,6 @@ describe("tool calls as a structural tag", () => {
   it("'auto' allows plain text, and text that starts a call must finish a valid one", async () => {
     const compiled = await vocabulary.compile(outputFormatFor({ tools, toolChoice: "auto", parallelToolCalls: false })!);
     const constraint = await compiled.constraintAfter([]);
-    const tokens = (text: string) => Array.from((engine as unknown as { tokenizer: { encode(t: string, o: object): number[] } }).tokenizer.encode(text, { add_special_tokens: false }));
     const plain = await compiled.constraintAfter(tokens("The answer is 4."));
     expect(await plain.accept(EOS)).toBe(true);
     expect(plain.done).toBe(true);
@@ -309,7 +323,6 @@ describe("schemas the check lets through", () => {
 });
 
 describe("bounded non-integer numbers (our range grammar: XGrammar's is wrong for them)", () => {
-  const tokens = (text: string) => Array.from((engine as unknown as { tokenizer: { encode(t: string, o: object): number[] } }).tokenizer.encode(text, { add_special_tokens: false }));
   const NUMBERS = ["0", "1", "1.0", "1.9", "1.000001", "0.5", "0.4", "0.25", "0.2500", "0.2501", "0.24999", "0.75", "0.7500001", "-0.5", "-1", "-2.5", "-2.51", "-0.49", "2.5", "2.6", "3", "3.0", "10", "10.05", "10.049", "10.0501", "12.5", "89.99", "90", "90.5", "-90", "-90.1", "99", "100", "179.9999", "180", "180.0001", "-180", "-179.5", "1e2", "01", "1.", ".5"];
   const RANGES = [
     { minimum: 0, maximum: 1 },
@@ -334,14 +347,7 @@ describe("bounded non-integer numbers (our range grammar: XGrammar's is wrong fo
     for (const range of RANGES) {
       const compiled = await vocabulary.compile({ type: "json_schema", schema: { type: "object", properties: { x: { type: "number", ...range } }, required: ["x"] } });
       for (const n of NUMBERS) {
-        const admitted = await compiled.constraintAfter(tokens(`{\n  "x": ${n}\n}`)).then(
-          async (c) => {
-            const ended = await c.accept(EOS);
-            c.dispose();
-            return ended;
-          },
-          () => false,
-        );
+        const admitted = await admits(compiled, `{\n  "x": ${n}\n}`);
         expect(admitted, `${n} in ${JSON.stringify(range)}`).toBe(inRange(n, range));
       }
       compiled.dispose();
@@ -353,15 +359,7 @@ describe("bounded non-integer numbers (our range grammar: XGrammar's is wrong fo
     const compiled = await vocabulary.compile(outputFormatFor({ tools, toolChoice: "required", parallelToolCalls: false })!);
     const call = (v: string) => `<tool_call>{"name": "rate", "arguments": {"score": ${v}}}</tool_call>`;
     for (const [v, ok] of [["0.5", true], ["null", true], ["1.9", false], ["1", true], ["-0.1", false]] as const) {
-      const admitted = await compiled.constraintAfter(tokens(call(v))).then(
-        async (c) => {
-          const ended = await c.accept(EOS);
-          c.dispose();
-          return ended;
-        },
-        () => false,
-      );
-      expect(admitted, v).toBe(ok);
+      expect(await admits(compiled, call(v)), v).toBe(ok);
     }
     compiled.dispose();
   });

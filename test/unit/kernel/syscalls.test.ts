@@ -40,6 +40,28 @@ describe("syscall table", () => {
   });
 });
 
+describe("hostile callers of the MCP calls", () => {
+  it("a process cannot connect or disconnect servers; malformed and oversized input is EINVAL before anything is fetched", async () => {
+    const kernel = await booted();
+    const p = (await syscall(kernel, "proc.spawn", { pid: 1 }, { name: "agent" })) as { pid: number };
+    await expect(syscall(kernel, "mcp.connect", { pid: p.pid }, { url: "http://127.0.0.1:1/mcp", name: "evil" })).rejects.toMatchObject({ code: "EPERM" });
+    await expect(syscall(kernel, "mcp.disconnect", { pid: p.pid }, { name: "evil" })).rejects.toMatchObject({ code: "EPERM" });
+    expect(await syscall(kernel, "mcp.list", { pid: p.pid })).toEqual([]);
+    for (const args of [
+      { url: "http://127.0.0.1:1/mcp", name: "Has Spaces" },
+      { url: "http://127.0.0.1:1/mcp", name: "x".repeat(40) },
+      { url: "x".repeat(5000), name: "big" },
+      { url: "http://127.0.0.1:1/mcp", name: "hdr", headers: { a: "x".repeat(10_000) } },
+      { url: "http://127.0.0.1:1/mcp", name: "extra", as: "shell" },
+    ]) {
+      await expect(syscall(kernel, "mcp.connect", { pid: 1 }, args)).rejects.toMatchObject({ code: "EINVAL" });
+    }
+    await expect(syscall(kernel, "mcp.connect", { pid: 1 }, { url: "file:///etc/passwd", name: "file" })).rejects.toMatchObject({ code: "EINVAL", message: expect.stringContaining("http") });
+    expect(await syscall(kernel, "mcp.disconnect", { pid: 1 }, { name: "never" })).toBe(false);
+    expect((await syscall(kernel, "llm.chat", { pid: 1 }, ask)) as object).toMatchObject({ object: "chat.completion" });
+  });
+});
+
 describe("processes", () => {
   it("ps lists processes with state, priority, owner and tokens used", async () => {
     const kernel = await booted();
