@@ -39,6 +39,8 @@ const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,p3,p4,p8,stor
 const MESSAGES = [{ role: "user", content: "Tell me about operating systems." }];
 /** Cold starts per device (each in a fresh context); the median is reported. */
 const COLD_ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 5);
+/** The device P3 (continuous batching) runs on: wasm unless BENCH_P3_DEVICE=webgpu. */
+const P3_DEVICE = (process.env.BENCH_P3_DEVICE ?? "wasm") as "wasm" | "webgpu";
 
 /** The run with the median time to ready. */
 function medianRun<T extends { readyMs: number }>(runs: T[]): T {
@@ -179,7 +181,7 @@ const P3_PROMPTS = ["Tell me a story about a cat.", "Tell me about operating sys
  * (continuous batching, rr/16), alternating, 3 rounds each; medians, and the ratio of medians.
  */
 async function p3(browser: Browser, base: string) {
-  const { page, context } = await guardedPage(browser, `${base}?device=wasm`);
+  const { page, context } = await guardedPage(browser, `${base}?device=${P3_DEVICE}`);
   await page.evaluate(() => window.aios.ready);
   const once = (n: number, config: object) =>
     page.evaluate(
@@ -215,7 +217,7 @@ async function p3(browser: Browser, base: string) {
   await context.close();
   // One decode call, engine direct in a page: what a batched step costs against a single one.
   const lab = await guardedPage(browser, `${base}lab.html`);
-  await lab.page.evaluate(() => window.lab.load("wasm"));
+  await lab.page.evaluate((d) => window.lab.load(d), P3_DEVICE);
   const calls = await lab.page.evaluate(() => window.lab.decodeCallMs([1, 4, 8], 100, 25));
   await lab.context.close();
   return { rows, calls };
@@ -370,7 +372,17 @@ const browser = await launch();
 const results: Record<string, unknown> = { date: new Date().toISOString(), rounds: ROUNDS, maxTokens: MAX_TOKENS };
 try {
   mkdirSync("bench/out", { recursive: true });
-  console.log(`AIOS bench — headless Chromium ${browser.version()}, ${ROUNDS} interleaved rounds, up to ${MAX_TOKENS} tokens\n`);
+  console.log(`AIOS bench — headless Chromium ${browser.version()}, ${ROUNDS} interleaved rounds, up to ${MAX_TOKENS} tokens`);
+  {
+    const { page, context } = await guardedPage(browser, `${base}lab.html`);
+    const adapter = await page.evaluate(async () => {
+      const a = await navigator.gpu?.requestAdapter();
+      return a ? { vendor: a.info.vendor, architecture: a.info.architecture, device: a.info.device, description: a.info.description, shaderF16: a.features.has("shader-f16") } : null;
+    });
+    await context.close();
+    results.webgpuAdapter = adapter;
+    console.log(`WebGPU adapter: ${adapter ? `${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description} (shader-f16: ${adapter.shaderF16})` : "none"}\n`);
+  }
   if (ONLY.has("cold")) {
     console.log(`cold start (fresh context each time): page load → aios.ready → first token, median of ${COLD_ROUNDS}` + (baseline ? `, interleaved with ${baseline.rev} (BENCH_BASELINE)` : ""));
   }
@@ -432,7 +444,7 @@ try {
     writeFileSync("bench/out/scheduler.svg", schedulerSvg(sched.rows));
   }
   if (ONLY.has("p3")) {
-    console.log("\nP3: n processes x 64 tokens at once (wasm): continuous batching vs one at a time, same outputs");
+    console.log(`\nP3: n processes x 64 tokens at once (${P3_DEVICE}): continuous batching vs one at a time, same outputs`);
     console.log("  (tokens decoded in all: one row's 'tokens'; each agent runs its whole 64)");
     const { rows, calls } = await p3(browser, base);
     results.p3 = { rows, decodeCallMs: calls };

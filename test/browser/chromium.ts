@@ -36,6 +36,8 @@ export const CHROMIUM_ARGS = [
   "--no-pings",
   // Belt and braces under the per-test request guard: nothing but loopback resolves.
   "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+  // CHROMIUM_EXTRA_ARGS: more flags, space-separated (e.g. a hardware GPU's Vulkan: tools/gpu-bench).
+  ...(process.env.CHROMIUM_EXTRA_ARGS ?? "").split(" ").filter(Boolean),
 ];
 
 const proxies = new WeakMap<Browser, OfflineProxy>();

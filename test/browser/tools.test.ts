@@ -241,7 +241,7 @@ it("the Permissions window connects an MCP server, lists it and disconnects it (
     await expect.poll(() => table.locator("tbody tr").count(), { timeout: 15_000 }).toBe(1);
     expect(await table.textContent()).toContain("aios-test-mcp 1.0.0");
     expect(await perms.getByRole("status").textContent()).toContain("mcp:demo");
-    expect((await page.evaluate(() => window.aios.tools.list())).filter((t) => t.name.startsWith("mcp.demo.")).length).toBe(6);
+    expect((await page.evaluate(() => window.aios.tools.list())).filter((t) => t.name.startsWith("mcp.demo.")).length).toBe(7);
     await table.scrollIntoViewIfNeeded();
     await shoot(page, "permissions-mcp");
     await perms.getByRole("button", { name: "Disconnect demo" }).click();

@@ -48,6 +48,8 @@ const MAX_BLOCK_LIMIT = 100_000;
 const MAX_TEXT_CHARS = 1_000_000;
 const RECALL_K = 3;
 export const DEFAULT_MAX_STEPS = 4;
+/** Tool calls the agent loop runs from one reply; the rest are answered with EQUOTA, unrun. */
+export const MAX_CALLS_PER_STEP = 8;
 /** Rounds of trimming before the assembler gives up (each round shrinks the prompt). */
 const MAX_TRIM_ROUNDS = 64;
 
@@ -208,6 +210,9 @@ export class MemoryManager {
       const blocks = await this.getBlocksOf(files, ns);
       const systemMessage: ChatMessage = { role: "system", content: this.systemText(system, blocks) };
       const tools = this.port.tools(pid);
+      // An MCP server's tool descriptions are its words in this context, not the user's (labels.ts).
+      const mcpServers = new Set(tools.map((t) => t.function.name).filter((n) => n.startsWith("mcp.")).map((n) => n.split(".")[1]!));
+      for (const server of mcpServers) this.port.untrusted(pid, `tool descriptions from MCP server "${server}"`);
       // Refuse what cannot fit before anything is sent or saved.
       const fixed = await this.port.countTokens(pid, [systemMessage], tools.length ? tools : undefined);
       if (fixed + reply > window) {
@@ -254,19 +259,30 @@ export class MemoryManager {
         usage.completion_tokens += completion.usage.completion_tokens;
         usage.total_tokens += completion.usage.total_tokens;
         const choice = completion.choices[0]!;
-        const calls = choice.message.tool_calls ?? [];
-        if (choice.finish_reason !== "tool_calls" || calls.length === 0) break;
+        const asked = choice.message.tool_calls ?? [];
+        if (choice.finish_reason !== "tool_calls" || asked.length === 0) break;
+        // A reply may ask for any number of calls; the kernel runs a bounded few (resource theft
+        // by injected instructions: "call this a hundred times"). The rest are not run, not kept in
+        // the conversation, and reported to the caller as EQUOTA; the model is told in the last result.
+        const calls = asked.slice(0, MAX_CALLS_PER_STEP);
+        const dropped = asked.slice(MAX_CALLS_PER_STEP);
         const content = choice.message.content ?? "";
         newTurns.push({ role: "assistant", content, tool_calls: calls, tokens: await this.port.countTokens(pid, [asMessage({ role: "assistant", content, tool_calls: calls })]), seq: 0, at: Date.now() });
-        for (const call of calls) {
+        for (const [i, call] of calls.entries()) {
           const timing = { runMs: 0 };
           const record = await this.runTool(pid, call, options.signal, timing);
           outsideMs += timing.runMs;
           records.push(record);
           options.onChunk?.({ object: "aios.tool_result", ...record });
           // Tool output is data: a tool message, bounded to a share of the window.
-          const shown = this.bound(record.error ? errorText(record.error) : resultText(record.result), window - reply);
+          let shown = this.bound(record.error ? errorText(record.error) : resultText(record.result), window - reply);
+          if (dropped.length && i === calls.length - 1) shown += `\n(${dropped.length} more calls in that reply were not run: at most ${MAX_CALLS_PER_STEP} per step.)`;
           newTurns.push({ role: "tool", content: shown, tool_call_id: call.id, name: call.function.name, tokens: await this.port.countTokens(pid, [{ role: "tool", content: shown, tool_call_id: call.id }]), seq: 0, at: Date.now() });
+        }
+        for (const call of dropped) {
+          const record: ToolCallRecord = { id: call.id, name: call.function.name, arguments: call.function.arguments, error: { code: "EQUOTA", message: `not run: at most ${MAX_CALLS_PER_STEP} tool calls per step` } };
+          records.push(record);
+          options.onChunk?.({ object: "aios.tool_result", ...record });
         }
       }
       const choice = completion!.choices[0]!;

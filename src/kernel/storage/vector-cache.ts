@@ -2,6 +2,11 @@
  * The in-memory vector index of each namespace (built from IndexedDB's `vectors` store on the
  * first vector search), tied to the namespace's generation as the posting cache is: a change made
  * here moves it forward; a change made elsewhere (another tab's kernel) drops it.
+ *
+ * Bounded: at most MAX_SPACES namespaces keep an index (least recently used go). Each index holds
+ * WebAssembly memories, and a browser gives a process room for only so many (each reserves its
+ * address range with guard regions): unbounded, a kernel that had searched ~100 apps' files
+ * could instantiate no more WebAssembly at all (found by the injection suite, one app per case).
  */
 import type { VectorIndex } from "./vector-index.ts";
 
@@ -14,16 +19,33 @@ export interface NamespaceVectors {
   nextId: number;
 }
 
+export const MAX_SPACES = 8;
+
 export class VectorCache {
+  /** In use order: the least recently used first. */
   private readonly spaces = new Map<string, NamespaceVectors>();
+
+  constructor(private readonly maxSpaces = MAX_SPACES) {}
+
+  get size(): number {
+    return this.spaces.size;
+  }
 
   get(ns: string, generation: number, model: string): NamespaceVectors | undefined {
     const space = this.spaces.get(ns);
-    return space && space.generation === generation && space.model === model ? space : undefined;
+    if (!space || space.generation !== generation || space.model !== model) return undefined;
+    this.spaces.delete(ns);
+    this.spaces.set(ns, space);
+    return space;
   }
 
   set(ns: string, space: NamespaceVectors): void {
+    this.spaces.delete(ns);
     this.spaces.set(ns, space);
+    for (const oldest of this.spaces.keys()) {
+      if (this.spaces.size <= this.maxSpaces) break;
+      this.spaces.delete(oldest);
+    }
   }
 
   /** A committed change of one file's vector (null: it has none now), generation `from` → `from + 1`. */

@@ -35,7 +35,7 @@ describe("MCP servers", () => {
     const { server, kernel } = await setup();
     const info = await kernel.mcp.connect({ url: server.url, name: "test" });
     expect(info.server).toEqual({ name: "aios-test-mcp", version: "1.0.0" });
-    expect(info.tools.map((t) => [t.name, t.readOnly])).toEqual([["mcp.test.add", true], ["mcp.test.note", false], ["mcp.test.fail", false], ["mcp.test.slow", true], ["mcp.test.bad_output", true], ["mcp.test.inject", true]]);
+    expect(info.tools.map((t) => [t.name, t.readOnly])).toEqual([["mcp.test.add", true], ["mcp.test.note", false], ["mcp.test.fail", false], ["mcp.test.slow", true], ["mcp.test.bad_output", true], ["mcp.test.inject", true], ["mcp.test.inbox", true]]);
     const listed = kernel.listTools().find((t) => t.name === "mcp.test.inject")!;
     expect(listed).toMatchObject({ kind: "mcp", capability: "mcp:test" });
     expect(listed.description).toBe(`[MCP server "test" describes this tool as:] Reads the news. ${INJECTION}`);

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { ChatCompletionChunk } from "../../../src/kernel/chat.ts";
 import type { ChatMessage, Engine, GenerateParams, GenerateResult } from "../../../src/kernel/engine.ts";
 import { Kernel } from "../../../src/kernel/kernel.ts";
-import type { MemoryChatEvent } from "../../../src/kernel/memory/memory.ts";
+import { MAX_CALLS_PER_STEP, type MemoryChatEvent } from "../../../src/kernel/memory/memory.ts";
 import { Type } from "../../../src/kernel/schema.ts";
 import { FileStore } from "../../../src/kernel/storage/files.ts";
 import { defineTool } from "../../../src/kernel/tools/tool.ts";
@@ -31,6 +31,7 @@ class RuleEngine implements Engine {
     if (last.role === "assistant") return '"calculator", "arguments": {"expression": "1+1"}}</tool_call>';
     const text = last.content;
     if (text.endsWith("loop") && tools.includes("calculator")) return '<tool_call>{"name": "calculator", "arguments": {"expression": "1+1"}}</tool_call>';
+    if (text.includes("burst") && tools.includes("calculator")) return '<tool_call>{"name": "calculator", "arguments": {"expression": "1+1"}}</tool_call>'.repeat(12);
     if (text.includes("calc") && tools.includes("calculator")) return '<tool_call>{"name": "calculator", "arguments": {"expression": "12*7"}}</tool_call>';
     if (text.includes("slow") && tools.includes("slow")) return '<tool_call>{"name": "slow", "arguments": {}}</tool_call>';
     if (text.includes("planted") && tools.includes("planted")) return '<tool_call>{"name": "planted", "arguments": {}}</tool_call>';
@@ -164,6 +165,20 @@ describe("the agent loop (memory.chat)", () => {
     expect(r.toolCalls).toHaveLength(2);
     expect(r.context.steps).toBe(3);
     expect(r.content).toBe("The answer is 2.");
+  });
+
+  it("runs at most MAX_CALLS_PER_STEP calls of one reply: the rest are EQUOTA, unrun, and left out of the conversation", async () => {
+    const { kernel } = await boot("loop-burst");
+    const pid = kernel.spawn({ name: "burster", capabilities: ["calculator"], memory: { maxSteps: 2 } }).pid;
+    const r = await kernel.memory.chat(pid, "burst");
+    expect(r.toolCalls).toHaveLength(12);
+    expect(r.toolCalls.filter((c) => !c.error)).toHaveLength(MAX_CALLS_PER_STEP);
+    expect(r.toolCalls.slice(MAX_CALLS_PER_STEP).every((c) => c.error?.code === "EQUOTA")).toBe(true);
+    const { entries } = await kernel.access.audit({ app: "burster" });
+    expect(entries).toHaveLength(MAX_CALLS_PER_STEP);
+    const { turns } = await kernel.memory.history(pid);
+    expect(turns.find((t) => t.role === "assistant" && t.tool_calls)?.tool_calls).toHaveLength(MAX_CALLS_PER_STEP);
+    expect(turns.filter((t) => t.role === "tool").at(-1)!.content).toContain("4 more calls in that reply were not run");
   });
 
   it("a tool call planted in a tool result runs nothing the process does not hold, and grants nothing", async () => {
