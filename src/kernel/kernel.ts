@@ -11,7 +11,7 @@
  * - Every public method either succeeds or throws a KernelError; none leaves the kernel wedged.
  */
 import { AccessManager } from "./access.ts";
-import { addResult, addUntrusted, approvalReason } from "./labels.ts";
+import { addResult, addUntrusted, approvalReason, isTrustedResult } from "./labels.ts";
 import { McpConnections } from "./mcp.ts";
 import { newCompletionId, usageOf, validateChatRequest, type ChatCompletion, type ChatCompletionChunk, type ToolCallDelta, type ValidatedChatRequest } from "./chat.ts";
 import type { ChatMessage, Device, Engine, EngineName, GenerateParams, LoadProgress, ToolCall, ToolSpec } from "./engine.ts";
@@ -212,7 +212,7 @@ export class Kernel {
           if (options.timing) options.timing.runMs = performance.now() - runStarted;
         });
         await check.done({ resultBytes: resultText(result).length, ms: Math.round(performance.now() - started) });
-        addResult(proc.label, driver, summary);
+        addResult(proc.label, driver, summary, result);
         return result;
       } catch (error) {
         const e = toKernelError(error, "EIO");
@@ -634,6 +634,10 @@ export class Kernel {
       tools: (pid) => this.toolsFor(pid),
       callTool: (pid, name, args, signal, timing) => this.callTool(pid, name, args, { signal, timing }),
       untrusted: (pid, source) => addUntrusted(this.procs.live(pid).label, source),
+      trustedResult: (pid, name, result) => {
+        const driver = this.tools.all().find((d) => d.name === name);
+        return driver !== undefined && isTrustedResult(this.procs.live(pid).label, driver, result);
+      },
     };
   }
 }

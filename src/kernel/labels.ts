@@ -25,16 +25,29 @@ export interface ProcessLabel {
   untrusted: string[];
   /** Kinds of private data in its context ("location", "files", "clipboard", "camera"). */
   private: string[];
+  /**
+   * Files ("path@version") it wrote while its context held only trusted content: reading one of
+   * these back adds nothing (at most MAX_OWN_FILES, the newest). Any other file is untrusted.
+   */
+  ownFiles: string[];
 }
 
 const MAX_SOURCES = 16;
+const MAX_OWN_FILES = 64;
 
 export function emptyLabel(): ProcessLabel {
-  return { untrusted: [], private: [] };
+  return { untrusted: [], private: [], ownFiles: [] };
 }
 
 export function copyLabel(label: ProcessLabel): ProcessLabel {
-  return { untrusted: [...label.untrusted], private: [...label.private] };
+  return { untrusted: [...label.untrusted], private: [...label.private], ownFiles: [...label.ownFiles] };
+}
+
+/** "path@version" of a file tool's result, or null. */
+function fileOf(result: unknown): string | null {
+  if (typeof result !== "object" || result === null) return null;
+  const { path, version } = result as { path?: unknown; version?: unknown };
+  return typeof path === "string" && typeof version === "number" ? `${path}@${version}` : null;
 }
 
 /** A tool's flow with the cautious defaults: untrusted output; consequential and a network sink only where declared. */
@@ -42,9 +55,26 @@ export function flowOf(driver: Pick<ToolDriver, "flow">): Required<Pick<ToolFlow
   return { output: "untrusted", consequential: false, ...driver.flow };
 }
 
-/** What a call's result adds to its caller's label (`summary`: the call in plain words, its source). */
-export function addResult(label: ProcessLabel, driver: Pick<ToolDriver, "name" | "flow">, summary: string): void {
+/** Whether a result is trusted content: its tool's output is, or it reads back a file of `ownFiles`. */
+export function isTrustedResult(label: ProcessLabel, driver: Pick<ToolDriver, "flow">, result: unknown): boolean {
   const flow = flowOf(driver);
+  if (flow.output === "trusted") return true;
+  const file = flow.file === "read" ? fileOf(result) : null;
+  return file !== null && label.ownFiles.includes(file);
+}
+
+/**
+ * What a call's result adds to its caller's label (`summary`: the call in plain words, its source;
+ * `result`: what it returned, absent after an error).
+ */
+export function addResult(label: ProcessLabel, driver: Pick<ToolDriver, "name" | "flow">, summary: string, result?: unknown): void {
+  const flow = flowOf(driver);
+  const file = flow.file ? fileOf(result) : null;
+  if (file && flow.file === "write" && label.untrusted.length === 0) {
+    // Written from trusted content alone: this version is the user's words (or derived from them).
+    label.ownFiles = [...label.ownFiles.filter((f) => f !== file), file].slice(-MAX_OWN_FILES);
+  }
+  if (flow.file === "read" && isTrustedResult(label, driver, result)) return;
   if (flow.output === "untrusted") addUntrusted(label, `${driver.name}: ${summary}`);
   if (flow.private && !label.private.includes(flow.private)) label.private.push(flow.private);
 }

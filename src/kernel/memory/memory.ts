@@ -69,6 +69,8 @@ export interface MemoryPort {
   untrusted(pid: number, source: string): void;
   /** Runs a tool call; `timing.runMs` gets the time the tool itself ran (the kernel's own time is the rest). */
   callTool(pid: number, name: string, args: unknown, signal?: AbortSignal, timing?: { runMs: number }): Promise<unknown>;
+  /** Whether a call's result is trusted content (labels.ts): a pure function of its arguments, or a file the process wrote from trusted content. */
+  trustedResult(pid: number, name: string, result: unknown): boolean;
 }
 
 export interface Turn {
@@ -80,6 +82,8 @@ export interface Turn {
   tool_call_id?: string;
   /** A tool turn's tool. */
   name?: string;
+  /** A tool turn whose result was trusted content when it came (labels.ts): it does not label later turns. */
+  trusted?: true;
   /** Tokens of this turn as one message (template included), by the model's tokenizer. */
   tokens: number;
   seq: number;
@@ -232,7 +236,7 @@ export class MemoryManager {
       const recalled = await this.recallFor(pid, files, ns, message, inContext, Math.floor((window - reply) / 8));
       // Earlier tool results (kept, summarised or recalled) are untrusted content in this context,
       // even after a reload: the label follows what the context holds, not only this run's calls.
-      const earlierTools = [...new Set(conversation.turns.filter((t) => t.role === "tool").map((t) => t.name ?? "a tool"))];
+      const earlierTools = [...new Set(conversation.turns.filter((t) => t.role === "tool" && !t.trusted).map((t) => t.name ?? "a tool"))];
       if (earlierTools.length) this.port.untrusted(pid, `earlier results of ${earlierTools.join(", ")} in this conversation`);
       if (conversation.summary) this.port.untrusted(pid, "this conversation's summary of older turns");
       if (recalled.length) this.port.untrusted(pid, "recalled older turns of this conversation");
@@ -277,7 +281,8 @@ export class MemoryManager {
           // Tool output is data: a tool message, bounded to a share of the window.
           let shown = this.bound(record.error ? errorText(record.error) : resultText(record.result), window - reply);
           if (dropped.length && i === calls.length - 1) shown += `\n(${dropped.length} more calls in that reply were not run: at most ${MAX_CALLS_PER_STEP} per step.)`;
-          newTurns.push({ role: "tool", content: shown, tool_call_id: call.id, name: call.function.name, tokens: await this.port.countTokens(pid, [{ role: "tool", content: shown, tool_call_id: call.id }]), seq: 0, at: Date.now() });
+          const trusted = !record.error && this.port.trustedResult(pid, call.function.name, record.result);
+          newTurns.push({ role: "tool", content: shown, tool_call_id: call.id, name: call.function.name, ...(trusted ? { trusted: true as const } : {}), tokens: await this.port.countTokens(pid, [{ role: "tool", content: shown, tool_call_id: call.id }]), seq: 0, at: Date.now() });
         }
         for (const call of dropped) {
           const record: ToolCallRecord = { id: call.id, name: call.function.name, arguments: call.function.arguments, error: { code: "EQUOTA", message: `not run: at most ${MAX_CALLS_PER_STEP} tool calls per step` } };

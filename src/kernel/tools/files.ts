@@ -44,7 +44,7 @@ export const filesWriteTool = defineTool({
     { additionalProperties: false },
   ),
   kind: "library",
-  flow: { consequential: true, output: "trusted" },
+  flow: { consequential: true, output: "trusted", file: "write" },
   capability: () => "files",
   describe: (args) => `write ${args.path} (${args.content.length} character${args.content.length === 1 ? "" : "s"})`,
   async run(args, ctx) {
@@ -61,7 +61,7 @@ export const filesReadTool = defineTool({
   description: `Reads one of your own files as text (the first ${MAX_READ_CHARS} characters).`,
   parameters: Type.Object({ path: path('The file\'s path, e.g. "notes/groceries.md"') }, { additionalProperties: false }),
   kind: "library",
-  flow: { private: "files" },
+  flow: { private: "files", file: "read" },
   capability: () => "files",
   describe: (args) => `read ${args.path}`,
   async run(args, ctx) {
@@ -70,13 +70,13 @@ export const filesReadTool = defineTool({
     let text: string;
     if (typeof content === "string") text = content;
     else if (typeof Blob !== "undefined" && content instanceof Blob) {
-      if (!TEXT_BLOB.test(content.type)) return { path: file.path, content: `${content.type || "binary"} file, ${content.size} bytes` };
+      if (!TEXT_BLOB.test(content.type)) return { path: file.path, version: file.version, content: `${content.type || "binary"} file, ${content.size} bytes` };
       // decode only what can be shown (UTF-8 is at most 4 bytes a character)
       const limit = MAX_READ_CHARS * 4;
       text = await content.slice(0, limit).text();
-      if (content.size > limit && text.length <= MAX_READ_CHARS) return { path: file.path, content: `${text.replace(/\uFFFD$/, "")}…` };
+      if (content.size > limit && text.length <= MAX_READ_CHARS) return { path: file.path, version: file.version, content: `${text.replace(/\uFFFD$/, "")}…` };
     } else text = JSON.stringify(content, null, 2) ?? "null";
-    return { path: file.path, content: cut(text) };
+    return { path: file.path, version: file.version, content: cut(text) };
   },
 });
 

@@ -86,6 +86,11 @@ export interface ToolFlow {
   consequential?: boolean;
   /** Its arguments can leave the machine. */
   sink?: "network";
+  /**
+   * It writes or reads one of the app's files and its result names `{ path, version }`: a file a
+   * process wrote while its context held only trusted content reads back as trusted (labels.ts).
+   */
+  file?: "write" | "read";
 }
 
 /** Declares a driver with its argument types inferred from `parameters`. */

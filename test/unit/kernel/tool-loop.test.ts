@@ -56,6 +56,7 @@ const calculator = defineTool({
   description: "Evaluates arithmetic.",
   parameters: Type.Object({ expression: Type.String({ maxLength: 100 }) }, { additionalProperties: false }),
   kind: "library",
+  flow: { output: "trusted" },
   capability: () => "calculator",
   describe: (a) => `calculate ${a.expression}`,
   run: async (a) => ({ "12*7": 84, "1+1": 2 })[a.expression] ?? 0,
@@ -165,6 +166,20 @@ describe("the agent loop (memory.chat)", () => {
     expect(r.toolCalls).toHaveLength(2);
     expect(r.context.steps).toBe(3);
     expect(r.content).toBe("The answer is 2.");
+  });
+
+  it("a trusted result (the calculator's) is kept as a trusted turn and labels no later turn, even after a reload", async () => {
+    const { kernel } = await boot("loop-trusted-turns");
+    const pid = kernel.spawn({ name: "counter", capabilities: ["calculator"] }).pid;
+    await kernel.memory.chat(pid, "calc 12*7");
+    const { turns } = await kernel.memory.history(pid);
+    expect(turns.find((t) => t.role === "tool")).toMatchObject({ name: "calculator", trusted: true });
+    await kernel.memory.chat(pid, "hello again");
+    expect(kernel.procs.live(pid).label.untrusted).toEqual([]);
+    // A new process of the app (a reload) reads the same conversation: still nothing untrusted.
+    const again = kernel.spawn({ name: "counter", capabilities: ["calculator"] }).pid;
+    await kernel.memory.chat(again, "hello");
+    expect(kernel.procs.live(again).label.untrusted).toEqual([]);
   });
 
   it("runs at most MAX_CALLS_PER_STEP calls of one reply: the rest are EQUOTA, unrun, and left out of the conversation", async () => {
