@@ -17,6 +17,18 @@ const sets = [
   ["--enable-features=Vulkan", "--use-vulkan=native", "--disable-vulkan-surface", "--use-gl=angle", "--use-angle=swiftshader-webgl"],
   ["--enable-features=Vulkan", "--use-vulkan=native", "--use-angle=vulkan"],
   []];
+/** chrome://gpu's text (it lives in shadow roots) from its "Dawn Info" section: the adapters Dawn sees. */
+async function dawnInfo(page, waitMs) {
+  await page.goto("chrome://gpu");
+  await page.waitForTimeout(waitMs);
+  const text = await page.evaluate(() => {
+    const walk = (node) => [...(node.shadowRoot ? [node.shadowRoot] : []), ...node.childNodes].filter((n) => !["STYLE", "SCRIPT"].includes(n.nodeName)).map((n) => (n.nodeType === 3 ? n.textContent : walk(n))).join(" ");
+    return walk(document.documentElement).replace(/\s+/g, " ");
+  });
+  const dawn = text.indexOf("Dawn Info");
+  return dawn >= 0 ? text.slice(dawn, dawn + 3000) : "(no Dawn Info)";
+}
+
 let found = null;
 for (const extra of sets) {
   const browser = await chromium.launch({ executablePath: process.env.CHROME_PATH, args: [...base, ...extra], headless: true });
@@ -24,23 +36,18 @@ for (const extra of sets) {
     const page = await browser.newPage();
     await page.goto(pageUrl);
     const adapter = await page.evaluate(async () => {
-      const a = (await navigator.gpu?.requestAdapter({ powerPreference: "high-performance" })) ?? (await navigator.gpu?.requestAdapter({ featureLevel: "compatibility" }));
+      // Core first (what ONNX Runtime needs); a compatibility-mode adapter is shown, never chosen.
+      const core = await navigator.gpu?.requestAdapter({ powerPreference: "high-performance" });
+      const a = core ?? (await navigator.gpu?.requestAdapter({ featureLevel: "compatibility" }));
       if (!a) return null;
       const i = a.info;
-      return { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, f16: a.features.has("shader-f16"), maxBuffer: a.limits.maxBufferSize };
+      return { core: Boolean(core), vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, f16: a.features.has("shader-f16"), maxBuffer: a.limits.maxBufferSize };
     });
     console.log(JSON.stringify({ flags: extra, adapter }));
     if (process.env.PROBE_DAWN && adapter) {
-      await page.goto("chrome://gpu");
-      await page.waitForTimeout(4000);
-      const text = await page.evaluate(() => {
-        const walk = (node) => [...(node.shadowRoot ? [node.shadowRoot] : []), ...node.childNodes].filter((n) => !["STYLE", "SCRIPT"].includes(n.nodeName)).map((n) => (n.nodeType === 3 ? n.textContent : walk(n))).join(" ");
-        return walk(document.documentElement).replace(/\s+/g, " ");
-      });
-      const dawn = text.indexOf("Dawn Info");
-      console.log(dawn >= 0 ? text.slice(dawn, dawn + 2500) : "(no Dawn Info)");
+      console.log(await dawnInfo(page, 4000));
     }
-    if (!found && adapter && !/swiftshader|google/i.test(`${adapter.vendor} ${adapter.architecture} ${adapter.description}`)) found = extra;
+    if (!found && adapter?.core && !/swiftshader|google/i.test(`${adapter.vendor} ${adapter.architecture} ${adapter.description}`)) found = extra;
   } catch (e) {
     console.log(JSON.stringify({ flags: extra, error: String(e).slice(0, 300) }));
   } finally {
@@ -53,14 +60,7 @@ if (!found) {
   const page = await browser.newPage();
   await page.goto(pageUrl);
   await page.evaluate(() => navigator.gpu?.requestAdapter());
-  await page.goto("chrome://gpu");
-  await page.waitForTimeout(6000);
-  const text = await page.evaluate(() => {
-    const walk = (node) => [...(node.shadowRoot ? [node.shadowRoot] : []), ...node.childNodes].filter((n) => !["STYLE", "SCRIPT"].includes(n.nodeName)).map((n) => (n.nodeType === 3 ? n.textContent : walk(n))).join(" ");
-    return walk(document.documentElement).replace(/\s+/g, " ");
-  });
-  const dawn = text.indexOf("Dawn Info");
-  console.log( dawn >= 0 ? text.slice(dawn, dawn + 3000) : "(no Dawn Info)");
+  console.log(await dawnInfo(page, 6000));
   await browser.close();
 }
 if (found) console.log(`HARDWARE_FLAGS=${found.join(" ")}`);
