@@ -19,7 +19,7 @@
  *   fresh one (its file again, as a new module), and live constraints replay their tokens into it.
  */
 import { KernelError } from "./errors.ts";
-import { NUMBER_BOUNDS, checkOutputSchema, isBoundedFloat, mapSchema, type JsonSchema, type OutputFormat } from "./output-format.ts";
+import { NUMBER_BOUNDS, checkOutputSchema, isBoundedFloat, mapSchema, mapTagSchemas, type JsonSchema, type OutputFormat } from "./output-format.ts";
 import { numberRangeEbnf } from "./number-grammar.ts";
 
 /** The part of XGrammar's API this module uses. */
@@ -226,17 +226,7 @@ function schemasIn(format: OutputFormat): unknown[] {
   if (format.type === "json_schema") return [format.schema];
   if (format.type === "json_object") return [];
   const found: unknown[] = [];
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(walk);
-    if (typeof node !== "object" || node === null) return;
-    const n = node as { type?: unknown; json_schema?: unknown };
-    if (n.type === "json_schema" && "json_schema" in n) {
-      found.push(n.json_schema);
-      return;
-    }
-    Object.values(node).forEach(walk);
-  };
-  walk(format.format);
+  mapTagSchemas(format.format, (part) => found.push(part.json_schema));
   return found;
 }
 
@@ -286,15 +276,15 @@ function stripProperties(node: Record<string, unknown>): Record<string, unknown>
 
 /** A structural tag whose json_schema parts with bounded non-integer numbers become grammars (schemaEbnf). */
 async function withSchemaGrammars(api: XGrammarApi, node: unknown): Promise<unknown> {
-  if (Array.isArray(node)) return Promise.all(node.map((n) => withSchemaGrammars(api, n)));
-  if (typeof node !== "object" || node === null) return node;
-  const n = node as Record<string, unknown>;
-  if (n.type === "json_schema") {
+  const parts = new Map<object, unknown>();
+  mapTagSchemas(node, (part) => parts.set(part, part));
+  for (const part of parts.keys()) {
+    const { json_schema: schema } = part as { json_schema: JsonSchema };
     // (A structural tag's JSON parts take any whitespace: models write calls in their own style.)
-    const ebnf = await schemaEbnf(api, n.json_schema as JsonSchema, true);
-    return ebnf === null ? { ...n, json_schema: mapSchema(n.json_schema, stripProperties) } : { type: "grammar", grammar: ebnf };
+    const ebnf = await schemaEbnf(api, schema, true);
+    parts.set(part, ebnf === null ? { ...part, json_schema: mapSchema(schema, stripProperties) } : { type: "grammar", grammar: ebnf });
   }
-  return Object.fromEntries(await Promise.all(Object.entries(n).map(async ([k, v]) => [k, await withSchemaGrammars(api, v)] as const)));
+  return mapTagSchemas(node, (part) => parts.get(part));
 }
 
 /** A format and its grammar, compiled (again) for whichever XGrammar instance is live. */

@@ -213,6 +213,15 @@ function checkPattern(value: unknown, path: string, fail: (path: string, problem
   }
 }
 
+/** A structural tag's `{ type: "json_schema", json_schema }` parts, each replaced by what `f` makes of it. */
+export function mapTagSchemas(node: unknown, f: (part: { type: "json_schema"; json_schema: unknown } & Record<string, unknown>) => unknown): unknown {
+  if (Array.isArray(node)) return node.map((n) => mapTagSchemas(n, f));
+  if (typeof node !== "object" || node === null) return node;
+  const n = node as Record<string, unknown>;
+  if (n.type === "json_schema" && "json_schema" in n) return f(n as { type: "json_schema"; json_schema: unknown });
+  return Object.fromEntries(Object.entries(n).map(([k, v]) => [k, mapTagSchemas(v, f)]));
+}
+
 /**
  * `schema` with `fn` applied to every schema node in it, children first (maps of schemas, lists of
  * schemas and single subschemas; values that are data — enum, const, default — are left alone).

@@ -15,7 +15,7 @@ import type { AppConfig, MLCEngine } from "@mlc-ai/web-llm";
 import type { ChatMessage, Engine, GenerateParams, GenerateResult, LoadProgress, ToolSpec } from "../engine.ts";
 import { KernelError } from "../errors.ts";
 import { browserStorageEstimate, deviceMemoryGB, ensureRoom, formatBytes, type GpuCapabilities, type ModelEntry, type ModelSource, type StorageEstimator } from "../models.ts";
-import { grammarSchema, outputFormatFor, type OutputFormat } from "../output-format.ts";
+import { grammarSchema, mapTagSchemas, outputFormatFor, type OutputFormat } from "../output-format.ts";
 import { promptedMessages } from "../tool-calls.ts";
 import { ChunkFold, openAIRequest, type OpenAIChunkLike } from "./openai-stream.ts";
 import { WEBLLM_CATALOG } from "./webllm-catalog.ts";
@@ -236,14 +236,6 @@ export class WebLLMEngine implements Engine {
 export function webLLMResponseFormat(format: OutputFormat): Record<string, unknown> {
   if (format.type === "json_object") return { type: "json_object" };
   if (format.type === "json_schema") return { type: "json_object", schema: JSON.stringify(grammarSchema(format.schema)) };
-  return { type: "structural_tag", structural_tag: { type: "structural_tag", format: withGrammarSchemas(format.format) } };
+  return { type: "structural_tag", structural_tag: { type: "structural_tag", format: mapTagSchemas(format.format, (part) => ({ ...part, json_schema: grammarSchema(part.json_schema) })) } };
 }
 
-/** A structural tag's json_schema parts as grammarSchema makes them. */
-function withGrammarSchemas(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withGrammarSchemas);
-  if (typeof node !== "object" || node === null) return node;
-  const n = node as Record<string, unknown>;
-  if (n.type === "json_schema") return { ...n, json_schema: grammarSchema(n.json_schema) };
-  return Object.fromEntries(Object.entries(n).map(([k, v]) => [k, withGrammarSchemas(v)]));
-}
