@@ -24,7 +24,7 @@ describe("files tools", () => {
     const { ctx } = setup();
     expect(await call(filesWriteTool, { path: "notes/a.md", content: "buy milk" }, ctx)).toEqual({ path: "notes/a.md", version: 1 });
     expect(await call(filesWriteTool, { path: "notes/a.md", content: "buy milk and tea" }, ctx)).toEqual({ path: "notes/a.md", version: 2 });
-    expect(await call(filesReadTool, { path: "notes/a.md" }, ctx)).toEqual({ path: "notes/a.md", content: "buy milk and tea" });
+    expect(await call(filesReadTool, { path: "notes/a.md" }, ctx)).toEqual({ path: "notes/a.md", version: 2, content: "buy milk and tea" });
     expect(await call(filesWriteTool, { path: "empty.txt", content: "" }, ctx)).toEqual({ path: "empty.txt", version: 1 });
   });
 
@@ -66,12 +66,12 @@ describe("files tools", () => {
     files.put("data.json", { milk: 2 });
     const long = (await call(filesReadTool, { path: "long.txt" }, ctx)) as { content: string };
     expect(long.content).toBe(`${"a".repeat(MAX_READ_CHARS)}…`);
-    expect(await call(filesReadTool, { path: "exact.txt" }, ctx)).toEqual({ path: "exact.txt", content: "b".repeat(MAX_READ_CHARS) });
-    expect(await call(filesReadTool, { path: "photo.png" }, ctx)).toEqual({ path: "photo.png", content: "image/png file, 2048 bytes" });
-    expect(await call(filesReadTool, { path: "raw.bin" }, ctx)).toEqual({ path: "raw.bin", content: "binary file, 5 bytes" });
-    expect(await call(filesReadTool, { path: "page.html" }, ctx)).toEqual({ path: "page.html", content: "<p>hi</p>" });
-    expect(await call(filesReadTool, { path: "big.csv" }, ctx)).toEqual({ path: "big.csv", content: `${"z".repeat(MAX_READ_CHARS)}…` });
-    expect(await call(filesReadTool, { path: "data.json" }, ctx)).toEqual({ path: "data.json", content: '{\n  "milk": 2\n}' });
+    expect(await call(filesReadTool, { path: "exact.txt" }, ctx)).toEqual({ path: "exact.txt", version: 1, content: "b".repeat(MAX_READ_CHARS) });
+    expect(await call(filesReadTool, { path: "photo.png" }, ctx)).toEqual({ path: "photo.png", version: 1, content: "image/png file, 2048 bytes" });
+    expect(await call(filesReadTool, { path: "raw.bin" }, ctx)).toEqual({ path: "raw.bin", version: 1, content: "binary file, 5 bytes" });
+    expect(await call(filesReadTool, { path: "page.html" }, ctx)).toEqual({ path: "page.html", version: 1, content: "<p>hi</p>" });
+    expect(await call(filesReadTool, { path: "big.csv" }, ctx)).toEqual({ path: "big.csv", version: 1, content: `${"z".repeat(MAX_READ_CHARS)}…` });
+    expect(await call(filesReadTool, { path: "data.json" }, ctx)).toEqual({ path: "data.json", version: 1, content: '{\n  "milk": 2\n}' });
   });
 
   it("read passes the storage's own errors through and may read .memory/", async () => {
