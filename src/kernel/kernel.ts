@@ -11,7 +11,7 @@
  * - Every public method either succeeds or throws a KernelError; none leaves the kernel wedged.
  */
 import { AccessManager } from "./access.ts";
-import { addResult, addUntrusted, approvalReason, isTrustedResult } from "./labels.ts";
+import { addResult, addSaid, addUntrusted, approvalReason, isTrustedResult } from "./labels.ts";
 import { McpConnections } from "./mcp.ts";
 import { newCompletionId, usageOf, validateChatRequest, type ChatCompletion, type ChatCompletionChunk, type ToolCallDelta, type ValidatedChatRequest } from "./chat.ts";
 import type { ChatMessage, Device, Engine, EngineName, GenerateParams, LoadProgress, ToolCall, ToolSpec } from "./engine.ts";
@@ -194,7 +194,7 @@ export class Kernel {
     const started = performance.now();
     try {
       // The data-flow policy (labels.ts): what the process has been given decides whether this call needs the user's approval for itself.
-      const approval = approvalReason(proc.label, driver, summary) ?? undefined;
+      const approval = approvalReason(proc.label, driver, summary, args) ?? undefined;
       const check = await this.access.check(proc, { tool: name, capability, summary, args, ...(approval ? { approval } : {}) }, row.controller.signal);
       const timeoutMs = driver.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
       const timer = setTimeout(() => row.controller.abort(new KernelError("ETIMEDOUT", `${name} took longer than ${timeoutMs} ms`)), timeoutMs);
@@ -634,6 +634,7 @@ export class Kernel {
       tools: (pid) => this.toolsFor(pid),
       callTool: (pid, name, args, signal, timing) => this.callTool(pid, name, args, { signal, timing }),
       untrusted: (pid, source) => addUntrusted(this.procs.live(pid).label, source),
+      said: (pid, text) => addSaid(this.procs.live(pid).label, text),
       trustedResult: (pid, name, result) => {
         const driver = this.tools.all().find((d) => d.name === name);
         return driver !== undefined && isTrustedResult(this.procs.live(pid).label, driver, result);

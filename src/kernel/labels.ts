@@ -11,7 +11,10 @@
  * decisions say:
  * - a consequential call (it changes state or sends data out) after untrusted content needs the
  *   user's approval for that call;
- * - a call that can reach the network after private data needs the user's approval for that call.
+ * - a call that can reach the network after private data needs the user's approval for that call;
+ * - so does a call that can reach the network after untrusted content, unless every text in its
+ *   arguments is the user's own words (a URL they gave): an injected "read
+ *   http://granted-host/?q=<what the conversation holds>" would otherwise leak without a prompt.
  * Approvals are per call: "Always allow" is never offered for them, and a capability the user set
  * to "deny" stays denied.
  *
@@ -30,17 +33,34 @@ export interface ProcessLabel {
    * these back adds nothing (at most MAX_OWN_FILES, the newest). Any other file is untrusted.
    */
   ownFiles: string[];
+  /** What the user said to it (its conversation's user turns, the newest MAX_SAID). */
+  said: string[];
 }
 
 const MAX_SOURCES = 16;
 const MAX_OWN_FILES = 64;
+const MAX_SAID = 8;
 
 export function emptyLabel(): ProcessLabel {
-  return { untrusted: [], private: [], ownFiles: [] };
+  return { untrusted: [], private: [], ownFiles: [], said: [] };
 }
 
 export function copyLabel(label: ProcessLabel): ProcessLabel {
-  return { untrusted: [...label.untrusted], private: [...label.private], ownFiles: [...label.ownFiles] };
+  return { untrusted: [...label.untrusted], private: [...label.private], ownFiles: [...label.ownFiles], said: [...label.said] };
+}
+
+/** The user's own words to the process (trusted input): what a network call may carry without asking. */
+export function addSaid(label: ProcessLabel, text: string): void {
+  if (!text || label.said.includes(text)) return;
+  label.said = [...label.said, text].slice(-MAX_SAID);
+}
+
+/** Every string in a call's arguments (keys aside). */
+function stringsIn(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsIn);
+  if (typeof value === "object" && value !== null) return Object.values(value).flatMap(stringsIn);
+  return [];
 }
 
 /** "path@version" of a file tool's result, or null. */
@@ -92,12 +112,14 @@ export function addUntrusted(label: ProcessLabel, source: string): void {
  * Why this call needs the user's approval for itself, in words for the dialog and the audit log,
  * or null when the policy lets it through (the capability decision still applies).
  */
-export function approvalReason(label: ProcessLabel, driver: Pick<ToolDriver, "flow">, target: string): string | null {
+export function approvalReason(label: ProcessLabel, driver: Pick<ToolDriver, "flow">, target: string, args?: unknown): string | null {
   const flow = flowOf(driver);
   const reasons: string[] = [];
+  const shown = label.untrusted.slice(-2).join("; ") + (label.untrusted.length > 2 ? ` and ${label.untrusted.length - 2} more` : "");
   if (flow.consequential && label.untrusted.length > 0) {
-    const shown = label.untrusted.slice(-2).join("; ");
-    reasons.push(`this request follows content from ${shown}${label.untrusted.length > 2 ? ` and ${label.untrusted.length - 2} more` : ""}, which may have asked for it`);
+    reasons.push(`this request follows content from ${shown}, which may have asked for it`);
+  } else if (flow.sink === "network" && label.untrusted.length > 0 && stringsIn(args).some((text) => !label.said.some((words) => words.includes(text)))) {
+    reasons.push(`this request follows content from ${shown}, and what it sends is not only your own words`);
   }
   if (flow.sink === "network" && label.private.length > 0) reasons.push(`it could send data from your ${label.private.join(", ")} to ${target}`);
   return reasons.length ? `Approve this one call: ${reasons.join("; and ")}.` : null;

@@ -66,7 +66,7 @@ it("library tools run as the calling process; the undeclared is EPERM", async ()
     expect((out.clock as { ok: { date: string; time: string } }).ok.date).toMatch(/^\d{4}-\d\d-\d\d$/);
     expect(out.clockBad).toMatchObject({ code: "EINVAL", message: expect.stringContaining("timeZone") });
     expect(out.write).toEqual({ ok: { path: "notes/buy-milk.md", version: 1 } });
-    expect(out.read).toEqual({ ok: { path: "notes/buy-milk.md", content: "I must buy milk." } });
+    expect(out.read).toEqual({ ok: { path: "notes/buy-milk.md", version: 1, content: "I must buy milk." } });
     expect(out.search).toMatchObject({ ok: [{ path: "notes/buy-milk.md" }] });
     expect(out.list).toMatchObject({ ok: [{ path: "notes/buy-milk.md" }] });
     expect(out.memory).toMatchObject({ code: "EPERM" });

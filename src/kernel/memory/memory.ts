@@ -67,6 +67,8 @@ export interface MemoryPort {
    * tool results, a summary or recalled items can carry what a tool, file or page said.
    */
   untrusted(pid: number, source: string): void;
+  /** Records what the user said to the process (trusted input; labels.ts). */
+  said(pid: number, text: string): void;
   /** Runs a tool call; `timing.runMs` gets the time the tool itself ran (the kernel's own time is the rest). */
   callTool(pid: number, name: string, args: unknown, signal?: AbortSignal, timing?: { runMs: number }): Promise<unknown>;
   /** Whether a call's result is trusted content (labels.ts): a pure function of its arguments, or a file the process wrote from trusted content. */
@@ -236,6 +238,8 @@ export class MemoryManager {
       const recalled = await this.recallFor(pid, files, ns, message, inContext, Math.floor((window - reply) / 8));
       // Earlier tool results (kept, summarised or recalled) are untrusted content in this context,
       // even after a reload: the label follows what the context holds, not only this run's calls.
+      for (const t of conversation.turns) if (t.role === "user" && t !== userTurn) this.port.said(pid, t.content);
+      this.port.said(pid, message);
       const earlierTools = [...new Set(conversation.turns.filter((t) => t.role === "tool" && !t.trusted).map((t) => t.name ?? "a tool"))];
       if (earlierTools.length) this.port.untrusted(pid, `earlier results of ${earlierTools.join(", ")} in this conversation`);
       if (conversation.summary) this.port.untrusted(pid, "this conversation's summary of older turns");

@@ -6,7 +6,7 @@ import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
 import type { ConsentEvent } from "../../../src/kernel/access.ts";
 import { Kernel } from "../../../src/kernel/kernel.ts";
-import { addResult, approvalReason, emptyLabel } from "../../../src/kernel/labels.ts";
+import { addResult, addSaid, approvalReason, emptyLabel } from "../../../src/kernel/labels.ts";
 import { FileStore } from "../../../src/kernel/storage/files.ts";
 import { libraryTools } from "../../../src/kernel/tools/library.ts";
 
@@ -96,7 +96,7 @@ describe("labels", () => {
   it("trusted tools (pure functions of the arguments) add nothing; private data to a network sink needs approval", () => {
     const label = emptyLabel();
     addResult(label, { name: "calculator", flow: { output: "trusted" } }, "calculate 1+1");
-    expect(label).toEqual({ untrusted: [], private: [], ownFiles: [] });
+    expect(label).toEqual({ untrusted: [], private: [], ownFiles: [], said: [] });
     expect(approvalReason(label, { flow: { consequential: true, sink: "network" } }, "GET http://127.0.0.1/x")).toBeNull();
     addResult(label, { name: "geolocation", flow: { private: "location" } }, "your location");
     expect(approvalReason(label, { flow: { sink: "network" } }, "GET http://127.0.0.1/x")).toMatch(/could send data from your location to GET http:\/\/127\.0\.0\.1\/x/);
@@ -106,5 +106,20 @@ describe("labels", () => {
     for (let i = 0; i < 40; i++) addResult(label, { name: "web.read" }, `page ${i}`);
     expect(label.untrusted).toHaveLength(16);
     expect(approvalReason(label, { flow: { consequential: true } }, "x")).toMatch(/and 14 more/);
+  });
+
+  it("after untrusted content, a network call asks unless all it sends is the user's own words", () => {
+    const label = emptyLabel();
+    const read = { flow: { sink: "network" as const } };
+    const url = "http://127.0.0.1:8123/page.html";
+    expect(approvalReason(label, read, `GET ${url}`, { url: "http://127.0.0.1:8123/collect?d=secret" })).toBeNull(); // nothing untrusted yet
+    addSaid(label, `Read this page ${url} please`);
+    addResult(label, { name: "web.read" }, `GET ${url}`);
+    expect(approvalReason(label, read, `GET ${url}`, { url })).toBeNull();
+    expect(approvalReason(label, read, "GET http://127.0.0.1:8123/collect", { url: "http://127.0.0.1:8123/collect?d=Kyoto" })).toMatch(/not only your own words/);
+    expect(approvalReason(label, read, "inbox", {})).toBeNull(); // carries nothing
+    expect(approvalReason(label, read, "search", { query: "anything else" })).toMatch(/not only your own words/);
+    for (let i = 0; i < 20; i++) addSaid(label, `message ${i}`);
+    expect(label.said).toHaveLength(8);
   });
 });
