@@ -261,6 +261,8 @@ it("ENODEV when no open tab can serve a device; the tab serving a call closing g
     await plain.evaluate(() => window.aios.devices.setPrompts(null));
     await expect.poll(() => plain.evaluate(() => window.aios.devices.served())).not.toContain("files.import");
     await expect.poll(async () => (await plain.evaluate(() => window.aios.devices.hosts())).length).toBe(2);
+    // The kernel's view, not only the tab's: one host (the shell tab) serves the file picker.
+    await expect.poll(async () => (await plain.evaluate(() => window.aios.devices.hosts())).filter((h) => h.devices.includes("files.import")).length).toBe(1);
     await plain.evaluate(async () => {
       await window.aios.access.set("mover", "files:io", "allow");
       Object.assign(window, { scout: await window.aios.spawn({ name: "mover", capabilities: ["files:io"] }) });
