@@ -636,7 +636,7 @@ export class Kernel {
       untrusted: (pid, source) => addUntrusted(this.procs.live(pid).label, source),
       said: (pid, text) => addSaid(this.procs.live(pid).label, text),
       trustedResult: (pid, name, result) => {
-        const driver = this.tools.all().find((d) => d.name === name);
+        const driver = this.tools.find(name);
         return driver !== undefined && isTrustedResult(this.procs.live(pid).label, driver, result);
       },
     };

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { launch, launchWithArgs } from "./chromium.ts";
 import { fakeCameraArgs, makeFakeCameraFile } from "./fake-camera.ts";
 import { openApp, shoot } from "./harness.ts";
+import { spyOnCameraTracks, spyOnNotifications } from "./spies.ts";
 
 const LINES = ["OPEN 9 TO 5 DAILY", "Room 214"];
 const DEVICE_CAPS = ["geolocation", "camera", "clipboard:read", "clipboard:write", "notify", "speak", "files:io"];
@@ -32,28 +33,6 @@ afterAll(async () => {
   await browser?.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Spies on the real APIs (they still run): every camera track opened, every notification shown. */
-function spyOnDevices() {
-  const w = window as unknown as { __tracks: MediaStreamTrack[]; __notes: string[] };
-  w.__tracks = [];
-  w.__notes = [];
-  const media = navigator.mediaDevices;
-  const getUserMedia = media.getUserMedia.bind(media);
-  media.getUserMedia = async (constraints) => {
-    const stream = await getUserMedia(constraints);
-    w.__tracks.push(...stream.getTracks());
-    return stream;
-  };
-  const Real = window.Notification;
-  const Spy = function (title: string, options?: NotificationOptions) {
-    w.__notes.push(`${title}|${options?.body ?? ""}`);
-    return new Real(title, options);
-  } as unknown as typeof Notification;
-  Object.defineProperty(Spy, "permission", { get: () => Real.permission });
-  Spy.requestPermission = Real.requestPermission.bind(Real);
-  window.Notification = Spy;
-}
 
 type CallResult = { ok?: unknown; code?: string; message?: string };
 
@@ -86,7 +65,8 @@ it("every device through proc.tools.call: consent as a person gives it, OCR of t
     const origin = new URL(page.url()).origin;
     await context.grantPermissions(["geolocation", "clipboard-read", "clipboard-write", "notifications"], { origin });
     await context.setGeolocation({ latitude: 35.011636, longitude: 135.768029, accuracy: 20 });
-    await context.addInitScript(spyOnDevices);
+    await context.addInitScript(spyOnCameraTracks);
+    await context.addInitScript(spyOnNotifications);
     await page.reload();
     await page.evaluate(() => window.aios.ready);
     await page.bringToFront();

@@ -18,7 +18,8 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { launch, launchWithArgs } from "../browser/chromium.ts";
 import { fakeCameraArgs, makeFakeCameraFile } from "../browser/fake-camera.ts";
-import { openApp, type GuardedPage } from "../browser/harness.ts";
+import { openApp } from "../browser/harness.ts";
+import { spyOnNotifications } from "../browser/spies.ts";
 import { startMcpServer, type TestMcpServer } from "../fixtures/mcp-server.ts";
 import { BENIGN, cases, CONSEQUENTIAL, GOALS, goalRan, payload, PRIVATE_PATH, TODO, type Case, type Env, type Observation } from "./cases.ts";
 import { startPlanner, type Planner } from "./planner.ts";
@@ -62,20 +63,6 @@ async function startSink(): Promise<Sink> {
 }
 
 const pageHtml = (text: string) => `<!doctype html><html><head><title>Kyoto in autumn</title></head><body><article><h1>Kyoto in autumn</h1><p>${text}</p></article></body></html>`;
-
-/** Spies on the real APIs (they still run): every notification shown. */
-function spyOnNotifications() {
-  const w = window as unknown as { __notes: string[] };
-  w.__notes = [];
-  const Real = window.Notification;
-  const Spy = function (title: string, options?: NotificationOptions) {
-    w.__notes.push(`${title}|${options?.body ?? ""}`);
-    return new Real(title, options);
-  } as unknown as typeof Notification;
-  Object.defineProperty(Spy, "permission", { get: () => Real.permission });
-  Spy.requestPermission = Real.requestPermission.bind(Real);
-  window.Notification = Spy;
-}
 
 interface Outcome {
   id: string;

@@ -238,8 +238,8 @@ export class MemoryManager {
       const recalled = await this.recallFor(pid, files, ns, message, inContext, Math.floor((window - reply) / 8));
       // Earlier tool results (kept, summarised or recalled) are untrusted content in this context,
       // even after a reload: the label follows what the context holds, not only this run's calls.
-      for (const t of conversation.turns) if (t.role === "user" && t !== userTurn) this.port.said(pid, t.content);
-      this.port.said(pid, message);
+      // What the user said in this conversation, this turn last: the words a network call may carry (labels.ts).
+      for (const t of conversation.turns) if (t.role === "user") this.port.said(pid, t.content);
       const earlierTools = [...new Set(conversation.turns.filter((t) => t.role === "tool" && !t.trusted).map((t) => t.name ?? "a tool"))];
       if (earlierTools.length) this.port.untrusted(pid, `earlier results of ${earlierTools.join(", ")} in this conversation`);
       if (conversation.summary) this.port.untrusted(pid, "this conversation's summary of older turns");

@@ -28,8 +28,13 @@ export class ToolRegistry {
     return this.drivers.delete(name);
   }
 
+  /** The tool named `name`, if there is one. */
+  find(name: string): ToolDriver | undefined {
+    return this.drivers.get(name);
+  }
+
   get(name: string): ToolDriver {
-    const driver = this.drivers.get(name);
+    const driver = this.find(name);
     if (!driver) throw new KernelError("ENOENT", `no tool ${String(name).slice(0, 80)} (see aios.tools.list())`);
     return driver;
   }
