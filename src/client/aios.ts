@@ -11,6 +11,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from 
 import type { LoadProgress } from "../kernel/engine.ts";
 import type { MemoryChatEvent, MemoryChatResult } from "../kernel/memory/memory.ts";
 import type { SpawnOptions } from "../kernel/process.ts";
+import type { Manifest } from "../kernel/apps/manifest.ts";
 import type { Meta } from "../kernel/storage/db.ts";
 import type { Content, SearchOptions } from "../kernel/storage/files.ts";
 import type { SyscallArgs, SyscallName, SyscallResult } from "../kernel/syscalls.ts";
@@ -115,6 +116,35 @@ export interface ProcessHandle {
   exit(): Result<"proc.exit">;
 }
 
+/** An app launched from this page: its process, and its reply to the input it was launched with. */
+export interface LaunchedApp extends ProcessHandle {
+  /** A natural-language app's reply to `input` (its first chat turn), when launched with one. */
+  output?: Promise<MemoryChatResult>;
+}
+
+/**
+ * Installed apps (src/kernel/apps/): manifests, install and launch. All of it is the user's: only
+ * the shell's connection may call these.
+ */
+export interface Apps {
+  list(): Result<"apps.list">;
+  get(id: string): Result<"apps.get">;
+  /** A manifest (object or JSON text), or an app file from `export` (a Blob or its text: its files and memory come too unless `data: false`). */
+  install(source: Manifest | Blob | string, options?: { data?: boolean }): Result<"apps.install">;
+  /** A new manifest for an installed app; capabilities it newly asks for wait for `grant`. */
+  update(id: string, manifest: Manifest | string): Result<"apps.update">;
+  /** The user grants capabilities the app's manifest asks for (an update's pending ones). */
+  grant(id: string, capabilities: string[]): Result<"apps.grant">;
+  /** Ends its processes and removes it; `keepData: false` also deletes its files, memory and access decisions. */
+  uninstall(id: string, options?: { keepData?: boolean }): Result<"apps.uninstall">;
+  /** One file: the manifest and, with `data: true`, its files and memory. */
+  export(id: string, options?: { data?: boolean }): Result<"apps.export">;
+  /** Installs an exported app file with its data. */
+  import(file: Blob | string): Result<"apps.install">;
+  /** Starts the app as a process of its own identity; with `input`, its first turn starts too (`output`). */
+  launch(id: string, input?: string): Promise<LaunchedApp>;
+}
+
 export interface Access {
   /** Every app's capabilities with the decision that applies ("user" set, or the "default"). */
   list(): Result<"access.list">;
@@ -147,6 +177,7 @@ export interface Aios {
   memory: Memory;
   tools: Tools;
   access: Access;
+  apps: Apps;
   /**
    * MCP servers (Streamable HTTP): a connected server's tools join `tools` as mcp.<name>.<tool>;
    * a process needs the capability mcp:<name> to use them. Connecting is the user's alone.
@@ -443,6 +474,25 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
     pending: () => call("access.consent.pending"),
   };
 
+  const apps: Apps = {
+    list: () => call("apps.list"),
+    get: (id) => call("apps.get", { id }),
+    install: (source, installOptions) => call("apps.install", { source, data: objectOr(installOptions).data }),
+    update: (id, manifest) => call("apps.update", { id, manifest }),
+    grant: (id, capabilities) => call("apps.grant", { id, capabilities }),
+    uninstall: (id, uninstallOptions) => call("apps.uninstall", { id, keepData: objectOr(uninstallOptions).keepData }),
+    export: (id, exportOptions) => call("apps.export", { id, data: objectOr(exportOptions).data }),
+    import: (file) => call("apps.install", { source: file, data: true }),
+    launch: async (id, input) => {
+      const handle: LaunchedApp = processHandle((await call("apps.launch", { id })) as unknown as SpawnedProcess);
+      if (input !== undefined) {
+        handle.output = handle.chat(input);
+        handle.output.catch(() => undefined);
+      }
+      return handle;
+    },
+  };
+
   return {
     ready,
     llm: llmOf(call),
@@ -451,6 +501,7 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
     memory: memoryOf(call),
     tools: toolsOf(call),
     access,
+    apps,
     mcp: {
       connect: (connectOptions) => call("mcp.connect", connectOptions),
       list: () => call("mcp.list"),

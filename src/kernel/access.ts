@@ -295,6 +295,14 @@ export class AccessManager {
     this.record({ at: Date.now(), pid: 1, app, tool: "access.set", capability, argsDigest: "", summary: `${capability} for ${app}: ${decision ?? "default"}`, decision: decision === "deny" ? "deny" : "allow", by: "user" });
   }
 
+  /** Removes every decision the user made for `app` (it was uninstalled with its data). */
+  async forget(app: string): Promise<number> {
+    await this.ready();
+    const capabilities = [...this.decisions.keys()].map((key) => key.split("\u0000") as [string, string]).filter(([a]) => a === app).map(([, c]) => c);
+    for (const capability of capabilities) await this.set(app, capability, null);
+    return capabilities.length;
+  }
+
   /** Every stored decision, and the defaults for capabilities live processes declared. */
   async list(live: Array<Pick<Process, "app" | "capabilities">>): Promise<AccessEntry[]> {
     await this.ready();

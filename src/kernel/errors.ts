@@ -18,9 +18,10 @@ export type ErrorCode =
   | "ENODEV" // no open tab can serve this device
   | "ECANCELED" // the user cancelled (a file picker, a save dialog)
   | "ENOSPC" // not enough storage left (a download that cannot fit in the browser's quota)
+  | "EEXIST" // it exists already (an app with that id is installed)
   | "EINTERNAL"; // a bug: an unexpected exception, wrapped so it keeps its message
 
-const CODES: ReadonlySet<string> = new Set<ErrorCode>(["EINVAL", "ENOENT", "EBUSY", "EKILLED", "EQUOTA", "ENOSYS", "EPERM", "ELOAD", "ENOTSUP", "ENOTREADY", "EIO", "ETIMEDOUT", "ENODEV", "ECANCELED", "ENOSPC", "EINTERNAL"]);
+const CODES: ReadonlySet<string> = new Set<ErrorCode>(["EINVAL", "ENOENT", "EBUSY", "EKILLED", "EQUOTA", "ENOSYS", "EPERM", "ELOAD", "ENOTSUP", "ENOTREADY", "EIO", "ETIMEDOUT", "ENODEV", "ECANCELED", "ENOSPC", "EEXIST", "EINTERNAL"]);
 
 function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && CODES.has(code);

@@ -11,6 +11,8 @@
  * - Every public method either succeeds or throws a KernelError; none leaves the kernel wedged.
  */
 import { AccessManager } from "./access.ts";
+import { AppRegistry, type AppInfo, type AppStore } from "./apps/apps.ts";
+import type { Manifest } from "./apps/manifest.ts";
 import { addResult, addSaid, addUntrusted, approvalReason, isTrustedResult } from "./labels.ts";
 import { McpConnections } from "./mcp.ts";
 import { newCompletionId, usageOf, validateChatRequest, type ChatCompletion, type ChatCompletionChunk, type ToolCallDelta, type ValidatedChatRequest } from "./chat.ts";
@@ -26,6 +28,7 @@ import type { Embedder } from "./embedders/embedder.ts";
 import type { FileStore } from "./storage/files.ts";
 import { outputProblem } from "./output-format.ts";
 import { ToolCallFilter, parseToolCalls } from "./tool-calls.ts";
+import { ruleApproval } from "./tool-rules.ts";
 import type { DeviceHosts } from "./devices.ts";
 import { ToolRegistry } from "./tools/registry.ts";
 import { resultText, type AppFiles, type ToolDriver, type ToolInfo } from "./tools/tool.ts";
@@ -92,7 +95,22 @@ export interface KernelOptions {
   tools?: ToolDriver[];
   /** The tabs serving the browser's devices (the device tools forward to them). */
   devices?: DeviceHosts;
+  /** Where installed apps persist (memory where absent). */
+  appStore?: AppStore;
+  /** Apps installed on the first boot that knows them. */
+  bundledApps?: Manifest[];
 }
+
+/** An app exported as one file: its manifest and, optionally, its files and memory (a storage export of its namespace). */
+export interface AppExport {
+  format: typeof APP_EXPORT_FORMAT;
+  formatVersion: 1;
+  exportedAt: string;
+  manifest: Manifest;
+  data?: unknown;
+}
+
+export const APP_EXPORT_FORMAT = "aios-app";
 
 const DEFAULT_MAX_TOKENS = 256;
 const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
@@ -117,6 +135,8 @@ export class Kernel {
   readonly access: AccessManager;
   /** The tabs that serve devices; absent where no page can (Node). */
   readonly devices: DeviceHosts | null;
+  /** The installed apps: manifests and what the user granted them. */
+  readonly apps: AppRegistry;
   /** pid 1: the shell (the user), which page calls without a process of their own run as. */
   readonly shellPid: number;
   private readonly shell: Process;
@@ -140,6 +160,7 @@ export class Kernel {
     this.shellPid = this.shell.pid;
     this.addTools(...(options.tools ?? []));
     this.memory = new MemoryManager(this.memoryPort());
+    this.apps = new AppRegistry({ store: options.appStore, bundled: options.bundledApps, checkCapability: (c) => this.checkCapabilityName(c) });
   }
 
   // --- tools -------------------------------------------------------------------------------------
@@ -194,7 +215,7 @@ export class Kernel {
     const started = performance.now();
     try {
       // The data-flow policy (labels.ts): what the process has been given decides whether this call needs the user's approval for itself.
-      const approval = approvalReason(proc.label, driver, summary, args) ?? undefined;
+      const approval = approvalReason(proc.label, driver, summary, args) ?? ruleApproval(proc.toolRules, name) ?? undefined;
       const check = await this.access.check(proc, { tool: name, capability, summary, args, ...(approval ? { approval } : {}) }, row.controller.signal);
       const timeoutMs = driver.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
       const timer = setTimeout(() => row.controller.abort(new KernelError("ETIMEDOUT", `${name} took longer than ${timeoutMs} ms`)), timeoutMs);
@@ -315,6 +336,8 @@ export class Kernel {
     const caller = this.procs.live(placement.caller ?? this.shellPid);
     const valid = validateSpawn(options);
     for (const capability of valid.capabilities ?? []) this.checkCapabilityName(capability);
+    // An installed app's identity is its id: no one else's process may take its namespace or decisions.
+    if (caller.pid === this.shellPid && this.apps.installed(valid.name)) throw new KernelError("EPERM", `name: ${valid.name} is an installed app's id; launch it with aios.apps.launch("${valid.name}")`);
     const proc = this.procs.spawn(valid, { parent: caller, owner: placement.owner ?? caller.owner });
     return this.info(proc);
   }
@@ -363,6 +386,97 @@ export class Kernel {
     const procs = this.procs.all().filter((p) => p.owner === owner && !p.done);
     for (const p of procs) if (!p.done) this.kill(p.pid);
     return procs.length;
+  }
+
+  // --- apps --------------------------------------------------------------------------------------
+
+  /**
+   * Launches an installed app as a process of its own identity (app = its id): its instructions
+   * are its system prompt, its memory settings and tool rules apply, and it holds the capabilities
+   * the user granted (not an update's pending ones). ENOTSUP when the loaded model's window is
+   * smaller than the manifest's minimum.
+   */
+  async launch(id: string, placement: { owner?: string } = {}): Promise<ProcessInfo> {
+    const app = await this.apps.get(id);
+    const m = app.manifest;
+    const window = this.contextLength();
+    if (m.model?.minContextTokens !== undefined && window < m.model.minContextTokens) {
+      throw new KernelError("ENOTSUP", `${m.name} needs a model with at least ${m.model.minContextTokens} tokens of context; ${this.kernelInfo().model} has ${window}${m.model.preferred?.length ? ` (it prefers ${m.model.preferred.join(", ")})` : ""}`);
+    }
+    if (m.kind === "code") throw new KernelError("ENOTSUP", `${m.name} is a code app; this kernel runs natural-language apps only so far`);
+    const memory = Object.fromEntries(Object.entries({ system: m.instructions, contextTokens: m.memory?.contextTokens, replyTokens: m.memory?.replyTokens, maxSteps: m.memory?.maxSteps }).filter(([, v]) => v !== undefined));
+    const capabilities = m.capabilities.filter((c) => app.granted.includes(c));
+    const proc = this.procs.spawn(validateSpawn({ name: m.name, capabilities, memory, ...(m.toolRules?.length ? { toolRules: m.toolRules } : {}) }), { owner: placement.owner, app: m.id });
+    try {
+      if (m.memory?.blocks?.length) {
+        const have = new Set((await this.memory.getBlocks(proc.pid)).map((b) => b.label));
+        for (const b of m.memory.blocks) if (!have.has(b.label)) await this.memory.setBlock(proc.pid, b.label, b.value, { limit: b.limit });
+      }
+    } catch (error) {
+      this.kill(proc.pid);
+      throw error;
+    }
+    return this.info(proc);
+  }
+
+  /**
+   * Installs an app from its manifest (an object or JSON text) or an app file (`exportApp`'s, a
+   * Blob or its text), with the file's files and memory unless `data` is false. All or nothing: if
+   * the data cannot be imported the app is not installed.
+   */
+  async installApp(source: unknown, options: { data?: boolean } = {}): Promise<AppInfo & { imported?: { files: number; versions: number } }> {
+    let value = source;
+    if (typeof Blob !== "undefined" && source instanceof Blob) value = await source.text();
+    if (typeof value === "string") {
+      try {
+        value = JSON.parse(value);
+      } catch (error) {
+        throw new KernelError("EINVAL", `source: neither a manifest nor an app file: not JSON (${(error as Error).message})`);
+      }
+    }
+    const file = typeof value === "object" && value !== null && (value as { format?: unknown }).format === APP_EXPORT_FORMAT ? (value as AppExport) : null;
+    if (file && file.formatVersion !== 1) throw new KernelError("EINVAL", `source.formatVersion: must be 1 (got ${JSON.stringify(file.formatVersion)})`);
+    const app = await this.apps.install(file ? file.manifest : value);
+    if (!file?.data || options.data === false) return app;
+    const id = app.manifest.id;
+    try {
+      const { files } = this.filesOf(this.shellPid);
+      const imported = await files.import(JSON.stringify(file.data), { namespace: id });
+      return { ...app, imported };
+    } catch (error) {
+      await this.apps.remove(id).catch(() => undefined);
+      const e = toKernelError(error);
+      throw new KernelError(e.code, `${id} was not installed: its data could not be imported: ${e.message}`, { cause: error });
+    }
+  }
+
+  /** One file with the app's manifest and, with `data`, its files and memory (its namespace). */
+  async exportApp(id: string, options: { data?: boolean } = {}): Promise<Blob> {
+    const app = await this.apps.get(id);
+    const doc: AppExport = { format: APP_EXPORT_FORMAT, formatVersion: 1, exportedAt: new Date().toISOString(), manifest: app.manifest };
+    if (options.data) doc.data = JSON.parse(await (await this.filesOf(this.shellPid).files.export(id)).text());
+    return new Blob([JSON.stringify(doc)], { type: "application/json" });
+  }
+
+  /**
+   * Uninstalls an app: its live processes end; unless `keepData`, its files, memory and the
+   * user's access decisions for it go too (kept by default: reinstalling it finds them).
+   */
+  async uninstallApp(id: string, options: { keepData?: boolean } = {}): Promise<{ id: string; processes: number; files: number }> {
+    await this.apps.get(id);
+    const live = this.procs.all().filter((p) => p.app === id && !p.done);
+    for (const p of live) if (!p.done) this.kill(p.pid);
+    await this.apps.remove(id);
+    let removed = 0;
+    if (options.keepData === false) {
+      const { files } = this.filesOf(this.shellPid);
+      for (const f of await files.list(id)) {
+        await files.remove(id, f.path);
+        removed++;
+      }
+      await this.access.forget(id);
+    }
+    return { id, processes: live.length, files: removed };
   }
 
   // --- models ------------------------------------------------------------------------------------
@@ -625,7 +739,7 @@ export class Kernel {
     return {
       process: (pid) => {
         const p = this.procs.live(pid);
-        return { app: p.app, memory: { ...p.memory } };
+        return { app: p.app, memory: { ...p.memory }, toolRules: p.toolRules };
       },
       files: (pid) => this.filesOf(pid),
       contextLength: () => this.contextLength(),

@@ -14,6 +14,7 @@
 import { KernelError } from "./errors.ts";
 import { copyLabel, emptyLabel, type ProcessLabel } from "./labels.ts";
 import { Type, validate, type Static } from "./schema.ts";
+import { ToolRulesSchema, type ToolRule } from "./tool-rules.ts";
 
 export type ProcessState = "ready" | "running" | "waiting" | "done";
 
@@ -54,6 +55,7 @@ export const SpawnSchema = Type.Object(
     quota: Type.Optional(QuotaSchema),
     memory: Type.Optional(MemoryOptionsSchema),
     capabilities: Type.Optional(Type.Array(Type.String({ pattern: CAPABILITY }), { maxItems: 64 })),
+    toolRules: Type.Optional(ToolRulesSchema),
   },
   { additionalProperties: false },
 );
@@ -76,6 +78,8 @@ export interface ProcessInfo {
   quota: Quota;
   memory: MemoryOptions;
   capabilities: string[];
+  /** Limits on its tool use (tool-rules.ts): its app's manifest's and any its parent had. */
+  toolRules: ToolRule[];
   promptTokens: number;
   completionTokens: number;
   /** Tokens its memory manager counted (prompt assembly), charged to it. */
@@ -112,6 +116,8 @@ export interface SpawnPlacement {
   /** The spawning process (absent for the shell itself). */
   parent?: Process;
   owner?: string;
+  /** An installed app's id, when the kernel launches that app (its identity; only the kernel sets it). */
+  app?: string;
 }
 
 export class ProcessTable {
@@ -121,7 +127,7 @@ export class ProcessTable {
   /** The shell: pid 1, app "shell", every capability the user has. */
   spawnShell(capabilities: string[]): Process {
     if (this.procs.size > 0) throw new KernelError("EINTERNAL", "the shell is pid 1 and is spawned first");
-    return this.add({ name: SHELL_APP, app: SHELL_APP, priority: PRIORITY.default, quota: {}, memory: {}, capabilities });
+    return this.add({ name: SHELL_APP, app: SHELL_APP, priority: PRIORITY.default, quota: {}, memory: {}, capabilities, toolRules: [] });
   }
 
   spawn(options: SpawnOptions, placement: SpawnPlacement): Process {
@@ -141,19 +147,20 @@ export class ProcessTable {
     }
     return this.add({
       name: options.name,
-      app: parent?.app ?? options.name,
+      app: parent?.app ?? placement.app ?? options.name,
       parent: parent?.pid,
       owner: placement.owner,
       priority: options.priority ?? PRIORITY.default,
       quota: { ...options.quota },
       memory: { ...options.memory },
       capabilities,
+      toolRules: [...(parent?.toolRules ?? []), ...(options.toolRules ?? [])],
       // A child starts with what its parent has seen: its instructions come from that context.
       ...(placement.parent ? { label: copyLabel(placement.parent.label) } : {}),
     });
   }
 
-  private add(fields: Pick<Process, "name" | "app" | "priority" | "quota" | "memory" | "capabilities"> & Partial<Pick<Process, "parent" | "owner" | "label">>): Process {
+  private add(fields: Pick<Process, "name" | "app" | "priority" | "quota" | "memory" | "capabilities" | "toolRules"> & Partial<Pick<Process, "parent" | "owner" | "label">>): Process {
     const done = this.all().filter((p) => p.done);
     for (const old of done.slice(0, Math.max(0, done.length - KEEP_DONE + 1))) this.procs.delete(old.pid);
     const proc: Process = {

@@ -19,6 +19,7 @@ import type { MemoryChatEvent } from "./memory/memory.ts";
 import { CAPABILITY, SpawnSchema } from "./process.ts";
 import { Type, validate, type Static, type TSchema } from "./schema.ts";
 import type { ConsentEvent } from "./access.ts";
+import { APP_ID } from "./apps/manifest.ts";
 
 export interface SyscallContext {
   /** The calling process: set by the transport from the port the call came in on. */
@@ -48,6 +49,7 @@ const Path = Type.String({ minLength: 1, maxLength: 1024 });
 const Namespace = Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: "Another app's namespace (the shell only)." }));
 const Id = Type.String({ minLength: 1, maxLength: 256 });
 const Decision = Type.Enum(["allow", "ask", "deny"]);
+const AppId = Type.String({ pattern: APP_ID });
 
 function emitter<T>(ctx: SyscallContext): ((event: T) => void) | undefined {
   return ctx.emit as ((event: T) => void) | undefined;
@@ -78,6 +80,35 @@ export const SYSCALLS = {
   "proc.kill": declare({ args: Type.Object({ pid: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }), handler: (k, ctx, args) => k.kill(args.pid, ctx.pid) }),
   "proc.ps": declare({ args: NoArgs, handler: (k, ctx) => k.ps(ctx.pid) }),
   "proc.self": declare({ args: NoArgs, handler: (k, ctx) => k.info(k.procs.live(ctx.pid)) }),
+
+  // --- apps: installing, changing and launching them is the user's alone ---
+  "apps.list": declare({ args: NoArgs, shell: true, handler: (k) => k.apps.list() }),
+  "apps.get": declare({ args: Type.Object({ id: AppId }, { additionalProperties: false }), shell: true, handler: (k, _ctx, args) => k.apps.get(args.id) }),
+  "apps.install": declare({
+    args: Type.Object(
+      {
+        source: Type.Unknown({ description: "A manifest (an object or its JSON text), or an app file from apps.export (a Blob or its text)." }),
+        data: Type.Optional(Type.Boolean({ description: "Import an app file's files and memory too (default true)." })),
+      },
+      { additionalProperties: false },
+    ),
+    shell: true,
+    handler: (k, _ctx, args) => k.installApp(args.source, { data: args.data }),
+  }),
+  "apps.update": declare({ args: Type.Object({ id: AppId, manifest: Type.Unknown() }, { additionalProperties: false }), shell: true, handler: (k, _ctx, args) => k.apps.update(args.id, args.manifest) }),
+  "apps.grant": declare({
+    args: Type.Object({ id: AppId, capabilities: Type.Array(Type.String({ pattern: CAPABILITY }), { minItems: 1, maxItems: 64 }) }, { additionalProperties: false }),
+    shell: true,
+    handler: (k, _ctx, args) => k.apps.grant(args.id, args.capabilities),
+  }),
+  "apps.uninstall": declare({
+    args: Type.Object({ id: AppId, keepData: Type.Optional(Type.Boolean({ description: "Keep its files, memory and access decisions (default true)." })) }, { additionalProperties: false }),
+    shell: true,
+    handler: (k, _ctx, args) => k.uninstallApp(args.id, { keepData: args.keepData }),
+  }),
+  "apps.export": declare({ args: Type.Object({ id: AppId, data: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), shell: true, handler: (k, _ctx, args) => k.exportApp(args.id, { data: args.data }) }),
+  /** Like proc.spawn, the transport hands back the new process's own port. */
+  "apps.launch": declare({ args: Type.Object({ id: AppId }, { additionalProperties: false }), shell: true, handler: (k, ctx, args) => k.launch(args.id, { owner: ctx.owner }) }),
 
   // --- models: the user's alone (a process must not point every prompt at a server of its choosing) ---
   "models.list": declare({ args: NoArgs, handler: (k) => k.listModels() }),

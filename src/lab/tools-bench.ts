@@ -16,7 +16,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const limits = { timeoutMs: 1000, memoryBytes: 32 * 1024 * 1024, maxOutputChars: 16_000 };
 
 function process(): Process {
-  return { pid: 7, name: "bench", app: "bench-tools", capabilities: ["calculator"], done: false, priority: 20, quota: {}, memory: {}, promptTokens: 0, completionTokens: 0, countedTokens: 0, requests: 0, toolCalls: 0, startedAt: 0, label: { untrusted: [], private: [], ownFiles: [], said: [] } };
+  return { pid: 7, name: "bench", app: "bench-tools", capabilities: ["calculator"], done: false, priority: 20, quota: {}, memory: {}, toolRules: [], promptTokens: 0, completionTokens: 0, countedTokens: 0, requests: 0, toolCalls: 0, startedAt: 0, label: { untrusted: [], private: [], ownFiles: [], said: [] } };
 }
 
 async function accessCost(n: number) {

@@ -10,6 +10,8 @@
 import * as Comlink from "comlink";
 import { IndexedDBAccessStore } from "../kernel/access-db.ts";
 import { AccessManager } from "../kernel/access.ts";
+import { IndexedDBAppStore } from "../kernel/apps/apps-db.ts";
+import { BUNDLED_APPS } from "../kernel/apps/bundled.ts";
 import { TransformersSource } from "../kernel/engines/transformers-source.ts";
 import { WebLLMSource } from "../kernel/engines/webllm.ts";
 import { KernelError } from "../kernel/errors.ts";
@@ -110,6 +112,7 @@ export function createKernelHost() {
     // The stores open while the GPU is probed and the model loads; both are ready before `ready`.
     // Without IndexedDB (some private modes) decisions live in memory: the OS still boots.
     const accessStore = IndexedDBAccessStore.open().catch(() => undefined);
+    const appStore = IndexedDBAppStore.open().catch(() => undefined);
     const files = FileStore.open().then(
       (store) => ({ store }),
       (error: Error) => ({ error }),
@@ -123,12 +126,13 @@ export function createKernelHost() {
     // worker), else workers hosted by the tabs (a SharedWorker in Chromium has no Worker).
     const sandbox = typeof Worker !== "undefined" ? workerSandbox() : workerSandbox({ createWorker: () => workerHosts.create() as Worker, fallbackInline: false });
     const access = new AccessManager(await accessStore);
-    const k = new Kernel([transformers, new WebLLMSource(gpu)], { access, tools: [...libraryTools(), createJsTool(sandbox), ...deviceTools(deviceHosts)], devices: deviceHosts });
+    const k = new Kernel([transformers, new WebLLMSource(gpu)], { access, tools: [...libraryTools(), createJsTool(sandbox), ...deviceTools(deviceHosts)], devices: deviceHosts, appStore: await appStore, bundledApps: BUNDLED_APPS });
     // Stored decisions are in force before the first call (the loop offers tools by them).
     const stores = timed(
       "stores",
       Promise.all([
         k.access.ready().catch((error: Error) => console.warn(`AIOS: ${error.message}`)),
+        k.apps.ready().catch((error: Error) => console.warn(`AIOS: ${error.message}`)),
         files.then((opened) => ("store" in opened ? k.mountFiles(opened.store) : k.mountFiles(null, opened.error.message))),
       ]),
     );
@@ -152,12 +156,12 @@ export function createKernelHost() {
     return bootInfo();
   }
 
-  /** One system call as `pid`; a spawn also hands back the new process's own port. */
+  /** One system call as `pid`; a spawn or an app's launch also hands back the new process's own port. */
   async function call(pid: number, owner: string | undefined, name: string, args: unknown, emit: ((event: unknown) => unknown) | undefined, options: CallOptions | undefined) {
     const requestId = typeof options?.requestId === "string" ? options.requestId : undefined;
     return withDelivery(emit, async (send) => {
       const result = await syscall(need(), name, { pid, owner, requestId, emit: send }, args);
-      if (name !== "proc.spawn") return result;
+      if (name !== "proc.spawn" && name !== "apps.launch") return result;
       const info = result as ProcessInfo;
       const { port1, port2 } = new MessageChannel();
       serveProcess(info.pid, info.owner, port1);

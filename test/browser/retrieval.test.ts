@@ -12,7 +12,7 @@ it("vector and hybrid search find notes by meaning; recall uses them; the embedd
   try {
     const out = await app.page.evaluate(async () => {
       const embedders = await window.aios.embedders.list();
-      const p = await window.aios.spawn({ name: "assistant" });
+      const p = await window.aios.spawn({ name: "retriever" });
       await p.storage.write("notes/dog.md", "My dog's name is Biscuit.");
       await p.storage.write("notes/home.md", "I live in Lisbon.");
       await p.storage.write("notes/dentist.md", "Dentist appointment on Friday at 10.");

@@ -130,20 +130,20 @@ it("inputs that used to wedge the kernel answer or fail typed, while another tab
       const codeOf = (p: Promise<unknown>) => p.then(() => "ok", (e) => (e as { code?: string }).code ?? `uncoded ${(e as Error).name}`);
       const squat = await codeOf(window.aios.spawn({ name: "shell" }));
       const squatCase = await codeOf(window.aios.spawn({ name: "Shell " }));
-      const p = await window.aios.spawn({ name: "notes" });
+      const p = await window.aios.spawn({ name: "notebook" });
       await p.chat("Hello");
       const forge = await codeOf(p.storage.write(".memory/conversation.json", "forged"));
       const forgeRemove = await codeOf(p.storage.remove(".memory/conversation.json"));
       const forgeRollback = await codeOf(p.storage.rollback(".memory/conversation.json", 1));
-      const exported = await (await window.aios.spawn({ name: "notes" })).storage.export();
+      const exported = await (await window.aios.spawn({ name: "notebook" })).storage.export();
       const importMemory = await codeOf(p.storage.import(exported));
       const readOwnMemory = await codeOf(p.storage.read(".memory/conversation.json"));
       const stillChats = await codeOf(p.chat("Hello again"));
       const badBase64 = await codeOf(
-        p.storage.import(JSON.stringify({ format: "aios-files", formatVersion: 1, files: [{ ns: "notes", path: "a.bin", createdAt: 1, versions: [{ version: 1, type: "blob", base64: "A", createdAt: 1, meta: {} }] }] })),
+        p.storage.import(JSON.stringify({ format: "aios-files", formatVersion: 1, files: [{ ns: "notebook", path: "a.bin", createdAt: 1, versions: [{ version: 1, type: "blob", base64: "A", createdAt: 1, meta: {} }] }] })),
       );
       const huge = "x".repeat(33 * 1024 * 1024);
-      const bigImport = await codeOf(p.storage.import(JSON.stringify({ format: "aios-files", formatVersion: 1, files: [{ ns: "notes", path: "big.txt", createdAt: 1, versions: [{ version: 1, type: "text", content: huge, createdAt: 1, meta: {} }] }] })));
+      const bigImport = await codeOf(p.storage.import(JSON.stringify({ format: "aios-files", formatVersion: 1, files: [{ ns: "notebook", path: "big.txt", createdAt: 1, versions: [{ version: 1, type: "text", content: huge, createdAt: 1, meta: {} }] }] })));
       const nullOptions = await codeOf(window.aios.storage.read("nothing-here.md", null as never));
       const nullList = await codeOf(window.aios.storage.list(undefined, null as never));
       return { squat, squatCase, forge, forgeRemove, forgeRollback, importMemory, readOwnMemory, stillChats, badBase64, bigImport, nullOptions, nullList };

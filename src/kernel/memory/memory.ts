@@ -32,6 +32,7 @@ import type { ChatCompletion, ChatCompletionChunk, Usage } from "../chat.ts";
 import type { ChatMessage, ToolCall, ToolSpec } from "../engine.ts";
 import { KernelError, toKernelError } from "../errors.ts";
 import type { MemoryOptions } from "../process.ts";
+import { limitCalls, type ToolRule } from "../tool-rules.ts";
 import type { FileStore } from "../storage/files.ts";
 import { errorText, resultText } from "../tools/tool.ts";
 
@@ -55,7 +56,7 @@ const MAX_TRIM_ROUNDS = 64;
 
 /** What the memory manager needs of the kernel, and nothing more. */
 export interface MemoryPort {
-  process(pid: number): { app: string; memory: MemoryOptions };
+  process(pid: number): { app: string; memory: MemoryOptions; toolRules: ToolRule[] };
   files(pid: number): { files: FileStore; ns: string };
   contextLength(): number;
   countTokens(pid: number, messages: ChatMessage[], tools?: ToolSpec[]): Promise<number>;
@@ -272,8 +273,19 @@ export class MemoryManager {
         // A reply may ask for any number of calls; the kernel runs a bounded few (resource theft
         // by injected instructions: "call this a hundred times"). The rest are not run, not kept in
         // the conversation, and reported to the caller as EQUOTA; the model is told in the last result.
-        const calls = asked.slice(0, MAX_CALLS_PER_STEP);
-        const dropped = asked.slice(MAX_CALLS_PER_STEP);
+        const { run: calls, dropped } = limitCalls(this.port.process(pid).toolRules, asked, MAX_CALLS_PER_STEP);
+        const reportDropped = () => {
+          for (const { call, why } of dropped) {
+            const record: ToolCallRecord = { id: call.id, name: call.function.name, arguments: call.function.arguments, error: { code: "EQUOTA", message: `not run: ${why}` } };
+            records.push(record);
+            options.onChunk?.({ object: "aios.tool_result", ...record });
+          }
+        };
+        // Every call stopped by the app's rules: the reply's words end the turn.
+        if (calls.length === 0) {
+          reportDropped();
+          break;
+        }
         const content = choice.message.content ?? "";
         newTurns.push({ role: "assistant", content, tool_calls: calls, tokens: await this.port.countTokens(pid, [asMessage({ role: "assistant", content, tool_calls: calls })]), seq: 0, at: Date.now() });
         for (const [i, call] of calls.entries()) {
@@ -284,15 +296,11 @@ export class MemoryManager {
           options.onChunk?.({ object: "aios.tool_result", ...record });
           // Tool output is data: a tool message, bounded to a share of the window.
           let shown = this.bound(record.error ? errorText(record.error) : resultText(record.result), window - reply);
-          if (dropped.length && i === calls.length - 1) shown += `\n(${dropped.length} more calls in that reply were not run: at most ${MAX_CALLS_PER_STEP} per step.)`;
+          if (dropped.length && i === calls.length - 1) shown += `\n(${dropped.length} more calls in that reply were not run: ${[...new Set(dropped.map((d) => d.why))].join("; ")}.)`;
           const trusted = !record.error && this.port.trustedResult(pid, call.function.name, record.result);
           newTurns.push({ role: "tool", content: shown, tool_call_id: call.id, name: call.function.name, ...(trusted ? { trusted: true as const } : {}), tokens: await this.port.countTokens(pid, [{ role: "tool", content: shown, tool_call_id: call.id }]), seq: 0, at: Date.now() });
         }
-        for (const call of dropped) {
-          const record: ToolCallRecord = { id: call.id, name: call.function.name, arguments: call.function.arguments, error: { code: "EQUOTA", message: `not run: at most ${MAX_CALLS_PER_STEP} tool calls per step` } };
-          records.push(record);
-          options.onChunk?.({ object: "aios.tool_result", ...record });
-        }
+        reportDropped();
       }
       const choice = completion!.choices[0]!;
       const content = choice.message.content ?? "";

@@ -7,7 +7,7 @@ import { AccessManager, MemoryAccessStore, defaultDecision, type ConsentEvent } 
 import type { Process } from "../../../src/kernel/process.ts";
 
 function proc(pid: number, app: string, capabilities: string[], owner?: string): Process {
-  return { pid, name: app, app, capabilities, owner, done: false, priority: 20, quota: {}, memory: {}, promptTokens: 0, completionTokens: 0, countedTokens: 0, requests: 0, toolCalls: 0, startedAt: 0, label: { untrusted: [], private: [], ownFiles: [], said: [] } };
+  return { pid, name: app, app, capabilities, owner, done: false, priority: 20, quota: {}, memory: {}, toolRules: [], promptTokens: 0, completionTokens: 0, countedTokens: 0, requests: 0, toolCalls: 0, startedAt: 0, label: { untrusted: [], private: [], ownFiles: [], said: [] } };
 }
 const call = (capability: string) => ({ tool: "fetch", capability, summary: `GET http://${capability.slice(8)}/x`, args: { url: `http://${capability.slice(8)}/x` } });
 

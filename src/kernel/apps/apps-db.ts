@@ -1,0 +1,50 @@
+/**
+ * The installed apps on IndexedDB (through idb): manifests and grants survive reloads and browser
+ * restarts. One record per app, keyed by its id; each change is one transaction.
+ */
+import { openDB, type DBSchema, type IDBPDatabase } from "idb";
+import type { AppStore, InstalledApp } from "./apps.ts";
+
+interface AppsDB extends DBSchema {
+  apps: { key: string; value: InstalledApp & { id: string } };
+  meta: { key: string; value: { key: string; value: unknown } };
+}
+
+export const APPS_DB_NAME = "aios-apps";
+
+export class IndexedDBAppStore implements AppStore {
+  private constructor(private readonly db: IDBPDatabase<AppsDB>) {}
+
+  static async open(name = APPS_DB_NAME): Promise<IndexedDBAppStore> {
+    const db = await openDB<AppsDB>(name, 1, {
+      upgrade(db) {
+        db.createObjectStore("apps", { keyPath: "id" });
+        db.createObjectStore("meta", { keyPath: "key" });
+      },
+      blocking(_current, _blocked, event) {
+        (event.target as IDBDatabase).close();
+      },
+    });
+    return new IndexedDBAppStore(db);
+  }
+
+  async loadApps(): Promise<InstalledApp[]> {
+    return (await this.db.getAll("apps")).map(({ id: _id, ...app }) => app);
+  }
+
+  async putApp(app: InstalledApp): Promise<void> {
+    await this.db.put("apps", { id: app.manifest.id, ...app });
+  }
+
+  async deleteApp(id: string): Promise<void> {
+    await this.db.delete("apps", id);
+  }
+
+  async loadBundledSeen(): Promise<string[]> {
+    return ((await this.db.get("meta", "bundled"))?.value as string[] | undefined) ?? [];
+  }
+
+  async saveBundledSeen(ids: string[]): Promise<void> {
+    await this.db.put("meta", { key: "bundled", value: ids });
+  }
+}
