@@ -118,8 +118,11 @@ export interface ProcessHandle {
 
 /** An app launched from this page: its process, and its reply to the input it was launched with. */
 export interface LaunchedApp extends ProcessHandle {
+  kind: "nl" | "code";
   /** A natural-language app's reply to `input` (its first chat turn), when launched with one. */
-  output?: Promise<MemoryChatResult>;
+  reply?: Promise<MemoryChatResult>;
+  /** A code app's result: what its main resolved to (rejects with its error, e.g. ETIMEDOUT for a runaway). */
+  output?: Promise<unknown>;
 }
 
 /**
@@ -141,8 +144,11 @@ export interface Apps {
   export(id: string, options?: { data?: boolean }): Result<"apps.export">;
   /** Installs an exported app file with its data. */
   import(file: Blob | string): Result<"apps.install">;
-  /** Starts the app as a process of its own identity; with `input`, its first turn starts too (`output`). */
-  launch(id: string, input?: string): Promise<LaunchedApp>;
+  /**
+   * Starts the app as a process of its own identity. A natural-language app with `input` (text)
+   * starts its first turn (`reply`); a code app's main is called with `input` (JSON) (`output`).
+   */
+  launch(id: string, input?: unknown): Promise<LaunchedApp>;
 }
 
 export interface Access {
@@ -220,6 +226,8 @@ export interface Aios {
     stats(): Result<"kernel.stats">;
     ps(): Result<"proc.ps">;
     kill(pid: number): Result<"proc.kill">;
+    /** How a process ended, once it has. */
+    wait(pid: number): Result<"proc.wait">;
     setPolicy(config: SyscallArgs<"kernel.setPolicy">): Result<"kernel.setPolicy">;
   };
 }
@@ -484,11 +492,16 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
     export: (id, exportOptions) => call("apps.export", { id, data: objectOr(exportOptions).data }),
     import: (file) => call("apps.install", { source: file, data: true }),
     launch: async (id, input) => {
-      const handle: LaunchedApp = processHandle((await call("apps.launch", { id })) as unknown as SpawnedProcess);
-      if (input !== undefined) {
-        handle.output = handle.chat(input);
-        handle.output.catch(() => undefined);
-      }
+      const launched = (await call("apps.launch", { id, input })) as unknown as SpawnedProcess & { kind: "nl" | "code" };
+      const handle: LaunchedApp = Object.assign(processHandle(launched), { kind: launched.kind });
+      if (launched.kind === "code") {
+        handle.output = call("proc.wait", { pid: launched.pid }).then((exit) => {
+          if (exit.status === "exited") return exit.value;
+          throw Object.assign(new Error(exit.error?.message ?? `the app ended: ${exit.status}`), { code: exit.error?.code ?? "EKILLED", name: "KernelError", logs: exit.logs });
+        });
+      } else if (input !== undefined) handle.reply = handle.chat(String(input));
+      handle.output?.catch(() => undefined);
+      handle.reply?.catch(() => undefined);
       return handle;
     },
   };
@@ -535,6 +548,7 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
       stats: () => call("kernel.stats"),
       ps: () => call("proc.ps"),
       kill: (pid) => call("proc.kill", { pid }),
+      wait: (pid) => call("proc.wait", { pid }),
       setPolicy: (config) => call("kernel.setPolicy", objectOr(config)),
     },
   };

@@ -1,18 +1,19 @@
+import type { WorkerKind } from "../rpc/worker-relay.ts";
 /**
  * The tab's side of the kernel's relayed workers (src/rpc/worker-relay.ts): creates the js
  * sandbox workers the kernel asks for, forwards their messages both ways, and terminates them when
  * the kernel says so. It runs no snippet itself and decides nothing.
  */
-export function hostWorkers(port: MessagePort, create: () => Worker = sandboxWorker): void {
+export function hostWorkers(port: MessagePort, create: (kind: WorkerKind) => Worker = sandboxWorker): void {
   const workers = new Map<number, Worker>();
   port.onmessage = (event: MessageEvent) => {
-    const m = event.data as { op?: string; worker?: number; data?: unknown };
+    const m = event.data as { op?: string; worker?: number; data?: unknown; kind?: unknown };
     if (typeof m?.worker !== "number") return;
     const id = m.worker;
     if (m.op === "spawn") {
       let worker: Worker;
       try {
-        worker = create();
+        worker = create(m.kind === "app" ? "app" : "js");
       } catch (error) {
         port.postMessage({ worker: id, error: `could not start a worker: ${(error as Error).message}` });
         return;
@@ -33,6 +34,7 @@ export function hostWorkers(port: MessagePort, create: () => Worker = sandboxWor
   port.start();
 }
 
-function sandboxWorker(): Worker {
+function sandboxWorker(kind: WorkerKind): Worker {
+  if (kind === "app") return new Worker(new URL("../../workers/app-sandbox.worker.ts", import.meta.url), { type: "module", name: "aios-app-sandbox" });
   return new Worker(new URL("../../workers/js-sandbox.worker.ts", import.meta.url), { type: "module", name: "aios-js-sandbox" });
 }

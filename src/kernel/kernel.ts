@@ -12,6 +12,7 @@
  */
 import { AccessManager } from "./access.ts";
 import { AppRegistry, type AppInfo, type AppStore } from "./apps/apps.ts";
+import type { CodeApps } from "./apps/code-apps.ts";
 import type { Manifest } from "./apps/manifest.ts";
 import { addResult, addSaid, addUntrusted, approvalReason, isTrustedResult } from "./labels.ts";
 import { McpConnections } from "./mcp.ts";
@@ -20,7 +21,7 @@ import type { ChatMessage, Device, Engine, EngineName, GenerateParams, LoadProgr
 import { KernelError, toKernelError } from "./errors.ts";
 import { MemoryManager, type MemoryPort } from "./memory/memory.ts";
 import type { ModelInfo, ModelSource } from "./models.ts";
-import { ProcessTable, SHELL_APP, validateSpawn, type Process, type ProcessInfo } from "./process.ts";
+import { ProcessTable, SHELL_APP, validateSpawn, type Process, type ProcessExit, type ProcessInfo } from "./process.ts";
 import { RequestTable, type RequestRow } from "./requests.ts";
 import { validate } from "./schema.ts";
 import { Scheduler, validatePolicy, type PolicyConfig, type RequestStats } from "./scheduler.ts";
@@ -99,6 +100,8 @@ export interface KernelOptions {
   appStore?: AppStore;
   /** Apps installed on the first boot that knows them. */
   bundledApps?: Manifest[];
+  /** Runs code apps in sandboxes (absent: only natural-language apps launch). */
+  codeApps?: CodeApps;
 }
 
 /** An app exported as one file: its manifest and, optionally, its files and memory (a storage export of its namespace). */
@@ -137,6 +140,10 @@ export class Kernel {
   readonly devices: DeviceHosts | null;
   /** The installed apps: manifests and what the user granted them. */
   readonly apps: AppRegistry;
+  /** The code apps' sandboxes, where this kernel has them. */
+  codeApps: CodeApps | null;
+  /** Callers of `wait` per pid, told when it ends. */
+  private readonly waiters = new Map<number, Array<(exit: ProcessExit) => void>>();
   /** pid 1: the shell (the user), which page calls without a process of their own run as. */
   readonly shellPid: number;
   private readonly shell: Process;
@@ -161,6 +168,7 @@ export class Kernel {
     this.addTools(...(options.tools ?? []));
     this.memory = new MemoryManager(this.memoryPort());
     this.apps = new AppRegistry({ store: options.appStore, bundled: options.bundledApps, checkCapability: (c) => this.checkCapabilityName(c) });
+    this.codeApps = options.codeApps ?? null;
   }
 
   // --- tools -------------------------------------------------------------------------------------
@@ -373,10 +381,7 @@ export class Kernel {
     const proc = this.procs.live(pid);
     if (proc.pid === this.shellPid) throw new KernelError("EPERM", "pid 1 (shell) cannot be killed");
     if (callerPid !== this.shellPid && !this.procs.descendsFrom(proc.pid, callerPid)) throw new KernelError("EPERM", `pid ${callerPid} may end only itself and the processes it spawned, not pid ${proc.pid}`);
-    const reason = new KernelError("EKILLED", `pid ${proc.pid} (${proc.name}) was killed`);
-    for (const child of this.procs.all().filter((p) => !p.done && p.parent === proc.pid)) this.kill(child.pid);
-    this.procs.end(proc);
-    this.requests.abort(proc.pid, reason);
+    this.end(proc, { status: "killed", error: { code: "EKILLED", message: `killed by pid ${callerPid}${callerPid === this.shellPid ? " (the user)" : ""}` }, at: Date.now() });
     return this.info(proc);
   }
 
@@ -396,14 +401,14 @@ export class Kernel {
    * the user granted (not an update's pending ones). ENOTSUP when the loaded model's window is
    * smaller than the manifest's minimum.
    */
-  async launch(id: string, placement: { owner?: string } = {}): Promise<ProcessInfo> {
+  async launch(id: string, placement: { owner?: string; input?: unknown } = {}): Promise<ProcessInfo & { kind: Manifest["kind"] }> {
     const app = await this.apps.get(id);
     const m = app.manifest;
     const window = this.contextLength();
     if (m.model?.minContextTokens !== undefined && window < m.model.minContextTokens) {
       throw new KernelError("ENOTSUP", `${m.name} needs a model with at least ${m.model.minContextTokens} tokens of context; ${this.kernelInfo().model} has ${window}${m.model.preferred?.length ? ` (it prefers ${m.model.preferred.join(", ")})` : ""}`);
     }
-    if (m.kind === "code") throw new KernelError("ENOTSUP", `${m.name} is a code app; this kernel runs natural-language apps only so far`);
+    if (m.kind === "code" && !this.codeApps) throw new KernelError("ENOTSUP", `${m.name} is a code app and this kernel has no sandbox to run it in`);
     const memory = Object.fromEntries(Object.entries({ system: m.instructions, contextTokens: m.memory?.contextTokens, replyTokens: m.memory?.replyTokens, maxSteps: m.memory?.maxSteps }).filter(([, v]) => v !== undefined));
     const capabilities = m.capabilities.filter((c) => app.granted.includes(c));
     const proc = this.procs.spawn(validateSpawn({ name: m.name, capabilities, memory, ...(m.toolRules?.length ? { toolRules: m.toolRules } : {}) }), { owner: placement.owner, app: m.id });
@@ -416,7 +421,48 @@ export class Kernel {
       this.kill(proc.pid);
       throw error;
     }
-    return this.info(proc);
+    if (m.kind === "code") {
+      // The module runs in its sandbox as this process; its end (result, error, runaway) ends the process.
+      const run = this.codeApps!.run(proc.pid, placement.owner, m.entry!, placement.input ?? null);
+      run.done.then(
+        (value) => this.end(proc, { status: "exited", value, logs: run.logs, ...(run.startMs !== undefined ? { startMs: run.startMs } : {}), at: Date.now() }),
+        (error: unknown) => {
+          const e = toKernelError(error);
+          this.end(proc, { status: "failed", error: { code: e.code, message: e.message }, logs: run.logs, ...(run.startMs !== undefined ? { startMs: run.startMs } : {}), at: Date.now() });
+        },
+      );
+    }
+    return { ...this.info(proc), kind: m.kind };
+  }
+
+  /**
+   * Resolves with how `pid` ended, once it has (at once if it had). The shell may wait for any
+   * process; a process for itself and its descendants.
+   */
+  async wait(pid: number, callerPid: number = this.shellPid): Promise<ProcessExit> {
+    const proc = this.procs.get(pid);
+    if (!proc) throw new KernelError("ENOENT", `pid ${pid}: no such process`);
+    if (callerPid !== this.shellPid && !this.procs.descendsFrom(pid, callerPid)) throw new KernelError("EPERM", `pid ${callerPid} may wait only for itself and the processes it spawned, not pid ${pid}`);
+    if (proc.done) return structuredClone(proc.exit ?? { status: "killed", at: Date.now() });
+    return new Promise<ProcessExit>((resolve) => {
+      const list = this.waiters.get(pid) ?? [];
+      list.push(resolve);
+      this.waiters.set(pid, list);
+    });
+  }
+
+  /** Ends a process with `exit`: its children and requests end (EKILLED), its sandbox stops, waiters are told. */
+  private end(proc: Process, exit: ProcessExit): void {
+    if (proc.done) return;
+    const reason = new KernelError("EKILLED", exit.status === "killed" ? `pid ${proc.pid} (${proc.name}) was killed` : `pid ${proc.pid} (${proc.name}) has exited`);
+    for (const child of this.procs.all().filter((p) => !p.done && p.parent === proc.pid)) this.kill(child.pid);
+    proc.exit = exit;
+    this.procs.end(proc);
+    this.requests.abort(proc.pid, reason);
+    this.codeApps?.stop(proc.pid, reason);
+    const waiting = this.waiters.get(proc.pid) ?? [];
+    this.waiters.delete(proc.pid);
+    for (const tell of waiting) tell(structuredClone(exit));
   }
 
   /**

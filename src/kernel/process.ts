@@ -89,9 +89,25 @@ export interface ProcessInfo {
   startedAt: number;
   /** The untrusted and private data it has been given (labels.ts); only grows. */
   label: ProcessLabel;
+  /** Set once it has ended: how. */
+  exit?: ProcessExit;
 }
 
 export type Process = Omit<ProcessInfo, "state"> & { done: boolean };
+
+/** How a process ended. */
+export interface ProcessExit {
+  /** "exited": a code app's main returned; "failed": it threw or was stopped (runaway, memory); "killed": ended by a kill. */
+  status: "exited" | "failed" | "killed";
+  /** What a code app's main resolved to (JSON). */
+  value?: unknown;
+  error?: { code: string; message: string };
+  /** A code app's last console lines. */
+  logs?: string[];
+  /** A code app's sandbox start: milliseconds until its VM was ready. */
+  startMs?: number;
+  at: number;
+}
 
 function invalid(field: string, problem: string): never {
   throw new KernelError("EINVAL", `${field}: ${problem}`);

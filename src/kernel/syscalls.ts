@@ -80,6 +80,8 @@ export const SYSCALLS = {
   "proc.kill": declare({ args: Type.Object({ pid: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }), handler: (k, ctx, args) => k.kill(args.pid, ctx.pid) }),
   "proc.ps": declare({ args: NoArgs, handler: (k, ctx) => k.ps(ctx.pid) }),
   "proc.self": declare({ args: NoArgs, handler: (k, ctx) => k.info(k.procs.live(ctx.pid)) }),
+  /** Resolves with how a process ended (a code app's result or error), once it has. */
+  "proc.wait": declare({ args: Type.Object({ pid: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }), handler: (k, ctx, args) => k.wait(args.pid, ctx.pid) }),
 
   // --- apps: installing, changing and launching them is the user's alone ---
   "apps.list": declare({ args: NoArgs, shell: true, handler: (k) => k.apps.list() }),
@@ -108,7 +110,11 @@ export const SYSCALLS = {
   }),
   "apps.export": declare({ args: Type.Object({ id: AppId, data: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), shell: true, handler: (k, _ctx, args) => k.exportApp(args.id, { data: args.data }) }),
   /** Like proc.spawn, the transport hands back the new process's own port. */
-  "apps.launch": declare({ args: Type.Object({ id: AppId }, { additionalProperties: false }), shell: true, handler: (k, ctx, args) => k.launch(args.id, { owner: ctx.owner }) }),
+  "apps.launch": declare({
+    args: Type.Object({ id: AppId, input: Type.Optional(Type.Unknown({ description: "A code app's input (JSON): its main is called with it." })) }, { additionalProperties: false }),
+    shell: true,
+    handler: (k, ctx, args) => k.launch(args.id, { owner: ctx.owner, input: args.input }),
+  }),
 
   // --- models: the user's alone (a process must not point every prompt at a server of its choosing) ---
   "models.list": declare({ args: NoArgs, handler: (k) => k.listModels() }),
@@ -331,4 +337,16 @@ export async function syscall(kernel: Kernel, name: unknown, ctx: SyscallContext
   if (declaration.shell && caller.pid !== kernel.shellPid) throw new KernelError("EPERM", `${name} is the user's alone (the shell), not pid ${caller.pid}'s (${caller.app})`);
   const valid = validate(declaration.args, args === undefined ? {} : args, "", "arguments");
   return declaration.handler(kernel, ctx, valid);
+}
+
+/**
+ * How a code app's SDK calls reach the kernel (code-apps.ts's `dispatch`): a call as the app's
+ * process, or as a process it spawned (`as`: checked to descend from it, never taken on trust).
+ */
+export function sdkDispatch(kernel: Kernel, owner?: string): (pid: number, name: string, args: unknown, as?: number) => Promise<unknown> {
+  return async (pid, name, args, as) => {
+    const actor = as ?? pid;
+    if (actor !== pid && !kernel.procs.descendsFrom(actor, pid)) throw new KernelError("EPERM", `pid ${pid} may act only as itself and the processes it spawned, not pid ${actor}`);
+    return syscall(kernel, name, { pid: actor, owner }, args);
+  };
 }

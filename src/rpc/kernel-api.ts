@@ -19,7 +19,8 @@ import { EMBEDDERS, isEmbedderCached, loadTransformersEmbedder, type Transformer
 import { Kernel, type EmbedderSource, type KernelInfo } from "../kernel/kernel.ts";
 import { detectGpu, type GpuCapabilities } from "../kernel/models.ts";
 import type { ProcessInfo } from "../kernel/process.ts";
-import { syscall } from "../kernel/syscalls.ts";
+import { sdkDispatch, syscall } from "../kernel/syscalls.ts";
+import { CodeApps, type AppWorker } from "../kernel/apps/code-apps.ts";
 import { FileStore } from "../kernel/storage/files.ts";
 import { DeviceHosts } from "../kernel/devices.ts";
 import { deviceTools } from "../kernel/tools/devices.ts";
@@ -124,9 +125,13 @@ export function createKernelHost() {
     const transformers = new TransformersSource({ modelBaseUrl: new URL("models/", base).pathname, device, wasmPaths: ortWasmPaths(base, device) });
     // Snippets run in Workers the kernel can kill: its own where it may create them (a dedicated
     // worker), else workers hosted by the tabs (a SharedWorker in Chromium has no Worker).
-    const sandbox = typeof Worker !== "undefined" ? workerSandbox() : workerSandbox({ createWorker: () => workerHosts.create() as Worker, fallbackInline: false });
+    const sandbox = typeof Worker !== "undefined" ? workerSandbox() : workerSandbox({ createWorker: () => workerHosts.create("js") as Worker, fallbackInline: false });
+    // Code apps: one worker each, the kernel's own where it may create them, else in the launching tab.
+    const createAppWorker = (owner?: string): AppWorker =>
+      typeof Worker !== "undefined" ? new Worker(new URL("../../workers/app-sandbox.worker.ts", import.meta.url), { type: "module", name: "aios-app-sandbox" }) : workerHosts.create("app", owner);
     const access = new AccessManager(await accessStore);
     const k = new Kernel([transformers, new WebLLMSource(gpu)], { access, tools: [...libraryTools(), createJsTool(sandbox), ...deviceTools(deviceHosts)], devices: deviceHosts, appStore: await appStore, bundledApps: BUNDLED_APPS });
+    k.codeApps = new CodeApps({ createWorker: createAppWorker, dispatch: sdkDispatch(k) });
     // Stored decisions are in force before the first call (the loop offers tools by them).
     const stores = timed(
       "stores",

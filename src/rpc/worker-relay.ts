@@ -5,12 +5,15 @@
  * messages, and terminates them when told. The kernel's thread never runs a snippet, so its
  * timers always fire: a wedged snippet is terminated by the tab at the kernel's word.
  *
- * Protocol on a host port (kernel → tab): { op: "spawn" | "post" | "terminate", worker, data? };
+ * Protocol on a host port (kernel → tab): { op: "spawn", worker, kind } | { op: "post" | "terminate", worker, data? };
  * (tab → kernel): { worker, data } for a worker's message, { worker, error } when it failed.
  *
  * Invariants: a relayed worker is owned by one host; when that host's tab goes, each of its
  * workers reports an error once (a call in flight gets EIO), and no new worker is placed there.
  */
+
+/** Which sandbox a worker runs: the js tool's, or a code app's. */
+export type WorkerKind = "js" | "app";
 
 /** The part of `Worker` the sandbox uses. */
 export interface WorkerLike {
@@ -36,9 +39,10 @@ class RelayedWorker implements WorkerLike {
   constructor(
     private readonly host: Host,
     readonly id: number,
+    kind: WorkerKind,
   ) {
     host.workers.set(id, this);
-    host.port.postMessage({ op: "spawn", worker: id });
+    host.port.postMessage({ op: "spawn", worker: id, kind });
   }
 
   postMessage(data: unknown): void {
@@ -88,15 +92,18 @@ export class WorkerHosts {
       const host = this.hosts[i]!;
       if (host.owner !== owner) continue;
       this.hosts.splice(i, 1);
-      for (const worker of [...host.workers.values()]) worker.fail("the tab hosting the js sandbox closed");
+      for (const worker of [...host.workers.values()]) worker.fail("the tab hosting the sandbox closed");
       host.port.close();
     }
   }
 
-  /** A worker in the most recently attached tab; throws when no tab hosts workers. */
-  create(): WorkerLike {
-    const host = this.hosts.at(-1);
-    if (!host) throw new Error("no open AIOS tab can host the js sandbox");
-    return new RelayedWorker(host, this.next++);
+  /**
+   * A worker of `kind` in tab `owner` when it hosts workers, else in the most recently attached
+   * tab; throws when no tab hosts workers.
+   */
+  create(kind: WorkerKind = "js", owner?: string): WorkerLike {
+    const host = this.hosts.find((h) => h.owner === owner) ?? this.hosts.at(-1);
+    if (!host) throw new Error(`no open AIOS tab can host the ${kind === "js" ? "js sandbox" : "app sandbox"}`);
+    return new RelayedWorker(host, this.next++, kind);
   }
 }

@@ -58,7 +58,7 @@ const INITIAL_PAGES = 256;
 /** wasm32 as this variant is built: at most 2 GiB. */
 const MAX_PAGES = 32768;
 
-interface LoadedModule {
+export interface LoadedModule {
   module: QuickJSWASMModule;
   memory: WebAssembly.Memory;
   /** Its key in `modules`: the memory cap in wasm pages. */
@@ -96,6 +96,11 @@ export async function loadQuickJs(memoryBytes = 32 * 1024 * 1024): Promise<void>
   await moduleFor(memoryBytes);
 }
 
+/** The loaded QuickJS module whose memory is capped for `memoryBytes` (shared by every caller in this thread with that cap). */
+export function quickJsModule(memoryBytes: number): Promise<LoadedModule> {
+  return moduleFor(memoryBytes);
+}
+
 function moduleFor(memoryBytes: number): Promise<LoadedModule> {
   const pages = pagesFor(memoryBytes);
   let loading = modules.get(pages);
@@ -122,7 +127,7 @@ function moduleFor(memoryBytes: number): Promise<LoadedModule> {
 }
 
 /** Never use this module again: its wasm trapped or aborted. */
-function forget(loaded: LoadedModule): void {
+export function forget(loaded: LoadedModule): void {
   if (loaded.broken) return;
   loaded.broken = true;
   modules.delete(loaded.pages);
@@ -290,7 +295,7 @@ function mb(bytes: number): string {
 }
 
 /** The VM's exception as a KernelError; reads it from the host side (getters are still bounded by the interrupt). */
-function describeFailure(ctx: QuickJSContext, error: QuickJSHandle, limits: QuickJsLimits, timedOut: () => boolean): KernelError {
+export function describeFailure(ctx: QuickJSContext, error: QuickJSHandle, limits: QuickJsLimits, timedOut: () => boolean): KernelError {
   const timeout = () => new KernelError("ETIMEDOUT", `js ran over ${limits.timeoutMs} ms`);
   const oom = () => new KernelError("EQUOTA", `js used more than ${mb(limits.memoryBytes)} MB`);
   if (timedOut()) return timeout();
@@ -308,7 +313,7 @@ function describeFailure(ctx: QuickJSContext, error: QuickJSHandle, limits: Quic
       if (name === "InternalError" && message === "interrupted") return timeout();
       // QuickJS's own cap on a string (2^30 - 1 characters), reached by doubling a rope string.
       if (name === "InternalError" && message === "string too long") return new KernelError("EQUOTA", "js made a string longer than the sandbox allows (2^30 - 1 characters)");
-      const at = /snippet\.js:(\d+):(\d+)/.exec(stringProp(ctx, error, "stack") ?? "");
+      const at = /(?:snippet|app)\.js:(\d+):(\d+)/.exec(stringProp(ctx, error, "stack") ?? "");
       text = `${name}: ${clip(message, 1000)}${at ? ` (line ${at[1]}, column ${at[2]})` : ""}`;
     } else {
       const dumped = ctx.dump(error) as unknown;
