@@ -66,10 +66,12 @@ export default defineConfig({
     chunkSizeWarningLimit: 8192,
     // lab.html runs an engine without the kernel: the benchmarks' baseline and raw-token tests.
     rollupOptions: {
-      input: { main: "index.html", lab: "lab.html" },
+      // bridge.html: other sites embed it to run agents; sdk: their SDK, at a stable URL (/sdk/aios.js).
+      input: { main: "index.html", lab: "lab.html", bridge: "bridge.html", sdk: "src/sdk/connect.ts" },
+      preserveEntrySignatures: "exports-only",
       // tesseract.js fetches `${langPath}/eng.traineddata.gz`: that file keeps its name (the hash
       // goes in its folder) so src/client/devices/ocr.ts can point langPath at it.
-      output: { assetFileNames: (a) => (a.names.some((n) => n.endsWith(".traineddata.gz")) ? "assets/[hash]/[name][extname]" : "assets/[name]-[hash][extname]") },
+      output: { entryFileNames: (chunk) => (chunk.name === "sdk" ? "sdk/aios.js" : "assets/[name]-[hash].js"), assetFileNames: (a) => (a.names.some((n) => n.endsWith(".traineddata.gz")) ? "assets/[hash]/[name][extname]" : "assets/[name]-[hash][extname]") },
     },
   },
   server: { host: "127.0.0.1" },

@@ -103,6 +103,8 @@ export interface ProcessHandle {
   readonly app: string;
   /** The process's own channel to the kernel: calls on it act as this process. */
   readonly port: MessagePort;
+  /** Any system call as this process (what the handle's other methods make). */
+  call<N extends SyscallName>(name: N, args?: SyscallArgs<N>): Promise<SyscallResult<N>>;
   llm: Llm;
   storage: Storage;
   chat: MemoryChat;
@@ -151,6 +153,15 @@ export interface Apps {
   launch(id: string, input?: unknown): Promise<LaunchedApp>;
 }
 
+/** Pages on other origins running agents through the bridge (bridge.html); the user's alone. */
+export interface Sites {
+  /** As the bridge: run an agent for the page on `origin` (asks the user in an AIOS tab the first time). */
+  connect(origin: string, capabilities: string[]): Promise<ProcessHandle>;
+  list(): Result<"sites.list">;
+  /** Ends the site's agents now and forgets the answer: it must ask again. */
+  revoke(origin: string): Result<"sites.revoke">;
+}
+
 export interface Access {
   /** Every app's capabilities with the decision that applies ("user" set, or the "default"). */
   list(): Result<"access.list">;
@@ -184,6 +195,7 @@ export interface Aios {
   tools: Tools;
   access: Access;
   apps: Apps;
+  sites: Sites;
   /**
    * MCP servers (Streamable HTTP): a connected server's tools join `tools` as mcp.<name>.<tool>;
    * a process needs the capability mcp:<name> to use them. Connecting is the user's alone.
@@ -391,6 +403,7 @@ function processHandle(spawned: SpawnedProcess): ProcessHandle {
     name: spawned.name,
     app: spawned.app,
     port: spawned.port,
+    call: (name, args) => call(name, args),
     llm: llmOf(call),
     storage: storageOf(call),
     chat: chatOf(call),
@@ -405,8 +418,10 @@ function processHandle(spawned: SpawnedProcess): ProcessHandle {
   return self;
 }
 
-export function createAios(connection: KernelConnection | Worker, options: Omit<BootOptions, "baseUrl"> & { baseUrl?: string } = {}): Aios {
+export function createAios(connection: KernelConnection | Worker, createOptions: Omit<BootOptions, "baseUrl"> & { baseUrl?: string; hosting?: boolean } = {}): Aios {
   const { endpoint, worker } = connection instanceof Worker ? { endpoint: connection, worker: connection } : connection;
+  // A page that serves no devices and hosts no sandboxes (the bridge, inside another site's page).
+  const { hosting = true, ...options } = createOptions;
   const kernel = Comlink.wrap<ShellApi>(endpoint);
   const models = new EventTarget() as Aios["models"];
   const emitProgress = (p: LoadProgress) => models.dispatchEvent(new CustomEvent("progress", { detail: p }));
@@ -419,14 +434,14 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
   workerFailed.catch(() => undefined);
   // This tab hosts workers the kernel can kill (the js sandbox), where the kernel cannot make its own.
   const relay = new MessageChannel();
-  hostWorkers(relay.port1);
+  if (hosting) hostWorkers(relay.port1);
   // This tab serves the browser's devices it has (geolocation, camera, …) to the kernel.
   let prompts: DevicePrompts | null = null;
   const deviceChannel = new MessageChannel();
-  const deviceHost = hostDevices(deviceChannel.port1, tabDrivers(() => prompts));
+  const deviceHost = hostDevices(deviceChannel.port1, hosting ? tabDrivers(() => prompts) : []);
   const booted = Promise.race([
     holdTabLock()
-      .then(() => kernel.attach(tabId, Comlink.transfer(relay.port2, [relay.port2]), Comlink.transfer(deviceChannel.port2, [deviceChannel.port2])))
+      .then(() => (hosting ? kernel.attach(tabId, Comlink.transfer(relay.port2, [relay.port2]), Comlink.transfer(deviceChannel.port2, [deviceChannel.port2])) : kernel.attach(tabId)))
       .then(() => kernel.boot({ ...options, model: options.model ?? storedModel(), baseUrl })),
     workerFailed,
   ]);
@@ -506,6 +521,12 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
     },
   };
 
+  const sites: Sites = {
+    connect: async (origin, capabilities) => processHandle((await call("sites.connect", { origin, capabilities })) as unknown as SpawnedProcess),
+    list: () => call("sites.list"),
+    revoke: (origin) => call("sites.revoke", { origin }),
+  };
+
   return {
     ready,
     llm: llmOf(call),
@@ -515,6 +536,7 @@ export function createAios(connection: KernelConnection | Worker, options: Omit<
     tools: toolsOf(call),
     access,
     apps,
+    sites,
     mcp: {
       connect: (connectOptions) => call("mcp.connect", connectOptions),
       list: () => call("mcp.list"),

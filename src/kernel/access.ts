@@ -82,6 +82,8 @@ export interface ConsentRequest {
    * allow" is not offered then, and answering it grants nothing beyond the call.
    */
   reason?: string;
+  /** "site": a page on another site asks to run an agent (Allow / Deny; `summary` says what). */
+  kind?: "site";
 }
 
 /** Where decisions, the audit log and settings persist (IndexedDB in browsers, memory in Node). */
@@ -295,6 +297,11 @@ export class AccessManager {
     this.record({ at: Date.now(), pid: 1, app, tool: "access.set", capability, argsDigest: "", summary: `${capability} for ${app}: ${decision ?? "default"}`, decision: decision === "deny" ? "deny" : "allow", by: "user" });
   }
 
+  /** Audits the user's answer to a site (the bridge), or its revocation. */
+  recordSite(origin: string, capabilities: string[], decision: "allow" | "deny" | "revoke"): void {
+    this.record({ at: Date.now(), pid: 1, app: `site:${origin}`, tool: "sites.connect", capability: "site", argsDigest: "", summary: decision === "revoke" ? `${origin}: the user revoked it` : `${origin} wants to run an agent with: ${capabilities.join(", ") || "no capabilities"}`, decision: decision === "allow" ? "allow" : "deny", by: "user" });
+  }
+
   /** Removes every decision the user made for `app` (it was uninstalled with its data). */
   async forget(app: string): Promise<number> {
     await this.ready();
@@ -420,8 +427,40 @@ export class AccessManager {
       at: Date.now(),
       ...(call.approval ? { reason: call.approval } : {}),
     };
+    return this.prompt(request, owner, signal, (answer) => {
+      // "Always" on a per-call approval is "once": a data-flow approval never becomes a standing grant.
+      if (answer === "always" && !call.approval) {
+        void this.set(proc.app, call.capability, "allow").catch(() => undefined);
+        for (const other of [...this.pending.values()]) if (other.request.app === proc.app && other.request.capability === call.capability) other.settle("once");
+      }
+    });
+  }
+
+  /**
+   * Asks the user whether a page on another site may run an agent with `capabilities` (the bridge):
+   * shown in an AIOS tab, never in the asking page. Resolves "once" (allowed) or "deny", or a
+   * KernelError (no AIOS tab open, no answer in time, the asking page went away).
+   */
+  askSite(origin: string, capabilities: string[], signal?: AbortSignal): Promise<ConsentAnswer | KernelError> {
+    const owner = [...this.listeners.values()].at(-1)?.owner;
+    if (owner === undefined) return Promise.resolve(new KernelError("EPERM", `${origin} asks to run an agent, and no AIOS tab is open to ask the user: open AIOS in a tab first`));
+    const request: ConsentRequest = {
+      id: `consent-${++this.counter}`,
+      pid: 0,
+      app: `site:${origin}`,
+      tool: "sites.connect",
+      capability: "site",
+      summary: `${origin} wants to run an agent${capabilities.length ? ` with: ${capabilities.join(", ")}` : " (no capabilities)"}`,
+      arguments: JSON.stringify({ origin, capabilities }).slice(0, 2000),
+      at: Date.now(),
+      kind: "site",
+    };
+    return this.prompt(request, owner, signal, () => undefined);
+  }
+
+  private prompt(request: ConsentRequest, owner: string, signal: AbortSignal | undefined, onAnswer: (answer: ConsentAnswer) => void): Promise<ConsentAnswer | KernelError> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => settle(new KernelError("EPERM", `consent for ${call.capability} was not given within ${Math.round(this.consentTimeoutMs / 1000)} s`)), this.consentTimeoutMs);
+      const timer = setTimeout(() => settle(new KernelError("EPERM", `consent for ${request.capability} was not given within ${Math.round(this.consentTimeoutMs / 1000)} s`)), this.consentTimeoutMs);
       const settle = (answer: ConsentAnswer | KernelError) => {
         if (!this.pending.delete(request.id)) return;
         clearTimeout(timer);
@@ -432,17 +471,13 @@ export class AccessManager {
             // see deliver
           }
         }
-        // "Always" on a per-call approval is "once": a data-flow approval never becomes a standing grant.
-        if (answer === "always" && !call.approval) {
-          void this.set(proc.app, call.capability, "allow").catch(() => undefined);
-          for (const other of [...this.pending.values()]) if (other.request.app === proc.app && other.request.capability === call.capability) other.settle("once");
-        }
+        if (!(answer instanceof KernelError)) onAnswer(answer);
         resolve(answer);
       };
       const pending: Pending = { request, owner, settle };
       this.pending.set(request.id, pending);
       // A killed process's prompt goes away.
-      signal?.addEventListener("abort", () => settle(new KernelError("EKILLED", `the call asking for ${call.capability} was cancelled`)), { once: true });
+      signal?.addEventListener("abort", () => settle(new KernelError("EKILLED", `the call asking for ${request.capability} was cancelled`)), { once: true });
       this.deliver(pending, owner);
     });
   }

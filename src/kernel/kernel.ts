@@ -13,6 +13,7 @@
 import { AccessManager } from "./access.ts";
 import { AppRegistry, type AppInfo, type AppStore } from "./apps/apps.ts";
 import type { CodeApps } from "./apps/code-apps.ts";
+import { checkOrigin, SITE_PREFIX, SITE_QUOTA, SiteGrants, siteApp, type SiteGrant } from "./apps/sites.ts";
 import type { Manifest } from "./apps/manifest.ts";
 import { addResult, addSaid, addUntrusted, approvalReason, isTrustedResult } from "./labels.ts";
 import { McpConnections } from "./mcp.ts";
@@ -140,6 +141,8 @@ export class Kernel {
   readonly devices: DeviceHosts | null;
   /** The installed apps: manifests and what the user granted them. */
   readonly apps: AppRegistry;
+  /** Pages on other origins the user let run agents (the bridge), and those refused. */
+  readonly sites: SiteGrants;
   /** The code apps' sandboxes, where this kernel has them. */
   codeApps: CodeApps | null;
   /** Callers of `wait` per pid, told when it ends. */
@@ -169,6 +172,7 @@ export class Kernel {
     this.memory = new MemoryManager(this.memoryPort());
     this.apps = new AppRegistry({ store: options.appStore, bundled: options.bundledApps, checkCapability: (c) => this.checkCapabilityName(c) });
     this.codeApps = options.codeApps ?? null;
+    this.sites = new SiteGrants(options.appStore);
   }
 
   // --- tools -------------------------------------------------------------------------------------
@@ -346,6 +350,7 @@ export class Kernel {
     for (const capability of valid.capabilities ?? []) this.checkCapabilityName(capability);
     // An installed app's identity is its id: no one else's process may take its namespace or decisions.
     if (caller.pid === this.shellPid && this.apps.installed(valid.name)) throw new KernelError("EPERM", `name: ${valid.name} is an installed app's id; launch it with aios.apps.launch("${valid.name}")`);
+    if (caller.pid === this.shellPid && valid.name.startsWith(SITE_PREFIX)) throw new KernelError("EPERM", `name: ${SITE_PREFIX}… names a site's identity; sites connect through the bridge`);
     const proc = this.procs.spawn(valid, { parent: caller, owner: placement.owner ?? caller.owner });
     return this.info(proc);
   }
@@ -494,6 +499,53 @@ export class Kernel {
       const e = toKernelError(error);
       throw new KernelError(e.code, `${id} was not installed: its data could not be imported: ${e.message}`, { cause: error });
     }
+  }
+
+  /**
+   * A page on `origin` (as the browser reported it to the bridge) asks to run an agent with
+   * `capabilities`. The first time — or when it asks for more than it was allowed — the user is
+   * asked in an AIOS tab; a site the user denied is refused without asking. Allowed: a process of
+   * the site's own identity (`site:<origin>`: namespace, decisions) with those capabilities and the
+   * sites' quotas, owned by the bridge's tab (it ends when the page goes).
+   */
+  async connectSite(origin: unknown, capabilities: string[], placement: { owner?: string; signal?: AbortSignal } = {}): Promise<ProcessInfo> {
+    const o = checkOrigin(origin);
+    const wanted = [...new Set(capabilities)];
+    for (const c of wanted) this.checkCapabilityName(c);
+    const grant = await this.sites.get(o);
+    if (grant?.decision === "deny") throw new KernelError("EPERM", `the user denied ${o} running agents (they can clear that in Permissions)`);
+    const allowed = grant?.decision === "allow" ? grant.capabilities : null;
+    if (!allowed || wanted.some((c) => !allowed.includes(c))) {
+      const asked = [...new Set([...(allowed ?? []), ...wanted])];
+      const answer = await this.access.askSite(o, asked, placement.signal);
+      if (answer instanceof KernelError) throw answer;
+      if (answer === "deny") {
+        if (!allowed) await this.sites.decide(o, "deny", asked);
+        this.access.recordSite(o, asked, "deny");
+        throw new KernelError("EPERM", allowed ? `the user did not allow ${o} more than ${allowed.join(", ") || "no capabilities"}` : `the user denied ${o} running agents`);
+      }
+      await this.sites.decide(o, "allow", asked);
+      this.access.recordSite(o, asked, "allow");
+    }
+    const name = new URL(o).host.slice(0, 64);
+    const proc = this.procs.spawn(validateSpawn({ name, capabilities: wanted, quota: { ...SITE_QUOTA } }), { owner: placement.owner, app: siteApp(o) });
+    return this.info(proc);
+  }
+
+  /** Sites that asked, with the user's answer and their live processes. */
+  async listSites(): Promise<Array<SiteGrant & { app: string; live: number }>> {
+    const live = this.procs.all().filter((p) => !p.done);
+    return (await this.sites.list()).map((g) => ({ ...g, app: siteApp(g.origin), live: live.filter((p) => p.app === siteApp(g.origin)).length }));
+  }
+
+  /** Forgets the user's answer for a site: its live processes end now; it must ask again to connect. */
+  async revokeSite(origin: unknown): Promise<{ origin: string; processes: number }> {
+    const o = checkOrigin(origin);
+    const live = this.procs.all().filter((p) => p.app === siteApp(o) && !p.done);
+    for (const p of live) if (!p.done) this.kill(p.pid);
+    if (!(await this.sites.forget(o)) && live.length === 0) throw new KernelError("ENOENT", `origin: ${o} has not asked to run agents`);
+    this.access.recordSite(o, [], "revoke");
+    return { origin: o, processes: live.length };
   }
 
   /** One file with the app's manifest and, with `data`, its files and memory (its namespace). */

@@ -116,6 +116,16 @@ export const SYSCALLS = {
     handler: (k, ctx, args) => k.launch(args.id, { owner: ctx.owner, input: args.input }),
   }),
 
+  // --- sites: pages on other origins, through the bridge (bridge.html is an AIOS page: a shell connection) ---
+  /** Like apps.launch, the transport hands back the new process's own port. */
+  "sites.connect": declare({
+    args: Type.Object({ origin: Type.String({ minLength: 1, maxLength: 512 }), capabilities: Type.Array(Type.String({ pattern: CAPABILITY }), { maxItems: 64 }) }, { additionalProperties: false }),
+    shell: true,
+    handler: (k, ctx, args) => k.connectSite(args.origin, args.capabilities, { owner: ctx.owner }),
+  }),
+  "sites.list": declare({ args: NoArgs, shell: true, handler: (k) => k.listSites() }),
+  "sites.revoke": declare({ args: Type.Object({ origin: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false }), shell: true, handler: (k, _ctx, args) => k.revokeSite(args.origin) }),
+
   // --- models: the user's alone (a process must not point every prompt at a server of its choosing) ---
   "models.list": declare({ args: NoArgs, handler: (k) => k.listModels() }),
   "models.load": declare({ args: Type.Object({ id: Id }, { additionalProperties: false }), shell: true, handler: (k, ctx, args) => k.loadModel(args.id, emitter<LoadProgress>(ctx)) }),

@@ -138,6 +138,7 @@ export function createKernelHost() {
       Promise.all([
         k.access.ready().catch((error: Error) => console.warn(`AIOS: ${error.message}`)),
         k.apps.ready().catch((error: Error) => console.warn(`AIOS: ${error.message}`)),
+        k.sites.ready().catch((error: Error) => console.warn(`AIOS: ${error.message}`)),
         files.then((opened) => ("store" in opened ? k.mountFiles(opened.store) : k.mountFiles(null, opened.error.message))),
       ]),
     );
@@ -166,7 +167,7 @@ export function createKernelHost() {
     const requestId = typeof options?.requestId === "string" ? options.requestId : undefined;
     return withDelivery(emit, async (send) => {
       const result = await syscall(need(), name, { pid, owner, requestId, emit: send }, args);
-      if (name !== "proc.spawn" && name !== "apps.launch") return result;
+      if (name !== "proc.spawn" && name !== "apps.launch" && name !== "sites.connect") return result;
       const info = result as ProcessInfo;
       const { port1, port2 } = new MessageChannel();
       serveProcess(info.pid, info.owner, port1);

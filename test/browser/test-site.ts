@@ -40,6 +40,10 @@ export async function startTestSite(): Promise<TestSite> {
         res.writeHead(200, { "content-type": "text/plain", ...cors });
         res.end(`got ${body}`);
       });
+    } else if (req.url === "/blank.html") {
+      // A page of another website (the bridge tests load the OS's SDK into it).
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<!doctype html><html><head><title>Another website</title></head><body><h1>Another website</h1></body></html>");
     } else if (req.url === "/no-cors") {
       res.writeHead(200, { "content-type": "text/plain" });
       res.end("you may not read me from another origin");

@@ -1,13 +1,15 @@
 /**
  * The installed apps on IndexedDB (through idb): manifests and grants survive reloads and browser
- * restarts. One record per app, keyed by its id; each change is one transaction.
+ * restarts. One record per app, keyed by its id, and one per site that asked to run agents, keyed
+ * by its origin; each change is one transaction.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from "idb";
-import type { AppStore, InstalledApp } from "./apps.ts";
+import type { AppStore, InstalledApp, SiteGrant } from "./apps.ts";
 
 interface AppsDB extends DBSchema {
   apps: { key: string; value: InstalledApp & { id: string } };
   meta: { key: string; value: { key: string; value: unknown } };
+  sites: { key: string; value: SiteGrant };
 }
 
 export const APPS_DB_NAME = "aios-apps";
@@ -20,6 +22,7 @@ export class IndexedDBAppStore implements AppStore {
       upgrade(db) {
         db.createObjectStore("apps", { keyPath: "id" });
         db.createObjectStore("meta", { keyPath: "key" });
+        db.createObjectStore("sites", { keyPath: "origin" });
       },
       blocking(_current, _blocked, event) {
         (event.target as IDBDatabase).close();
@@ -46,5 +49,17 @@ export class IndexedDBAppStore implements AppStore {
 
   async saveBundledSeen(ids: string[]): Promise<void> {
     await this.db.put("meta", { key: "bundled", value: ids });
+  }
+
+  async loadSites(): Promise<SiteGrant[]> {
+    return this.db.getAll("sites");
+  }
+
+  async putSite(grant: SiteGrant): Promise<void> {
+    await this.db.put("sites", grant);
+  }
+
+  async deleteSite(origin: string): Promise<void> {
+    await this.db.delete("sites", origin);
   }
 }

@@ -30,6 +30,15 @@ export interface AppInfo extends InstalledApp {
   pending: string[];
 }
 
+/** A site's (another origin's) standing answer: see sites.ts. */
+export interface SiteGrant {
+  origin: string;
+  /** "allow": the user allowed it (these capabilities); "deny": the user refused it. */
+  decision: "allow" | "deny";
+  capabilities: string[];
+  decidedAt: number;
+}
+
 export interface AppStore {
   loadApps(): Promise<InstalledApp[]>;
   putApp(app: InstalledApp): Promise<void>;
@@ -37,6 +46,10 @@ export interface AppStore {
   /** The ids of bundled apps ever installed here. */
   loadBundledSeen(): Promise<string[]>;
   saveBundledSeen(ids: string[]): Promise<void>;
+  /** The user's answers to sites that asked to run agents (sites.ts). */
+  loadSites(): Promise<SiteGrant[]>;
+  putSite(grant: SiteGrant): Promise<void>;
+  deleteSite(origin: string): Promise<void>;
 }
 
 export class MemoryAppStore implements AppStore {
@@ -56,6 +69,16 @@ export class MemoryAppStore implements AppStore {
   }
   async saveBundledSeen(ids: string[]) {
     this.seen = [...ids];
+  }
+  private readonly sites = new Map<string, SiteGrant>();
+  async loadSites() {
+    return structuredClone([...this.sites.values()]);
+  }
+  async putSite(grant: SiteGrant) {
+    this.sites.set(grant.origin, structuredClone(grant));
+  }
+  async deleteSite(origin: string) {
+    this.sites.delete(origin);
   }
 }
 
