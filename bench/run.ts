@@ -34,8 +34,8 @@ import { benchVectors } from "./vectors.ts";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const MAX_TOKENS = Number(process.env.BENCH_TOKENS ?? 128);
 const DEVICES = (process.env.BENCH_DEVICES ?? "wasm,webgpu").split(",") as Array<"wasm" | "webgpu">;
-/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2, p3, p4, p8, storage, memory, tools, devices, intents. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,p3,p4,p8,storage,memory,tools,devices,intents").split(","));
+/** BENCH_ONLY=p1,p2 runs some sections: cold, decode, p1, p2, p3, p4, p8, storage, memory, tools, apps, devices, intents. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? "cold,decode,p1,p2,p3,p4,p8,storage,memory,tools,apps,devices,intents").split(","));
 const MESSAGES = [{ role: "user", content: "Tell me about operating systems." }];
 /** Cold starts per device (each in a fresh context); the median is reported. */
 const COLD_ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 5);
@@ -342,6 +342,75 @@ async function tools(browser: Browser, base: string) {
   return { ...inPage, viaKernel: { callMs: orNull(viaKernel.calls), syscallMs: orNull(viaKernel.noops), stepMs: orNull(viaKernel.steps), plainTurnMs: orNull(viaKernel.plain), toolTurns: viaKernel.toolTurns, turns: viaKernel.turns } };
 }
 
+/**
+ * Apps (issue 12), side by side in one page: installing a manifest; launching an NL app vs spawning
+ * a plain process; a code app's sandbox start (launch → its result, an app that returns at once);
+ * an SDK call from inside the sandbox vs the same system call from the page as a process.
+ */
+async function apps(browser: Browser, base: string) {
+  const { page, context, offsite } = await guardedPage(browser, `${base}?device=wasm`);
+  // tsx (esbuild) wraps the named helpers below in __name(); the page has no such function.
+  await page.evaluate("globalThis.__name = (f) => f");
+  const r = await page.evaluate(async () => {
+    await window.aios.ready;
+    const stamp = Date.now();
+    const manifest = (id: string, extra: { kind: "nl"; instructions: string } | { kind: "code"; entry: string }) => ({ manifestVersion: 1 as const, id, name: id, version: "1.0.0", description: "bench", capabilities: [] as string[], ui: "headless" as const, ...extra });
+    const install: number[] = [];
+    const launch: number[] = [];
+    const spawn: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      let t = performance.now();
+      await window.aios.apps.install(manifest(`bench-nl-${stamp}-${i}`, { kind: "nl", instructions: "You are a helpful assistant." }));
+      install.push(performance.now() - t);
+      t = performance.now();
+      const a = await window.aios.apps.launch(`bench-nl-${stamp}-${i}`);
+      launch.push(performance.now() - t);
+      t = performance.now();
+      const b = await window.aios.spawn({ name: `bench-spawn-${stamp}-${i}` });
+      spawn.push(performance.now() - t);
+      await a.exit();
+      await b.exit();
+    }
+    const code = (id: string, entry: string) => window.aios.apps.install(manifest(id, { kind: "code", entry }));
+    await code(`bench-code-${stamp}`, "export default async function (k) { for (let i = 0; i < k; i++) await aios.self(); return k; }");
+    const run = async (k: number) => {
+      const t = performance.now();
+      const p = await window.aios.apps.launch(`bench-code-${stamp}`, k);
+      await p.output;
+      const exit = await window.aios.kernel.wait(p.pid);
+      return { ms: performance.now() - t, startMs: exit.startMs ?? 0 };
+    };
+    const starts: number[] = [];
+    const empties: number[] = [];
+    const fulls: number[] = [];
+    const K = 200;
+    for (let i = 0; i < 6; i++) {
+      const empty = await run(0);
+      const full = await run(K);
+      if (i === 0) continue;
+      starts.push(empty.startMs);
+      empties.push(empty.ms);
+      fulls.push(full.ms);
+    }
+    const direct = await window.aios.spawn({ name: `bench-direct-${stamp}` });
+    const directs: number[] = [];
+    for (let i = 0; i < K + 20; i++) {
+      const t = performance.now();
+      await direct.info();
+      if (i >= 20) directs.push(performance.now() - t);
+    }
+    await direct.exit();
+    for (let i = 0; i < 12; i++) await window.aios.apps.uninstall(`bench-nl-${stamp}-${i}`, { keepData: false });
+    await window.aios.apps.uninstall(`bench-code-${stamp}`, { keepData: false });
+    return { install, launch, spawn, starts, empties, fulls, directs, K };
+  });
+  await context.close();
+  if (offsite.length) throw new Error(`requests left the machine: ${offsite.join(", ")}`);
+  const sdkCallMs = (median(r.fulls) - median(r.empties)) / r.K;
+  const directMs = median(r.directs);
+  return { installMs: median(r.install), launchMs: median(r.launch), spawnMs: median(r.spawn), sandboxStartMs: median(r.starts), codeLaunchToResultMs: median(r.empties), sdkCallMs, directCallMs: directMs, sdkOverRatio: sdkCallMs / directMs };
+}
+
 function schedulerSvg(rows: Array<{ label: string; throughput: number; p95: number; p50: number }>): string {
   const w = 640;
   const h = 60 + rows.length * 44;
@@ -497,6 +566,14 @@ try {
     console.log(`  js sandbox (${sandbox.isolation}): cold start ${f(sandbox.coldStartMs, 1)} ms; warm call ${f(sandbox.warmWorkerMs, 2)} ms in a worker vs ${f(sandbox.warmInlineMs, 2)} ms inline (worker overhead ${f(sandbox.workerOverheadMs, 2)} ms)`);
     console.log(`  calculator through window.aios as a process: ${f(viaKernel.callMs, 2)} ms per call vs ${f(access.bareMs)} ms bare; a no-op system call (proc.self) ${f(viaKernel.syscallMs, 2)} ms`);
     console.log(`  tool loop: the kernel's own time per step ${f(viaKernel.stepMs, 1)} ms (model and tool excluded; ${viaKernel.toolTurns}/${viaKernel.turns} turns called the tool); a turn without tools ${f(viaKernel.plainTurnMs, 1)} ms`);
+  }
+  if (ONLY.has("apps")) {
+    console.log("\nApps: install, launch, a code app's sandbox, an SDK call (wasm)");
+    const r = await apps(browser, base);
+    results.apps = r;
+    console.log(`  install a manifest ${r.installMs.toFixed(1)} ms; launch an NL app ${r.launchMs.toFixed(1)} ms vs spawn a plain process ${r.spawnMs.toFixed(1)} ms (${(r.launchMs / r.spawnMs).toFixed(2)}×)`);
+    console.log(`  code app: sandbox start ${r.sandboxStartMs.toFixed(0)} ms (worker + QuickJS), launch → result ${r.codeLaunchToResultMs.toFixed(0)} ms`);
+    console.log(`  a system call from inside the sandbox (SDK) ${r.sdkCallMs.toFixed(2)} ms vs from the page as a process ${r.directCallMs.toFixed(2)} ms (${r.sdkOverRatio.toFixed(2)}×)`);
   }
   if (ONLY.has("devices")) {
     console.log("\nDevices: OCR of a 640x480 camera frame with two printed lines (tesseract.js, eng best_int, in the tab)");
