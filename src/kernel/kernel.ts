@@ -12,7 +12,6 @@
  */
 import { AccessManager } from "./access.ts";
 import { AppRegistry, type AppInfo, type AppStore } from "./apps/apps.ts";
-import type { CodeApps } from "./apps/code-apps.ts";
 import { checkOrigin, SITE_PREFIX, SITE_QUOTA, SiteGrants, siteApp, type SiteGrant } from "./apps/sites.ts";
 import type { Manifest } from "./apps/manifest.ts";
 import { addResult, addSaid, addUntrusted, approvalReason, isTrustedResult } from "./labels.ts";
@@ -102,7 +101,13 @@ export interface KernelOptions {
   /** Apps installed on the first boot that knows them. */
   bundledApps?: Manifest[];
   /** Runs code apps in sandboxes (absent: only natural-language apps launch). */
-  codeApps?: CodeApps;
+  codeApps?: CodeAppRuntime;
+}
+
+/** What runs code apps (apps/code-apps.ts): a module as a process, stoppable at any moment. */
+export interface CodeAppRuntime {
+  run(pid: number, owner: string | undefined, source: string, input: unknown): { done: Promise<unknown>; logs: string[]; startMs?: number };
+  stop(pid: number, reason: KernelError): boolean;
 }
 
 /** An app exported as one file: its manifest and, optionally, its files and memory (a storage export of its namespace). */
@@ -144,7 +149,7 @@ export class Kernel {
   /** Pages on other origins the user let run agents (the bridge), and those refused. */
   readonly sites: SiteGrants;
   /** The code apps' sandboxes, where this kernel has them. */
-  codeApps: CodeApps | null;
+  codeApps: CodeAppRuntime | null;
   /** Callers of `wait` per pid, told when it ends. */
   private readonly waiters = new Map<number, Array<(exit: ProcessExit) => void>>();
   /** pid 1: the shell (the user), which page calls without a process of their own run as. */

@@ -18,7 +18,8 @@ async function boot() {
   const kernel = new Kernel([source(["tiny"], [], ["Hi", " there"])], { tools: libraryTools() });
   kernel.mountFiles(await FileStore.open({ name: `code-apps-${++dbs}` }));
   await kernel.loadModel("tiny");
-  kernel.codeApps = new CodeApps({ createWorker: () => inlineAppWorker(16 * 1024 * 1024), dispatch: sdkDispatch(kernel), limits: { sliceMs: 400, memoryBytes: 16 * 1024 * 1024 } });
+  const codeApps = new CodeApps({ createWorker: () => inlineAppWorker(16 * 1024 * 1024), dispatch: sdkDispatch(kernel), limits: { sliceMs: 400, memoryBytes: 16 * 1024 * 1024 } });
+  kernel.codeApps = codeApps;
   let n = 0;
   const install = async (entry: string, capabilities: string[] = []) => {
     const id = `code-${++n}`;
@@ -31,7 +32,7 @@ async function boot() {
     const proc = await kernel.launch(id, { input });
     return { proc, exit: await kernel.wait(proc.pid) };
   };
-  return { kernel, install, run };
+  return { kernel, codeApps, install, run };
 }
 
 describe("code apps", () => {
@@ -80,7 +81,7 @@ describe("code apps", () => {
   });
 
   it("an endless loop, a memory bomb, a broken module, a promise that never settles: each ends the app with a typed error; the kernel keeps serving", async () => {
-    const { kernel, run } = await boot();
+    const { kernel, codeApps, run } = await boot();
     const loop = await run(`export default function () { for (;;) {} }`);
     expect(loop.exit).toMatchObject({ status: "failed", error: { code: "ETIMEDOUT", message: expect.stringContaining("without yielding") } });
     const bomb = await run(`export default function () { const a = []; for (;;) a.push("x".repeat(1 << 16) + a.length); }`);
@@ -98,17 +99,17 @@ describe("code apps", () => {
     // Still serving: an app after all of that runs.
     const fine = await run(`export default async (n) => n * 2`, 21);
     expect(fine.exit).toMatchObject({ status: "exited", value: 42 });
-    expect(kernel.codeApps!.count()).toBe(0);
+    expect(codeApps.count()).toBe(0);
   });
 
   it("a kill ends a running app at once; wait reports it", async () => {
-    const { kernel, install } = await boot();
+    const { kernel, codeApps, install } = await boot();
     const id = await install(`export default async function () { for (let i = 0; ; i++) await aios.storage.write("tick.md", String(i)); }`, ["files"]);
     const proc = await kernel.launch(id);
     await new Promise((r) => setTimeout(r, 200));
     kernel.kill(proc.pid);
     expect(await kernel.wait(proc.pid)).toMatchObject({ status: "killed", error: { code: "EKILLED" } });
-    expect(kernel.codeApps!.count()).toBe(0);
+    expect(codeApps.count()).toBe(0);
     const ticks = Number((await kernel.filesOf(kernel.shellPid).files.read(id, "tick.md")).content);
     await new Promise((r) => setTimeout(r, 100));
     expect(Number((await kernel.filesOf(kernel.shellPid).files.read(id, "tick.md")).content)).toBe(ticks);
