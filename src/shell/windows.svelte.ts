@@ -51,7 +51,7 @@ export class WindowManager {
   }
 
   /** Opens (or brings back and focuses) a window; new ones cascade from the top left. */
-  open(id: string, title: string, size: { width: number; height: number } = { width: 640, height: 480 }): void {
+  open(id: string, title: string, size: { width: number; height: number } = { width: 640, height: 480 }, at?: { x: number; y: number }): void {
     if (this.get(id)) {
       this.update(id, () => ({ title }));
       this.focus(id);
@@ -63,8 +63,8 @@ export class WindowManager {
     // Beside the focused window where there is room, else cascading from the top left.
     const beside = this.focused;
     const room = beside ? this.area.width - (beside.x + beside.width + 12) : 0;
-    const x = beside && room >= width ? beside.x + beside.width + 12 : Math.max(0, Math.min(16 + ((n * CASCADE_PX) % 240), this.area.width - width));
-    const y = beside && room >= width ? beside.y : Math.max(0, Math.min(8 + ((n * CASCADE_PX) % 200), this.area.height - height));
+    const x = at?.x ?? (beside && room >= width ? beside.x + beside.width + 12 : Math.max(0, Math.min(16 + ((n * CASCADE_PX) % 240), this.area.width - width)));
+    const y = at?.y ?? (beside && room >= width ? beside.y : Math.max(0, Math.min(8 + ((n * CASCADE_PX) % 200), this.area.height - height)));
     this.windows = [...this.windows, { id, title, x, y, width, height, z: ++this.top, minimized: false }];
   }
 
