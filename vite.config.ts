@@ -80,6 +80,8 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // Svelte compiles the shell's rune modules (*.svelte.ts) that unit tests import.
+        plugins: [svelte()],
         test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node", testTimeout: 60_000 },
       },
       {

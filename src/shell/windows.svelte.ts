@@ -16,6 +16,8 @@ export interface WindowState {
   height: number;
   z: number;
   minimized: boolean;
+  /** Follows the desktop's size (centered, as tall as it) until the user moves or resizes it. */
+  fill?: { maxWidth: number };
 }
 
 export const NARROW_PX = 600;
@@ -51,7 +53,7 @@ export class WindowManager {
   }
 
   /** Opens (or brings back and focuses) a window; new ones cascade from the top left. */
-  open(id: string, title: string, size: { width: number; height: number } = { width: 640, height: 480 }, at?: { x: number; y: number }): void {
+  open(id: string, title: string, size: { width: number; height: number } = { width: 640, height: 480 }, at?: { x: number; y: number }, fill?: { maxWidth: number }): void {
     if (this.get(id)) {
       this.update(id, () => ({ title }));
       this.focus(id);
@@ -65,7 +67,8 @@ export class WindowManager {
     const room = beside ? this.area.width - (beside.x + beside.width + 12) : 0;
     const x = at?.x ?? (beside && room >= width ? beside.x + beside.width + 12 : Math.max(0, Math.min(16 + ((n * CASCADE_PX) % 240), this.area.width - width)));
     const y = at?.y ?? (beside && room >= width ? beside.y : Math.max(0, Math.min(8 + ((n * CASCADE_PX) % 200), this.area.height - height)));
-    this.windows = [...this.windows, { id, title, x, y, width, height, z: ++this.top, minimized: false }];
+    this.windows = [...this.windows, { id, title, x, y, width, height, z: ++this.top, minimized: false, ...(fill ? { fill } : {}) }];
+    if (fill) this.update(id, () => this.filled(fill));
   }
 
   toggle(id: string, title: string, size?: { width: number; height: number }): void {
@@ -88,22 +91,33 @@ export class WindowManager {
     this.update(id, () => ({ minimized: true }));
   }
 
-  /** Moves a window, keeping its title bar inside the desktop. */
+  /** The user moves a window (it stops following the desktop's size), its title bar kept inside the desktop. */
   moveTo(id: string, x: number, y: number): void {
-    this.update(id, (w) => ({ x: Math.round(Math.max(-(w.width - 80), Math.min(x, this.area.width - 80))), y: Math.round(Math.max(0, Math.min(y, this.area.height - TITLE_PX))) }));
+    this.update(id, (w) => ({ ...this.clamped(w, x, y), fill: undefined }));
   }
 
+  /** The user resizes a window (it stops following the desktop's size). */
   resize(id: string, width: number, height: number): void {
-    this.update(id, () => ({ width: Math.round(Math.max(240, Math.min(width, this.area.width))), height: Math.round(Math.max(120, Math.min(height, this.area.height))) }));
+    this.update(id, () => ({ width: Math.round(Math.max(240, Math.min(width, this.area.width))), height: Math.round(Math.max(120, Math.min(height, this.area.height))), fill: undefined }));
+  }
+
+  private clamped(w: WindowState, x: number, y: number): { x: number; y: number } {
+    return { x: Math.round(Math.max(-(w.width - 80), Math.min(x, this.area.width - 80))), y: Math.round(Math.max(0, Math.min(y, this.area.height - TITLE_PX))) };
+  }
+
+  private filled(fill: { maxWidth: number }): Pick<WindowState, "x" | "y" | "width" | "height"> {
+    const width = Math.max(240, Math.min(fill.maxWidth, this.area.width - 32));
+    return { x: Math.max(0, Math.round((this.area.width - width) / 2)), y: 4, width, height: Math.max(120, this.area.height - 12) };
   }
 
   /** The desktop changed size: windows shrink and move back inside it. */
   setArea(width: number, height: number): void {
     if (width === this.area.width && height === this.area.height) return;
     this.area = { width, height };
-    for (const w of this.windows) {
-      if (w.width > width || w.height > height) this.update(w.id, () => ({ width: Math.max(240, Math.min(w.width, width)), height: Math.max(120, Math.min(w.height, height)) }));
-      this.moveTo(w.id, w.x, w.y);
-    }
+    this.windows = this.windows.map((w) => {
+      if (w.fill) return { ...w, ...this.filled(w.fill) };
+      const sized = { ...w, width: Math.max(240, Math.min(w.width, width)), height: Math.max(120, Math.min(w.height, height)) };
+      return { ...sized, ...this.clamped(sized, w.x, w.y) };
+    });
   }
 }
