@@ -148,6 +148,8 @@ export class Kernel {
   readonly apps: AppRegistry;
   /** Pages on other origins the user let run agents (the bridge), and those refused. */
   readonly sites: SiteGrants;
+  /** The question to the user about a site, while it is open (one per origin). */
+  private readonly siteAsks = new Map<string, Promise<void>>();
   /** The code apps' sandboxes, where this kernel has them. */
   codeApps: CodeAppRuntime | null;
   /** Callers of `wait` per pid, told when it ends. */
@@ -521,16 +523,31 @@ export class Kernel {
     if (grant?.decision === "deny") throw new KernelError("EPERM", `the user denied ${o} running agents (they can clear that in Permissions)`);
     const allowed = grant?.decision === "allow" ? grant.capabilities : null;
     if (!allowed || wanted.some((c) => !allowed.includes(c))) {
-      const asked = [...new Set([...(allowed ?? []), ...wanted])];
-      const answer = await this.access.askSite(o, asked, placement.signal);
-      if (answer instanceof KernelError) throw answer;
-      if (answer === "deny") {
-        if (!allowed) await this.sites.decide(o, "deny", asked);
-        this.access.recordSite(o, asked, "deny");
-        throw new KernelError("EPERM", allowed ? `the user did not allow ${o} more than ${allowed.join(", ") || "no capabilities"}` : `the user denied ${o} running agents`);
+      // One question per site at a time: a page that connects again and again while the user
+      // decides gets that answer, not a pile of prompts.
+      const asking = this.siteAsks.get(o);
+      if (asking) {
+        await asking.catch(() => undefined);
+        return this.connectSite(o, capabilities, placement);
       }
-      await this.sites.decide(o, "allow", asked);
-      this.access.recordSite(o, asked, "allow");
+      const asked = [...new Set([...(allowed ?? []), ...wanted])];
+      const ask = (async () => {
+        const answer = await this.access.askSite(o, asked, placement.signal);
+        if (answer instanceof KernelError) throw answer;
+        if (answer === "deny") {
+          if (!allowed) await this.sites.decide(o, "deny", asked);
+          this.access.recordSite(o, asked, "deny");
+          throw new KernelError("EPERM", allowed ? `the user did not allow ${o} more than ${allowed.join(", ") || "no capabilities"}` : `the user denied ${o} running agents`);
+        }
+        await this.sites.decide(o, "allow", asked);
+        this.access.recordSite(o, asked, "allow");
+      })();
+      this.siteAsks.set(o, ask);
+      try {
+        await ask;
+      } finally {
+        this.siteAsks.delete(o);
+      }
     }
     const name = new URL(o).host.slice(0, 64);
     const proc = this.procs.spawn(validateSpawn({ name, capabilities: wanted, quota: { ...SITE_QUOTA } }), { owner: placement.owner, app: siteApp(o) });
