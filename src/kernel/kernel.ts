@@ -122,6 +122,8 @@ export interface AppExport {
 export const APP_EXPORT_FORMAT = "aios-app";
 
 const DEFAULT_MAX_TOKENS = 256;
+/** A code app's launch input, as JSON, at most. */
+export const MAX_APP_INPUT_CHARS = 1_000_000;
 const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
 /** Paths under this prefix are the memory manager's: processes may read them, never change them. */
 export const RESERVED_PREFIX = ".memory/";
@@ -421,6 +423,8 @@ export class Kernel {
       throw new KernelError("ENOTSUP", `${m.name} needs a model with at least ${m.model.minContextTokens} tokens of context; ${this.kernelInfo().model} has ${window}${m.model.preferred?.length ? ` (it prefers ${m.model.preferred.join(", ")})` : ""}`);
     }
     if (m.kind === "code" && !this.codeApps) throw new KernelError("ENOTSUP", `${m.name} is a code app and this kernel has no sandbox to run it in`);
+    const inputChars = placement.input === undefined ? 0 : (JSON.stringify(placement.input) ?? "").length;
+    if (inputChars > MAX_APP_INPUT_CHARS) throw new KernelError("EINVAL", `input: ${inputChars} characters of JSON is over the ${MAX_APP_INPUT_CHARS} a launch may carry (give the app a file instead)`);
     const memory = Object.fromEntries(Object.entries({ system: m.instructions, contextTokens: m.memory?.contextTokens, replyTokens: m.memory?.replyTokens, maxSteps: m.memory?.maxSteps }).filter(([, v]) => v !== undefined));
     const capabilities = m.capabilities.filter((c) => app.granted.includes(c));
     const proc = this.procs.spawn(validateSpawn({ name: m.name, capabilities, memory, ...(m.toolRules?.length ? { toolRules: m.toolRules } : {}) }), { owner: placement.owner, app: m.id });

@@ -81,7 +81,9 @@ describe("code apps", () => {
   });
 
   it("an endless loop, a memory bomb, a broken module, a promise that never settles: each ends the app with a typed error; the kernel keeps serving", async () => {
-    const { kernel, codeApps, run } = await boot();
+    const { kernel, codeApps, run, install } = await boot();
+    const id0 = await install(`export default () => 1`);
+    const fine0 = () => id0;
     const loop = await run(`export default function () { for (;;) {} }`);
     expect(loop.exit).toMatchObject({ status: "failed", error: { code: "ETIMEDOUT", message: expect.stringContaining("without yielding") } });
     const bomb = await run(`export default function () { const a = []; for (;;) a.push("x".repeat(1 << 16) + a.length); }`);
@@ -96,6 +98,7 @@ describe("code apps", () => {
     expect(thrown.exit).toMatchObject({ status: "failed", error: { code: "ENOENT" } });
     const huge = await run(`export default function () { return "x".repeat(200000); }`);
     expect(huge.exit).toMatchObject({ status: "failed", error: { code: "EQUOTA" } });
+    await expect(kernel.launch(fine0(), { input: "x".repeat(1_000_001) })).rejects.toMatchObject({ code: "EINVAL", message: expect.stringContaining("input") });
     // Still serving: an app after all of that runs.
     const fine = await run(`export default async (n) => n * 2`, 21);
     expect(fine.exit).toMatchObject({ status: "exited", value: 42 });
