@@ -55,6 +55,8 @@ export interface AppRun {
 }
 
 const SDK = new Set<string>(SDK_CALLS);
+/** SDK calls one app may have in flight at once; more are EQUOTA (a flood cannot queue unbounded work). */
+export const MAX_CALLS_IN_FLIGHT = 64;
 const MAX_LOGS = 200;
 
 export class CodeApps {
@@ -82,6 +84,7 @@ export class CodeApps {
     }
     run.done = new Promise<unknown>((resolve, reject) => {
       let ended = false;
+      let inFlight = 0;
       let watchdog: ReturnType<typeof setTimeout> | undefined = setTimeout(() => stop(new KernelError("EIO", `the app's sandbox did not start within ${startMs} ms`)), startMs);
       const finish = (outcome: () => void) => {
         if (ended) return;
@@ -116,7 +119,14 @@ export class CodeApps {
             if (!ended) worker.postMessage({ op: "reply", id: m.id, ...outcome } satisfies AppWorkerCommand);
           };
           const name = String(m.name);
-          const attempt = SDK.has(name) ? this.options.dispatch(pid, name, m.args, typeof m.as === "number" ? m.as : undefined) : Promise.reject(new KernelError("ENOSYS", `${name.slice(0, 64)} is not an SDK call`));
+          const attempt =
+            inFlight >= MAX_CALLS_IN_FLIGHT
+              ? Promise.reject(new KernelError("EQUOTA", `at most ${MAX_CALLS_IN_FLIGHT} calls of an app in flight at once`))
+              : SDK.has(name)
+                ? this.options.dispatch(pid, name, m.args, typeof m.as === "number" ? m.as : undefined)
+                : Promise.reject(new KernelError("ENOSYS", `${name.slice(0, 64)} is not an SDK call`));
+          inFlight++;
+          attempt.finally(() => inFlight--).catch(() => undefined);
           attempt.then(
             (ok) => reply({ ok }),
             (error: unknown) => {

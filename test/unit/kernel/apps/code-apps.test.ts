@@ -5,11 +5,12 @@
 import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
 import { inlineAppWorker } from "../../../../src/kernel/apps/app-worker.ts";
-import { CodeApps } from "../../../../src/kernel/apps/code-apps.ts";
+import { CodeApps, type AppWorker } from "../../../../src/kernel/apps/code-apps.ts";
+import { KernelError } from "../../../../src/kernel/errors.ts";
 import type { Manifest } from "../../../../src/kernel/apps/manifest.ts";
 import { Kernel } from "../../../../src/kernel/kernel.ts";
 import { FileStore } from "../../../../src/kernel/storage/files.ts";
-import { sdkDispatch } from "../../../../src/kernel/syscalls.ts";
+import { sdkDispatch, syscall } from "../../../../src/kernel/syscalls.ts";
 import { libraryTools } from "../../../../src/kernel/tools/library.ts";
 import { source } from "../scripted-engine.ts";
 
@@ -117,5 +118,55 @@ describe("code apps", () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(Number((await kernel.filesOf(kernel.shellPid).files.read(id, "tick.md")).content)).toBe(ticks);
     await expect(kernel.wait(9999)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+});
+
+describe("hostile callers of the app runtime", () => {
+  it("a flood of calls is bounded (EQUOTA past 64 in flight), a worker that posts non-SDK calls gets ENOSYS, and the kernel goes on", async () => {
+    const { kernel, run } = await boot();
+    const flood = await run(`export default async function () {
+      const all = await Promise.allSettled(Array.from({ length: 300 }, () => aios.self()));
+      return { ok: all.filter((r) => r.status === "fulfilled").length, quota: all.filter((r) => r.status === "rejected" && r.reason.code === "EQUOTA").length };
+    }`);
+    expect(flood.exit.status).toBe("exited");
+    const counts = flood.exit.value as { ok: number; quota: number };
+    expect(counts.ok + counts.quota).toBe(300);
+    expect(counts.quota).toBeGreaterThan(0);
+    expect(counts.ok).toBeGreaterThanOrEqual(64);
+    // A worker speaking the protocol itself: only the SDK's calls, as its own process only.
+    const seen: unknown[] = [];
+    const forged: AppWorker = {
+      onmessage: null,
+      onerror: null,
+      postMessage: (data) => {
+        seen.push(data);
+        if ((data as { op: string }).op === "start") {
+          queueMicrotask(() => {
+            forged.onmessage?.({ data: { op: "call", id: 1, name: "access.set", args: { app: "x", capability: "calculator", decision: "allow" } } } as MessageEvent);
+            forged.onmessage?.({ data: { op: "call", id: 2, name: "proc.self", args: {}, as: 1 } } as MessageEvent);
+            forged.onmessage?.({ data: { op: "call", id: 3, name: "apps.install", args: {} } } as MessageEvent);
+          });
+        }
+      },
+      terminate: () => undefined,
+    };
+    const runner = new CodeApps({ createWorker: () => forged, dispatch: sdkDispatch(kernel) });
+    const proc = kernel.spawn({ name: "forger" });
+    const r = runner.run(proc.pid, undefined, "export default () => 1", null);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen.filter((m) => (m as { op: string }).op === "reply")).toEqual([
+      { op: "reply", id: 1, error: expect.objectContaining({ code: "ENOSYS" }) },
+      { op: "reply", id: 2, error: expect.objectContaining({ code: "EPERM" }) },
+      { op: "reply", id: 3, error: expect.objectContaining({ code: "ENOSYS" }) },
+    ]);
+    runner.stop(proc.pid, new KernelError("EKILLED", "done"));
+    await expect(r.done).rejects.toMatchObject({ code: "EKILLED" });
+    // The user's calls stay the user's: a process cannot install, launch, connect sites or wait for strangers.
+    const other = kernel.spawn({ name: "other" });
+    for (const [name, args] of [["apps.install", { source: "{}" }], ["apps.launch", { id: "code-1" }], ["sites.connect", { origin: "http://x.example", capabilities: [] }], ["sites.revoke", { origin: "http://x.example" }], ["apps.uninstall", { id: "code-1" }]] as const) {
+      await expect(syscall(kernel, name, { pid: other.pid }, args)).rejects.toMatchObject({ code: "EPERM" });
+    }
+    await expect(syscall(kernel, "proc.wait", { pid: other.pid }, { pid: proc.pid })).rejects.toMatchObject({ code: "EPERM" });
+    expect((await run(`export default () => 7`)).exit).toMatchObject({ status: "exited", value: 7 });
   });
 });
