@@ -29,6 +29,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import aios_data as D  # noqa: E402
+import aios_apps  # noqa: E402
 import eval_intents  # noqa: E402
 import aios_onnx  # noqa: E402
 import aios_tokenizer as TK  # noqa: E402
@@ -178,10 +179,23 @@ def encode_example(tok, conv):
     return ids, labels, weights
 
 
+P_DRAFT = 0.14    # "make me an app that ..." -> the app as JSON (aios_apps.py)
+P_APP_USE = 0.05  # a drafted app at work (its instructions as the system prompt)
+
+
+def sample_mixture(r, twins):
+    k = r.random()
+    if k < P_DRAFT:
+        return [aios_apps.draft_sample(r)]
+    if k < P_DRAFT + P_APP_USE:
+        return [aios_apps.app_use_sample(r)]
+    return D.sample_training(r) if twins else [D.sample_conversation(r)]
+
+
 def build_dataset(tok, r, n, twins=True):
     data = []
     while len(data) < n:
-        for conv in (D.sample_training(r) if twins else [D.sample_conversation(r)]):
+        for conv in sample_mixture(r, twins):
             ids, labels, weights = encode_example(tok, conv)
             if len(ids) <= MAX_LEN and any(l != -100 for l in labels[1:]):
                 data.append((ids, labels, weights))
@@ -600,6 +614,16 @@ def main():
         for m in intents["misses"][:40]:
             log(f"  miss [{m['intent']}:{m['kind']}] {m['prompt']!r} -> {m['got']!r}")
         eval_intents.write_reports(intents, work if os.path.isdir(work) else None, {"steps": steps, "quick": bool(args.quick)})
+        held_apps = aios_apps.heldout_requests()
+        drafts = aios_apps.eval_draft_splits(model, tok, held_apps)
+        for split, d in drafts.items():
+            log(f"\nheld-out app requests, {split} (greedy, no grammar): {d['json']}/{d['n']} parse as JSON, "
+                f"{d['family']}/{d['n']} ask for the family's capabilities")
+            for q, got in d["misses"][:8]:
+                log(f"  miss {q!r} -> {got!r}")
+        intents["drafts"] = {split: {k: v for k, v in d.items() if k != "misses"} for split, d in drafts.items()}
+        if not args.no_export:
+            aios_apps.write_heldout(os.path.join(ROOT, "tools", "heldout_apps.json"))
         suite = eval_intents.run_suite(model, tok)
         log("\nthe browser tests' prompts, rendered as the kernel renders them (all must pass before the weights are committed):")
         log(eval_intents.format_suite(suite))
@@ -612,7 +636,7 @@ def main():
 
     report = {"steps": steps, "train_s": round(train_s), "cpu_s": round(cpu_s or 0), "tokens": seen, "final_ema": final_ema, "heldout": held,
               "params": n_params, "arch": {k: getattr(args, k) for k in ARCH}, "groups": groups, "accuracy": acc,
-              "intents": intents and {"intents": intents["intents"], "overall": intents["overall"]},
+              "intents": intents and {"intents": intents["intents"], "overall": intents["overall"]}, "drafts": intents and intents.get("drafts"),
               "suite": intents and {"passed": sum(ok for _, ok, _ in suite), "of": len(suite)}}
     if args.no_export:
         log(json.dumps(report["groups"]))

@@ -151,6 +151,14 @@ export interface Apps {
    * starts its first turn (`reply`); a code app's main is called with `input` (JSON) (`output`).
    */
   launch(id: string, input?: unknown): Promise<LaunchedApp>;
+  /**
+   * Natural-language programming: the loaded model drafts an app for `request` ("make me an app
+   * that …"). Resolves to the manifest (valid by construction), its review in plain words and an
+   * example request; nothing is installed. `onToken` gets the draft's text as the model writes it.
+   */
+  draft(request: string, options?: { onToken?: (text: string) => void }): Result<"apps.draft">;
+  /** Test-runs a manifest that is not installed (a draft) on `input`: the app's reply and tool calls; nothing is kept. */
+  try(manifest: Manifest | string, input: string, options?: { onEvent?: (event: MemoryChatEvent) => void }): Result<"apps.try">;
 }
 
 /** Pages on other origins running agents through the bridge (bridge.html); the user's alone. */
@@ -506,6 +514,14 @@ export function createAios(connection: KernelConnection | Worker, createOptions:
     uninstall: (id, uninstallOptions) => call("apps.uninstall", { id, keepData: objectOr(uninstallOptions).keepData }),
     export: (id, exportOptions) => call("apps.export", { id, data: objectOr(exportOptions).data }),
     import: (file) => call("apps.install", { source: file, data: true }),
+    draft: (request, draftOptions) => {
+      const onToken = objectOr(draftOptions).onToken;
+      return call("apps.draft", { request }, { emit: (chunk: ChatCompletionChunk) => { const t = chunk.choices[0]?.delta?.content; if (t) onToken?.(t); } });
+    },
+    try: (manifest, input, tryOptions) => {
+      const onEvent = objectOr(tryOptions).onEvent;
+      return call("apps.try", { manifest, input }, { emit: (e: MemoryChatEvent) => onEvent?.(e) });
+    },
     launch: async (id, input) => {
       const launched = (await call("apps.launch", { id, input })) as unknown as SpawnedProcess & { kind: "nl" | "code" };
       const handle: LaunchedApp = Object.assign(processHandle(launched), { kind: launched.kind });

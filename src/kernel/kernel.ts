@@ -13,13 +13,14 @@
 import { AccessManager } from "./access.ts";
 import { AppRegistry, type AppInfo, type AppStore } from "./apps/apps.ts";
 import { checkOrigin, SITE_PREFIX, SITE_QUOTA, SiteGrants, siteApp, type SiteGrant } from "./apps/sites.ts";
-import type { Manifest } from "./apps/manifest.ts";
+import { validateManifest, type Manifest } from "./apps/manifest.ts";
+import { DRAFT_MAX_TOKENS, DRAFT_SYSTEM, MAX_REQUEST_CHARS, draftSchema, draftableCapabilities, manifestFromSpec, reviewOf, type DraftReview } from "./apps/draft.ts";
 import { addResult, addSaid, addUntrusted, approvalReason, isTrustedResult } from "./labels.ts";
 import { McpConnections } from "./mcp.ts";
 import { newCompletionId, usageOf, validateChatRequest, type ChatCompletion, type ChatCompletionChunk, type ToolCallDelta, type ValidatedChatRequest } from "./chat.ts";
 import type { ChatMessage, Device, Engine, EngineName, GenerateParams, LoadProgress, ToolCall, ToolSpec } from "./engine.ts";
 import { KernelError, toKernelError } from "./errors.ts";
-import { MemoryManager, type MemoryPort } from "./memory/memory.ts";
+import { MemoryManager, type MemoryChatEvent, type MemoryPort, type ToolCallRecord } from "./memory/memory.ts";
 import type { ModelInfo, ModelSource } from "./models.ts";
 import { ProcessTable, SHELL_APP, validateSpawn, type Process, type ProcessExit, type ProcessInfo } from "./process.ts";
 import { RequestTable, type RequestRow } from "./requests.ts";
@@ -120,6 +121,28 @@ export interface AppExport {
 }
 
 export const APP_EXPORT_FORMAT = "aios-app";
+
+/** A drafted app, not installed: the manifest, the user's review of it in plain words, an example request. */
+export interface AppDraft {
+  request: string;
+  manifest: Manifest;
+  review: DraftReview;
+  example: string | null;
+  /** Tokens the model wrote, and the draft's time. */
+  tokens: number;
+  ms: number;
+}
+
+/** A test run of a draft: the app's reply and the tools it called. */
+export interface AppTrial {
+  reply: string;
+  toolCalls: ToolCallRecord[];
+  tokens: number;
+  ms: number;
+}
+
+/** A draft's test run is a process of this identity prefix + the draft's id (its files are deleted after). */
+export const TRIAL_PREFIX = "trial:";
 
 const DEFAULT_MAX_TOKENS = 256;
 /** A code app's launch input, as JSON, at most. */
@@ -360,6 +383,7 @@ export class Kernel {
     // An installed app's identity is its id: no one else's process may take its namespace or decisions.
     if (caller.pid === this.shellPid && this.apps.installed(valid.name)) throw new KernelError("EPERM", `name: ${valid.name} is an installed app's id; launch it with aios.apps.launch("${valid.name}")`);
     if (caller.pid === this.shellPid && valid.name.startsWith(SITE_PREFIX)) throw new KernelError("EPERM", `name: ${SITE_PREFIX}… names a site's identity; sites connect through the bridge`);
+    if (caller.pid === this.shellPid && valid.name.startsWith(TRIAL_PREFIX)) throw new KernelError("EPERM", `name: ${TRIAL_PREFIX}… names a draft's test run; use aios.apps.try`);
     const proc = this.procs.spawn(valid, { parent: caller, owner: placement.owner ?? caller.owner });
     return this.info(proc);
   }
@@ -441,7 +465,8 @@ export class Kernel {
       // The module runs in its sandbox as this process; its end (result, error, runaway) ends the process.
       const run = this.codeApps!.run(proc.pid, placement.owner, m.entry!, placement.input ?? null);
       run.done.then(
-        (value) => this.end(proc, { status: "exited", value, logs: run.logs, ...(run.startMs !== undefined ? { startMs: run.startMs } : {}), at: Date.now() }),
+        // An app with a view lives on after its module's main: its window acts as the app until it closes (a kill).
+        (value) => (m.view ? undefined : this.end(proc, { status: "exited", value, logs: run.logs, ...(run.startMs !== undefined ? { startMs: run.startMs } : {}), at: Date.now() })),
         (error: unknown) => {
           const e = toKernelError(error);
           this.end(proc, { status: "failed", error: { code: e.code, message: e.message }, logs: run.logs, ...(run.startMs !== undefined ? { startMs: run.startMs } : {}), at: Date.now() });
@@ -593,14 +618,90 @@ export class Kernel {
     await this.apps.remove(id);
     let removed = 0;
     if (options.keepData === false) {
-      const { files } = this.filesOf(this.shellPid);
-      for (const f of await files.list(id)) {
-        await files.remove(id, f.path);
-        removed++;
-      }
+      removed = await this.removeFiles(id);
       await this.access.forget(id);
     }
     return { id, processes: live.length, files: removed };
+  }
+
+  /** Deletes every file (and the memory kept in files) of namespace `ns`; returns how many. */
+  private async removeFiles(ns: string): Promise<number> {
+    const { files } = this.filesOf(this.shellPid);
+    let removed = 0;
+    for (const f of await files.list(ns)) {
+      await files.remove(ns, f.path);
+      removed++;
+    }
+    return removed;
+  }
+
+  // --- natural-language programming ----------------------------------------------------------------
+
+  /**
+   * Drafts an app for a request in the user's words: the loaded model writes an app spec under a
+   * JSON-Schema grammar (draft.ts), which becomes a manifest that always validates. Nothing is
+   * installed: the user reviews it (`review`), may try it (`tryApp`), and installs it. The model's
+   * tokens stream to `onChunk` (the shell shows the draft being written).
+   */
+  async draftApp(request: unknown, options: { onChunk?: (chunk: ChatCompletionChunk) => void } = {}): Promise<AppDraft> {
+    if (typeof request !== "string" || !request.trim()) throw new KernelError("EINVAL", "request: say what the app should do, e.g. \"make me an app that converts units\"");
+    if (request.length > MAX_REQUEST_CHARS) throw new KernelError("EINVAL", `request: ${request.length} characters is over the ${MAX_REQUEST_CHARS} a draft takes`);
+    const known = draftableCapabilities(this.tools.capabilities());
+    const started = performance.now();
+    const completion = await this.chat(
+      {
+        messages: [
+          { role: "system", content: DRAFT_SYSTEM },
+          { role: "user", content: request.trim() },
+        ],
+        response_format: { type: "json_schema", json_schema: { name: "app", schema: draftSchema(known), strict: true } },
+        max_tokens: DRAFT_MAX_TOKENS,
+        temperature: 0,
+        stream: options.onChunk !== undefined,
+      },
+      { pid: this.shellPid, onChunk: options.onChunk },
+    );
+    const choice = completion.choices[0]!;
+    if (choice.finish_reason === "length") throw new KernelError("EINVAL", `draft: the model's app ran over ${DRAFT_MAX_TOKENS} tokens before it was complete; say it more simply, or load a larger model`);
+    let spec: unknown;
+    try {
+      spec = JSON.parse(choice.message.content ?? "");
+    } catch (error) {
+      throw new KernelError("EIO", `draft: the model's reply was not the app's JSON (${(error as Error).message})`, { cause: error });
+    }
+    const taken = (await this.apps.list()).map((a) => a.manifest.id);
+    const manifest = manifestFromSpec(spec, { known, taken });
+    const example = typeof (spec as { example?: unknown }).example === "string" ? ((spec as { example: string }).example.trim().slice(0, 500) || null) : null;
+    const toolsByCapability = new Map<string, string[]>();
+    for (const t of this.tools.list()) {
+      const c = t.capability.includes("<") ? `${t.capability.split(":")[0]}:*` : t.capability;
+      toolsByCapability.set(c, [...(toolsByCapability.get(c) ?? []), t.name]);
+    }
+    return { request: request.trim(), manifest, review: reviewOf(manifest, toolsByCapability), example, tokens: completion.usage.completion_tokens, ms: Math.round(performance.now() - started) };
+  }
+
+  /**
+   * A test run of an app that is not installed (a draft under review): one turn of its agent
+   * loop on `input`, as a process of its own identity (`trial:<id>`) declaring the manifest's
+   * capabilities — the user asked for this run after seeing them; sensitive ones still ask as they
+   * would for the installed app. The process, its files and its memory are gone afterwards.
+   */
+  async tryApp(rawManifest: unknown, input: unknown, options: { owner?: string; onChunk?: (e: MemoryChatEvent) => void } = {}): Promise<AppTrial> {
+    const manifest = validateManifest(rawManifest);
+    if (manifest.kind !== "nl") throw new KernelError("ENOTSUP", "tryApp: only natural-language apps can be tried before they are installed");
+    for (const c of manifest.capabilities) this.checkCapabilityName(c);
+    if (typeof input !== "string" || !input.trim()) throw new KernelError("EINVAL", "input: a request to try the app with");
+    const ns = `${TRIAL_PREFIX}${manifest.id}`;
+    const memory = Object.fromEntries(Object.entries({ system: manifest.instructions, contextTokens: manifest.memory?.contextTokens, replyTokens: manifest.memory?.replyTokens, maxSteps: manifest.memory?.maxSteps }).filter(([, v]) => v !== undefined));
+    const proc = this.procs.spawn(validateSpawn({ name: manifest.name, capabilities: manifest.capabilities, memory, ...(manifest.toolRules?.length ? { toolRules: manifest.toolRules } : {}) }), { owner: options.owner, app: ns });
+    const started = performance.now();
+    try {
+      const turn = await this.memory.chat(proc.pid, input, { onChunk: options.onChunk });
+      return { reply: turn.content, toolCalls: turn.toolCalls, tokens: turn.usage.completion_tokens, ms: Math.round(performance.now() - started) };
+    } finally {
+      if (!proc.done) this.kill(proc.pid);
+      await this.removeFiles(ns).catch(() => undefined);
+    }
   }
 
   // --- models ------------------------------------------------------------------------------------

@@ -116,6 +116,19 @@ export const SYSCALLS = {
     handler: (k, ctx, args) => k.launch(args.id, { owner: ctx.owner, input: args.input }),
   }),
 
+  /** "Make me an app that …": a drafted manifest and its review; nothing is installed. The model's tokens stream as it writes. */
+  "apps.draft": declare({
+    args: Type.Object({ request: Type.String({ minLength: 1, maxLength: 1000, description: "What the app should do, in the user's words." }) }, { additionalProperties: false }),
+    shell: true,
+    handler: (k, ctx, args) => k.draftApp(args.request, { onChunk: emitter<ChatCompletionChunk>(ctx) }),
+  }),
+  /** One turn of a (drafted) app that is not installed, on `input`; its process and files are gone after. */
+  "apps.try": declare({
+    args: Type.Object({ manifest: Type.Unknown(), input: Type.String({ minLength: 1, maxLength: 4000 }) }, { additionalProperties: false }),
+    shell: true,
+    handler: (k, ctx, args) => k.tryApp(args.manifest, args.input, { owner: ctx.owner, onChunk: emitter<MemoryChatEvent>(ctx) }),
+  }),
+
   // --- sites: pages on other origins, through the bridge (bridge.html is an AIOS page: a shell connection) ---
   /** Like apps.launch, the transport hands back the new process's own port. */
   "sites.connect": declare({

@@ -40,8 +40,8 @@ it("lists the models that fit by default, the rest behind Show all with their re
     expect(f16).toMatchObject({ fits: false, runnable: false });
     expect(f16.why).toContain("needs the shader-f16 WebGPU feature, which this adapter lacks");
 
-    const picker = page.getByRole("region", { name: "Model manager" });
-    await picker.getByRole("button", { name: /^Models \(2 fit this device\)$/ }).click();
+    await page.getByRole("region", { name: "Model manager" }).getByRole("button", { name: /^Models \(2 fit this device\)$/ }).click();
+    const picker = page.getByRole("dialog", { name: "Models" });
     const list = picker.getByRole("list", { name: "Models" });
     await expect.poll(() => list.getByRole("listitem").count()).toBe(2);
     const tinyRow = list.getByRole("listitem", { name: "AIOS tiny (embedded, fp32)" });
@@ -90,8 +90,8 @@ it("a partly downloaded model says it resumes and how much is on disk; Delete re
     expect(listed.diskBytes).toBeGreaterThan(5_000_000);
     expect(listed.sizeBytes! - listed.diskBytes).toBe(8_000_000);
 
-    const picker = page.getByRole("region", { name: "Model manager" });
-    await picker.getByRole("button", { name: /^Models/ }).click();
+    await page.getByRole("region", { name: "Model manager" }).getByRole("button", { name: /^Models/ }).click();
+    const picker = page.getByRole("dialog", { name: "Models" });
     await picker.getByRole("checkbox", { name: /Show all/ }).check();
     const row = picker.getByRole("listitem", { name: LLAMA_LABEL, exact: true });
     await row.scrollIntoViewIfNeeded();
@@ -126,8 +126,8 @@ it("refuses a download the browser's storage cannot hold, before anything is fet
       expect(error?.code).toBe("ENOSPC");
       expect(error?.message).toMatch(/not enough storage to download Llama-3\.2-1B-Instruct-q4f32_1-MLC .*\(estimated from its memory needs: 1\.1 GB\): it needs about 1\.1 GB more, but the browser lets this site store only \d+ MB more \(quota \d+ MB, [\d.]+ [KMG]?B used\)\. Delete a downloaded model or free disk space; nothing was downloaded\./);
 
-      const picker = page.getByRole("region", { name: "Model manager" });
-      await picker.getByRole("button", { name: /^Models/ }).click();
+      await page.getByRole("region", { name: "Model manager" }).getByRole("button", { name: /^Models/ }).click();
+      const picker = page.getByRole("dialog", { name: "Models" });
       await picker.getByRole("checkbox", { name: /Show all/ }).check();
       const row = picker.getByRole("listitem", { name: LLAMA_LABEL, exact: true });
       await row.getByRole("button", { name: `Load ${LLAMA_LABEL}` }).click();

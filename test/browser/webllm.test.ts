@@ -54,8 +54,8 @@ it("the model picker shows a failed download as an alert and keeps the embedded 
   const { app } = await appWithHubAnswering404();
   try {
     const { page } = app;
-    const picker = page.getByRole("region", { name: "Model manager" });
-    await picker.getByRole("button", { name: /^Models/ }).click();
+    await page.getByRole("region", { name: "Model manager" }).getByRole("button", { name: /^Models/ }).click();
+    const picker = page.getByRole("dialog", { name: "Models" });
     // On this software adapter no web-llm model fits: they are behind "Show all", and may be tried.
     await picker.getByRole("checkbox", { name: /Show all/ }).check();
     await picker.getByRole("button", { name: "Load Llama-3.2-1B-Instruct-q4f32_1", exact: true }).click();

@@ -19,6 +19,7 @@ export const APP_ID = "^[a-z][a-z0-9-]{1,47}$";
 const SEMVER = "^(0|[1-9]\\d{0,8})\\.(0|[1-9]\\d{0,8})\\.(0|[1-9]\\d{0,8})(-[0-9A-Za-z.-]{1,32})?$";
 const MAX_ENTRY_CHARS = 512 * 1024;
 const MAX_ICON_CHARS = 64 * 1024;
+const MAX_VIEW_CHARS = 256 * 1024;
 
 const Block = Type.Object(
   {
@@ -41,6 +42,7 @@ export const ManifestSchema = Type.Object(
     kind: Type.Union([Type.Literal("nl"), Type.Literal("code")]),
     instructions: Type.Optional(Type.String({ minLength: 1, maxLength: 20_000, description: "The agent's program in natural language (its system prompt; trusted)." })),
     entry: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_ENTRY_CHARS, description: "A code app's JavaScript module source." })),
+    view: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_VIEW_CHARS, description: "A code app's window: an HTML document shown in a sandboxed iframe (scripts only: no network, no storage, no access to the OS's page); its scripts have the same SDK (`aios`) as the module." })),
     capabilities: Type.Array(Type.String({ pattern: CAPABILITY }), { maxItems: 64, description: "What it asks to use, as the access manager names capabilities." }),
     toolRules: Type.Optional(ToolRulesSchema),
     memory: Type.Optional(
@@ -92,8 +94,10 @@ export function validateManifest(raw: unknown): Manifest {
   if (m.kind === "nl") {
     if (m.instructions === undefined) invalid("instructions", 'is required for kind "nl" (the app\'s program)');
     if (m.entry !== undefined) invalid("entry", 'is for kind "code" only');
+    if (m.view !== undefined) invalid("view", 'is for kind "code" only (a natural-language app\'s window is its conversation)');
   } else {
     if (m.entry === undefined) invalid("entry", 'is required for kind "code" (the module\'s source)');
+    if (m.view !== undefined && m.ui !== "window") invalid("view", 'needs ui "window" (a headless app has no window to show it in)');
   }
   if (m.icon !== undefined && m.icon.length > 16 && !/^data:image\/(png|svg\+xml);base64,[A-Za-z0-9+/=]+$/.test(m.icon)) invalid("icon", "must be a short text (an emoji) or a data:image/png or data:image/svg+xml base64 URL");
   const dup = m.capabilities.find((c, i) => m.capabilities.indexOf(c) !== i);

@@ -41,6 +41,9 @@ describe("validateManifest", () => {
     expect(problem({}, ["instructions"])).toMatch(/manifest\.instructions: is required for kind "nl"/);
     expect(problem({ entry: "export default 1" })).toMatch(/manifest\.entry: is for kind "code" only/);
     expect(problem({ kind: "code" }, ["instructions"])).toMatch(/manifest\.entry: is required for kind "code"/);
+    expect(problem({ view: "<p>hi</p>" })).toMatch(/manifest\.view: is for kind "code" only/);
+    expect(problem({ kind: "code", entry: "export default 1", view: "<p>hi</p>", ui: "headless" }, ["instructions"])).toMatch(/manifest\.view: needs ui "window"/);
+    expect(problem({ kind: "code", entry: "export default 1", view: "x".repeat(256 * 1024 + 1) }, ["instructions"])).toMatch(/^manifest\.view:/);
     expect(problem({ capabilities: ["units", "units"] })).toMatch(/manifest\.capabilities: units is listed twice/);
     expect(problem({ capabilities: ["Network!"] })).toMatch(/^manifest\.capabilities\[0\]:/);
     expect(problem({ extra: 1 })).toMatch(/manifest\.extra: unknown field/);
