@@ -110,12 +110,25 @@ export interface ProcessHandle {
   chat: MemoryChat;
   memory: Memory;
   tools: Tools;
+  messages: Messages;
   /** Spawns a child: same app, capabilities a subset of this process's. */
   spawn(options: SpawnOptions): Promise<ProcessHandle>;
   ps(): Result<"proc.ps">;
   kill(pid: number): Result<"proc.kill">;
   info(): Result<"proc.self">;
   exit(): Result<"proc.exit">;
+}
+
+/**
+ * Messages between agents (FIPA-ACL-like envelopes): sending needs message:<app> (or :topic:<name>,
+ * or :*); the sender is the calling process's app; a full mailbox refuses with EAGAIN.
+ */
+export interface Messages {
+  send(message: SyscallArgs<"messages.send">): Result<"messages.send">;
+  /** The next message to this app, waiting up to `timeoutMs` (ETIMEDOUT if none came). */
+  receive(options?: SyscallArgs<"messages.receive">): Result<"messages.receive">;
+  subscribe(topic: string): Result<"messages.subscribe">;
+  unsubscribe(topic: string): Result<"messages.unsubscribe">;
 }
 
 /** An app launched from this page: its process, and its reply to the input it was launched with. */
@@ -201,6 +214,8 @@ export interface Aios {
   chat: MemoryChat;
   memory: Memory;
   tools: Tools;
+  /** The shell's messages (it may message anyone), and every mailbox with the recent envelopes. */
+  messages: Messages & { list(conversation?: string): Result<"messages.list"> };
   access: Access;
   apps: Apps;
   sites: Sites;
@@ -395,6 +410,15 @@ function memoryOf(call: Call): Memory {
   };
 }
 
+function messagesOf(call: Call): Messages {
+  return {
+    send: (message) => call("messages.send", message),
+    receive: (options) => call("messages.receive", options ?? {}),
+    subscribe: (topic) => call("messages.subscribe", { topic }),
+    unsubscribe: (topic) => call("messages.unsubscribe", { topic }),
+  };
+}
+
 function toolsOf(call: Call): Tools {
   return {
     list: () => call("tools.list"),
@@ -417,6 +441,7 @@ function processHandle(spawned: SpawnedProcess): ProcessHandle {
     chat: chatOf(call),
     memory: memoryOf(call),
     tools: toolsOf(call),
+    messages: messagesOf(call),
     spawn: async (options) => processHandle((await call("proc.spawn", options)) as unknown as SpawnedProcess),
     ps: () => call("proc.ps"),
     kill: (pid) => call("proc.kill", { pid }),
@@ -550,6 +575,7 @@ export function createAios(connection: KernelConnection | Worker, createOptions:
     chat: chatOf(call),
     memory: memoryOf(call),
     tools: toolsOf(call),
+    messages: { ...messagesOf(call), list: (conversation) => call("messages.list", { conversation }) },
     access,
     apps,
     sites,

@@ -143,7 +143,8 @@ export class MemoryAccessStore implements AccessStore {
 export function defaultDecision(capability: string, declared: boolean): Decision {
   if (!declared) return "deny";
   // Exact names: "files" is the app's own namespace, but "files:io" reaches the user's device.
-  return HARMLESS.has(capability) || OWN_RESOURCES.has(capability) ? "allow" : "ask";
+  // A declared message capability is the user's grant (at install or spawn): what a message carries is untrusted data for its receiver, not a device.
+  return HARMLESS.has(capability) || OWN_RESOURCES.has(capability) || capability.startsWith("message:") ? "allow" : "ask";
 }
 
 export async function digest(value: unknown): Promise<string> {

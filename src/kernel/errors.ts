@@ -19,9 +19,10 @@ export type ErrorCode =
   | "ECANCELED" // the user cancelled (a file picker, a save dialog)
   | "ENOSPC" // not enough storage left (a download that cannot fit in the browser's quota)
   | "EEXIST" // it exists already (an app with that id is installed)
+  | "EAGAIN" // not now: a mailbox is full (back-pressure); try again later
   | "EINTERNAL"; // a bug: an unexpected exception, wrapped so it keeps its message
 
-const CODES: ReadonlySet<string> = new Set<ErrorCode>(["EINVAL", "ENOENT", "EBUSY", "EKILLED", "EQUOTA", "ENOSYS", "EPERM", "ELOAD", "ENOTSUP", "ENOTREADY", "EIO", "ETIMEDOUT", "ENODEV", "ECANCELED", "ENOSPC", "EEXIST", "EINTERNAL"]);
+const CODES: ReadonlySet<string> = new Set<ErrorCode>(["EINVAL", "ENOENT", "EBUSY", "EKILLED", "EQUOTA", "ENOSYS", "EPERM", "ELOAD", "ENOTSUP", "ENOTREADY", "EIO", "ETIMEDOUT", "ENODEV", "ECANCELED", "ENOSPC", "EEXIST", "EAGAIN", "EINTERNAL"]);
 
 function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && CODES.has(code);

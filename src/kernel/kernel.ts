@@ -17,6 +17,7 @@ import { validateManifest, type Manifest } from "./apps/manifest.ts";
 import { DRAFT_MAX_TOKENS, DRAFT_SYSTEM, MAX_REQUEST_CHARS, draftSchema, draftableCapabilities, manifestFromSpec, reviewOf, type DraftReview } from "./apps/draft.ts";
 import { addResult, addSaid, addUntrusted, approvalReason, isTrustedResult } from "./labels.ts";
 import { McpConnections } from "./mcp.ts";
+import { MESSAGE_CAPABILITY, PostOffice, TOPIC_PREFIX, type Message, type ReceiveArgs, type SendArgs } from "./messages.ts";
 import { newCompletionId, usageOf, validateChatRequest, type ChatCompletion, type ChatCompletionChunk, type ToolCallDelta, type ValidatedChatRequest } from "./chat.ts";
 import type { ChatMessage, Device, Engine, EngineName, GenerateParams, LoadProgress, ToolCall, ToolSpec } from "./engine.ts";
 import { KernelError, toKernelError } from "./errors.ts";
@@ -173,6 +174,8 @@ export class Kernel {
   readonly apps: AppRegistry;
   /** Pages on other origins the user let run agents (the bridge), and those refused. */
   readonly sites: SiteGrants;
+  /** Agents' mailboxes (messages.ts); installed apps' survive a restart. */
+  readonly messages: PostOffice;
   /** The question to the user about a site, while it is open (one per origin). */
   private readonly siteAsks = new Map<string, Promise<void>>();
   /** The code apps' sandboxes, where this kernel has them. */
@@ -205,6 +208,9 @@ export class Kernel {
     this.apps = new AppRegistry({ store: options.appStore, bundled: options.bundledApps, checkCapability: (c) => this.checkCapabilityName(c) });
     this.codeApps = options.codeApps ?? null;
     this.sites = new SiteGrants(options.appStore);
+    this.messages = new PostOffice({ store: options.appStore, persistent: (app) => this.apps.installed(app) });
+    // The user may message anyone.
+    this.shell.capabilities.push(`${MESSAGE_CAPABILITY}:*`);
   }
 
   // --- tools -------------------------------------------------------------------------------------
@@ -391,6 +397,11 @@ export class Kernel {
   private checkCapabilityName(capability: string): void {
     const [family, ...rest] = capability.split(":");
     const qualifier = rest.join(":");
+    // Messages are the kernel's own: message:<app>, message:topic:<name> or message:*.
+    if (family === MESSAGE_CAPABILITY) {
+      if (!qualifier) throw new KernelError("EINVAL", `capabilities: ${capability}: must be ${MESSAGE_CAPABILITY}:<app>, ${MESSAGE_CAPABILITY}:topic:<name> or ${MESSAGE_CAPABILITY}:*`);
+      return;
+    }
     if (!this.tools.families().has(family!)) throw new KernelError("EINVAL", `capabilities: no tool needs ${capability} (known: ${[...this.tools.families()].join(", ")})`);
     if (family !== "network" && !this.tools.capabilities().has(capability)) {
       throw new KernelError("EINVAL", `capabilities: no tool needs ${capability} (the ${family} tools need ${[...this.tools.capabilities()].filter((c) => c.split(":")[0] === family).join(", ")})`);
@@ -620,6 +631,7 @@ export class Kernel {
     if (options.keepData === false) {
       removed = await this.removeFiles(id);
       await this.access.forget(id);
+      await this.messages.forget(id);
     }
     return { id, processes: live.length, files: removed };
   }
@@ -633,6 +645,45 @@ export class Kernel {
       removed++;
     }
     return removed;
+  }
+
+  // --- messages between agents ----------------------------------------------------------------------
+
+  /**
+   * Sends a message as process `pid` (its app is the sender: never a field of the message). Needs
+   * `message:<to>` (a topic: `message:topic:<name>`) or `message:*`, checked and audited by the
+   * access manager. EAGAIN when a recipient's mailbox is full.
+   */
+  async sendMessage(pid: number, args: SendArgs): Promise<Message> {
+    const proc = this.procs.live(pid);
+    const capability = `${MESSAGE_CAPABILITY}:${args.to}`;
+    await this.access.check(proc, { tool: "messages.send", capability, summary: `${args.performative} to ${args.to}`, args: { to: args.to, performative: args.performative, conversation: args.conversation } });
+    return this.messages.send({ app: proc.app, pid: proc.pid }, args);
+  }
+
+  /**
+   * The next message to process `pid`'s app, waiting up to `timeoutMs`. What it carries is
+   * untrusted data for the receiver: its label says so (labels.ts), whatever the sender was.
+   */
+  async receiveMessage(pid: number, args: ReceiveArgs): Promise<Message> {
+    const proc = this.procs.live(pid);
+    const row = this.requests.admit(proc, { kind: "message" });
+    try {
+      const message = await this.messages.receive(proc.app, args, row.controller.signal);
+      if (proc.app !== SHELL_APP) addUntrusted(proc.label, `a message from ${message.from}`);
+      return message;
+    } finally {
+      this.requests.release(row);
+    }
+  }
+
+  /** Process `pid`'s app gets the messages sent to `topic:<topic>` from now on. */
+  subscribe(pid: number, topic: string): Promise<{ topics: string[] }> {
+    return this.messages.subscribe(this.procs.live(pid).app, topic);
+  }
+
+  unsubscribe(pid: number, topic: string): Promise<{ topics: string[] }> {
+    return this.messages.unsubscribe(this.procs.live(pid).app, topic);
   }
 
   // --- natural-language programming ----------------------------------------------------------------

@@ -117,6 +117,7 @@ function invalid(field: string, problem: string): never {
 /** Whether a process declared a capability ("network:*" covers every "network:<host>"). */
 export function declares(proc: Pick<Process, "capabilities">, capability: string): boolean {
   if (proc.capabilities.includes(capability)) return true;
+  if (capability.startsWith("message:")) return proc.capabilities.includes("message:*");
   return capability.startsWith("network:") && proc.capabilities.includes("network:*");
 }
 

@@ -13,7 +13,7 @@
 import { KernelError } from "./errors.ts";
 import type { Process } from "./process.ts";
 
-export type RequestKind = "llm" | "tool" | "count";
+export type RequestKind = "llm" | "tool" | "count" | "message";
 
 export interface RequestRow {
   pid: number;

@@ -16,6 +16,7 @@ import { KernelError } from "./errors.ts";
 import { isReserved, RESERVED_PREFIX, type Kernel } from "./kernel.ts";
 import { MCP_NAME } from "./mcp.ts";
 import type { MemoryChatEvent } from "./memory/memory.ts";
+import { ReceiveSchema, SendSchema, TopicSchema } from "./messages.ts";
 import { CAPABILITY, SpawnSchema } from "./process.ts";
 import { Type, validate, type Static, type TSchema } from "./schema.ts";
 import type { ConsentEvent } from "./access.ts";
@@ -267,6 +268,19 @@ export const SYSCALLS = {
   // --- embedders ---
   "embedders.list": declare({ args: NoArgs, handler: (k) => k.listEmbedders() }),
   "embedders.load": declare({ args: Type.Object({ id: Id }, { additionalProperties: false }), shell: true, handler: (k, ctx, args) => k.loadEmbedder(args.id, emitter<LoadProgress>(ctx)) }),
+
+  // --- messages between agents (messages.ts): the sender is the calling process's app ---
+  "messages.send": declare({ args: SendSchema, handler: (k, ctx, args) => k.sendMessage(ctx.pid, args) }),
+  /** The next message to the caller's app (optionally of one conversation), waiting up to timeoutMs; ETIMEDOUT if none. */
+  "messages.receive": declare({ args: ReceiveSchema, handler: (k, ctx, args) => k.receiveMessage(ctx.pid, args) }),
+  "messages.subscribe": declare({ args: TopicSchema, handler: (k, ctx, args) => k.subscribe(ctx.pid, args.topic) }),
+  "messages.unsubscribe": declare({ args: TopicSchema, handler: (k, ctx, args) => k.unsubscribe(ctx.pid, args.topic) }),
+  /** The mailboxes and the recent envelopes (content left out): the System monitor's view. */
+  "messages.list": declare({
+    args: Type.Object({ conversation: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }, { additionalProperties: false }),
+    shell: true,
+    handler: async (k, _ctx, args) => ({ mailboxes: await k.messages.list(), recent: k.messages.recent(args.conversation) }),
+  }),
 
   // --- tools ---
   "tools.list": declare({ args: NoArgs, handler: (k) => k.listTools() }),

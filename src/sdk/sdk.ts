@@ -33,6 +33,10 @@ export const SDK_CALLS = [
   "proc.ps",
   "proc.kill",
   "kernel.info",
+  "messages.send",
+  "messages.receive",
+  "messages.subscribe",
+  "messages.unsubscribe",
 ] as const satisfies readonly SyscallName[];
 
 export type SdkCallName = (typeof SDK_CALLS)[number];
@@ -80,6 +84,13 @@ export interface Sdk {
   self(): R<"proc.self">;
   ps(): R<"proc.ps">;
   kernel: { info(): R<"kernel.info"> };
+  /** Messages to other agents (needs message:<app> or message:*); what arrives is untrusted data. */
+  messages: {
+    send(message: SyscallArgs<"messages.send">): R<"messages.send">;
+    receive(options?: SyscallArgs<"messages.receive">): R<"messages.receive">;
+    subscribe(topic: string): R<"messages.subscribe">;
+    unsubscribe(topic: string): R<"messages.unsubscribe">;
+  };
 }
 
 export function createSdk(call: SdkCall): Sdk {
@@ -123,5 +134,11 @@ export function createSdk(call: SdkCall): Sdk {
     self: () => call("proc.self", {}),
     ps: () => call("proc.ps", {}),
     kernel: { info: () => call("kernel.info", {}) },
+    messages: {
+      send: (message) => call("messages.send", message),
+      receive: (options) => call("messages.receive", options || {}),
+      subscribe: (topic) => call("messages.subscribe", { topic }),
+      unsubscribe: (topic) => call("messages.unsubscribe", { topic }),
+    },
   };
 }

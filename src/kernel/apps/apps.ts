@@ -12,6 +12,7 @@
  * - The bundled apps are installed once, on the first boot that knows them; one the user
  *   uninstalled does not come back.
  */
+import type { MailStore, StoredMailbox } from "../messages.ts";
 import { KernelError } from "../errors.ts";
 import { addedCapabilities, validateManifest, type Manifest } from "./manifest.ts";
 
@@ -39,7 +40,8 @@ export interface SiteGrant {
   decidedAt: number;
 }
 
-export interface AppStore {
+/** Also where installed apps' mailboxes live (messages.ts). */
+export interface AppStore extends MailStore {
   loadApps(): Promise<InstalledApp[]>;
   putApp(app: InstalledApp): Promise<void>;
   deleteApp(id: string): Promise<void>;
@@ -79,6 +81,16 @@ export class MemoryAppStore implements AppStore {
   }
   async deleteSite(origin: string) {
     this.sites.delete(origin);
+  }
+  private readonly mail = new Map<string, StoredMailbox>();
+  async loadMailboxes() {
+    return structuredClone([...this.mail.values()]);
+  }
+  async putMailbox(box: StoredMailbox) {
+    this.mail.set(box.app, structuredClone(box));
+  }
+  async deleteMailbox(app: string) {
+    this.mail.delete(app);
   }
 }
 
