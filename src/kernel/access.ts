@@ -8,7 +8,8 @@
  * prompt's "Always allow", `aios.access.set`) win; otherwise the default applies:
  *   - not declared at spawn → deny;
  *   - calculator, clock, units (harmless) and files, js (no power the process lacks: its own
- *     namespace, CPU in a bounded sandbox) → allow;
+ *     namespace, CPU in a bounded sandbox) → allow; message:… (granted by declaring it; what a
+ *     message carries is untrusted data for its receiver) → allow;
  *   - everything else (the network, the devices — files:io too) → ask.
  *
  * Invariants:
@@ -17,8 +18,9 @@
  * - Every check ends in exactly one audit entry (allowed calls once their result is known). Entries
  *   are written in order, in batches, off the call's path (one transaction per turn of the event
  *   loop); reading the log waits for what is queued.
- * - A prompt never waits forever: no listener → EPERM at once; a tab closing or no answer in
- *   `consentTimeoutMs` → EPERM.
+ * - A prompt never waits forever: no listener → EPERM at once; the last tab closing or no answer in
+ *   `consentTimeoutMs` → EPERM. Every open tab shows every prompt; the first answer wins.
+ * - A prompt blocks only the call that asked: other processes' calls go on meanwhile.
  */
 import { KernelError } from "./errors.ts";
 import { declares, type Process } from "./process.ts";
@@ -360,8 +362,14 @@ export class AccessManager {
   listen(owner: string, send: (event: ConsentEvent) => void): () => void {
     const id = `listener-${++this.counter}`;
     this.listeners.set(id, { owner, send });
-    // A tab opened while prompts wait shows them too.
-    for (const p of this.pending.values()) if (!this.listenerOf(p.owner)) this.deliver(p, owner);
+    // A tab opened while prompts wait shows them too: any open tab may answer.
+    for (const p of this.pending.values()) {
+      try {
+        send({ type: "ask", request: p.request });
+      } catch {
+        // see deliver
+      }
+    }
     return () => this.unlisten(id);
   }
 
@@ -369,13 +377,9 @@ export class AccessManager {
     const listener = this.listeners.get(id);
     if (!listener) return;
     this.listeners.delete(id);
-    if (this.listenerOf(listener.owner)) return;
-    // Its prompts go to another open tab, or fail: nobody is left to ask.
-    for (const p of [...this.pending.values()].filter((p) => p.owner === listener.owner)) {
-      const next = [...this.listeners.values()][0];
-      if (next) this.deliver(p, next.owner);
-      else p.settle(new KernelError("EPERM", `consent for ${p.request.capability} is needed, and the tab that asked closed`));
-    }
+    if (this.listeners.size > 0) return;
+    // Every open tab shows every prompt: with the last one gone, nobody is left to ask.
+    for (const p of [...this.pending.values()]) p.settle(new KernelError("EPERM", `consent for ${p.request.capability} is needed, and the tab that asked closed`));
   }
 
   /** Ends every listener of a tab that closed. */
@@ -387,10 +391,10 @@ export class AccessManager {
     return [...this.listeners.values()].find((l) => l.owner === owner);
   }
 
+  /** Shows a prompt in every open AIOS tab (the first answer wins; the others are told to close it). */
   private deliver(p: Pending, owner: string): void {
     p.owner = owner;
     for (const l of this.listeners.values()) {
-      if (l.owner !== owner) continue;
       try {
         l.send({ type: "ask", request: p.request });
       } catch {

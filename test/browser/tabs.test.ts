@@ -45,3 +45,34 @@ it("two tabs share one kernel; closing a tab ends its processes", async () => {
     await first.close();
   }
 });
+
+it("a permission prompt shows in every open tab; answered in the second, the first tab's agent goes on and its dialog closes", async () => {
+  const first = await openApp(browser(), "?device=wasm");
+  try {
+    const second = await first.context.newPage();
+    await second.goto(new URL("?device=wasm", inject("baseUrl")).href);
+    await second.evaluate(() => window.aios.ready);
+    // An agent of the first tab asks for the clipboard (a capability that asks the user).
+    await first.page.evaluate(async () => {
+      const agent = await window.aios.spawn({ name: "copier", capabilities: ["clipboard:write", "calculator"] });
+      const other = await window.aios.spawn({ name: "other", capabilities: ["calculator"] });
+      Object.assign(window, { pending: agent.tools.call("clipboard.write", { text: "from tab one" }).then((r) => ({ ok: r }), (e) => ({ code: (e as { code?: string }).code })), other });
+    });
+    const inFirst = first.page.getByRole("dialog", { name: "Permission request" });
+    const inSecond = second.getByRole("dialog", { name: "Permission request" });
+    await expect.poll(() => inFirst.count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => inSecond.count(), { timeout: 20_000 }).toBe(1);
+    expect(await inSecond.textContent()).toContain("copier");
+    // The pending approval blocks nobody else.
+    expect(await first.page.evaluate(() => (window as unknown as { other: { tools: { call(n: string, a: unknown): Promise<unknown> } } }).other.tools.call("calculator", { expression: "6*7" }))).toBe(42);
+    await inSecond.getByRole("button", { name: "Allow once" }).click();
+    const result = await first.page.evaluate(() => (window as unknown as { pending: Promise<unknown> }).pending);
+    expect(result).toMatchObject({ ok: expect.anything() });
+    await expect.poll(() => inFirst.count()).toBe(0);
+    await expect.poll(() => inSecond.count()).toBe(0);
+    await second.close();
+    first.assertOffline();
+  } finally {
+    await first.close();
+  }
+});

@@ -70,6 +70,32 @@ describe("AccessManager", () => {
     expect(access.decisionFor(p, "network:h:1").decision).toBe("ask");
   });
 
+  it("every open tab shows a prompt and any may answer it; a pending prompt blocks no other process; the others are told it is settled", async () => {
+    const access = new AccessManager();
+    const seenA: string[] = [];
+    const seenB: string[] = [];
+    access.listen("tab-a", (e) => seenA.push(e.type));
+    const p = proc(2, "a", ["network:*", "calculator"], "tab-a");
+    const asking = access.check(p, call("network:h:1"));
+    while (access.pendingRequests().length === 0) await new Promise((r) => setTimeout(r, 1));
+    // Meanwhile another process's harmless call goes through at once.
+    await expect(access.check(proc(3, "b", ["calculator"]), call("calculator"))).resolves.toMatchObject({ by: "policy" });
+    // A tab opened now shows the waiting prompt and answers it.
+    access.listen("tab-b", (e) => seenB.push(e.type));
+    expect(seenB).toEqual(["ask"]);
+    access.answer(access.pendingRequests()[0]!.id, "once");
+    await expect(asking).resolves.toMatchObject({ by: "user-once" });
+    expect(seenA).toEqual(["ask", "settled"]);
+    expect(seenB).toEqual(["ask", "settled"]);
+    // The asking tab closing leaves the prompt up in the other tab.
+    const again = access.check(p, call("network:h:2"));
+    while (access.pendingRequests().length === 0) await new Promise((r) => setTimeout(r, 1));
+    access.dropOwner("tab-a");
+    expect(access.pendingRequests()).toHaveLength(1);
+    access.answer(access.pendingRequests()[0]!.id, "deny");
+    await expect(again).rejects.toMatchObject({ code: "EPERM" });
+  });
+
   it("a prompt fails when its tab closes, times out, or its caller is killed", async () => {
     const access = new AccessManager();
     access.consentTimeoutMs = 100;
