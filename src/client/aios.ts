@@ -111,6 +111,8 @@ export interface ProcessHandle {
   memory: Memory;
   tools: Tools;
   messages: Messages;
+  /** Patterns of agents as this process (its children do the work). */
+  agents: Agents;
   /** Spawns a child: same app, capabilities a subset of this process's. */
   spawn(options: SpawnOptions): Promise<ProcessHandle>;
   ps(): Result<"proc.ps">;
@@ -129,6 +131,12 @@ export interface Messages {
   receive(options?: SyscallArgs<"messages.receive">): Result<"messages.receive">;
   subscribe(topic: string): Result<"messages.subscribe">;
   unsubscribe(topic: string): Result<"messages.unsubscribe">;
+}
+
+/** Patterns of agents (src/kernel/patterns.ts). */
+export interface Agents {
+  /** N members answer in parallel (batched decode); a weighted vote merges them; budgets: tokens, wall time. */
+  ensemble(args: SyscallArgs<"agents.ensemble">): Result<"agents.ensemble">;
 }
 
 /** An app launched from this page: its process, and its reply to the input it was launched with. */
@@ -216,6 +224,7 @@ export interface Aios {
   tools: Tools;
   /** The shell's messages (it may message anyone), and every mailbox with the recent envelopes. */
   messages: Messages & { list(conversation?: string): Result<"messages.list"> };
+  agents: Agents;
   access: Access;
   apps: Apps;
   sites: Sites;
@@ -442,6 +451,7 @@ function processHandle(spawned: SpawnedProcess): ProcessHandle {
     memory: memoryOf(call),
     tools: toolsOf(call),
     messages: messagesOf(call),
+    agents: { ensemble: (args) => call("agents.ensemble", args) },
     spawn: async (options) => processHandle((await call("proc.spawn", options)) as unknown as SpawnedProcess),
     ps: () => call("proc.ps"),
     kill: (pid) => call("proc.kill", { pid }),
@@ -576,6 +586,7 @@ export function createAios(connection: KernelConnection | Worker, createOptions:
     memory: memoryOf(call),
     tools: toolsOf(call),
     messages: { ...messagesOf(call), list: (conversation) => call("messages.list", { conversation }) },
+    agents: { ensemble: (args) => call("agents.ensemble", args) },
     access,
     apps,
     sites,

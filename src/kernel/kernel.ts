@@ -17,6 +17,7 @@ import { validateManifest, type Manifest } from "./apps/manifest.ts";
 import { DRAFT_MAX_TOKENS, DRAFT_SYSTEM, MAX_REQUEST_CHARS, draftSchema, draftableCapabilities, manifestFromSpec, reviewOf, type DraftReview } from "./apps/draft.ts";
 import { addResult, addSaid, addUntrusted, approvalReason, isTrustedResult } from "./labels.ts";
 import { McpConnections } from "./mcp.ts";
+import { ensemble, EnsembleSchema, type EnsembleArgs, type EnsembleResult } from "./patterns.ts";
 import { MESSAGE_CAPABILITY, PostOffice, TOPIC_PREFIX, type Message, type ReceiveArgs, type SendArgs } from "./messages.ts";
 import { newCompletionId, usageOf, validateChatRequest, type ChatCompletion, type ChatCompletionChunk, type ToolCallDelta, type ValidatedChatRequest } from "./chat.ts";
 import type { ChatMessage, Device, Engine, EngineName, GenerateParams, LoadProgress, ToolCall, ToolSpec } from "./engine.ts";
@@ -684,6 +685,23 @@ export class Kernel {
 
   unsubscribe(pid: number, topic: string): Promise<{ topics: string[] }> {
     return this.messages.unsubscribe(this.procs.live(pid).app, topic);
+  }
+
+  // --- patterns of agents (patterns.ts) ---------------------------------------------------------------
+
+  /** N members answer `question` in parallel as children of `pid` (decoded together); a weighted vote merges them. */
+  async ensemble(pid: number, raw: EnsembleArgs): Promise<EnsembleResult> {
+    this.procs.live(pid);
+    const args = validate(EnsembleSchema, raw, "args");
+    return ensemble(
+      {
+        spawnChild: (parent, name) => this.spawn({ name }, { caller: parent }).pid,
+        chat: (member, request) => this.chat(request, { pid: member }),
+        kill: (member, caller) => void this.kill(member, caller),
+      },
+      pid,
+      args,
+    );
   }
 
   // --- natural-language programming ----------------------------------------------------------------

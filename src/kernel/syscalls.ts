@@ -17,6 +17,7 @@ import { isReserved, RESERVED_PREFIX, type Kernel } from "./kernel.ts";
 import { MCP_NAME } from "./mcp.ts";
 import type { MemoryChatEvent } from "./memory/memory.ts";
 import { ReceiveSchema, SendSchema, TopicSchema } from "./messages.ts";
+import { EnsembleSchema } from "./patterns.ts";
 import { CAPABILITY, SpawnSchema } from "./process.ts";
 import { Type, validate, type Static, type TSchema } from "./schema.ts";
 import type { ConsentEvent } from "./access.ts";
@@ -281,6 +282,10 @@ export const SYSCALLS = {
     shell: true,
     handler: async (k, _ctx, args) => ({ mailboxes: await k.messages.list(), recent: k.messages.recent(args.conversation) }),
   }),
+
+  // --- patterns of agents (patterns.ts) ---
+  /** An ensemble: members answer in parallel as the caller's children; a weighted vote merges them; budgets stop it cleanly. */
+  "agents.ensemble": declare({ args: EnsembleSchema, handler: (k, ctx, args) => k.ensemble(ctx.pid, args) }),
 
   // --- tools ---
   "tools.list": declare({ args: NoArgs, handler: (k) => k.listTools() }),

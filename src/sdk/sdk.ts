@@ -37,6 +37,7 @@ export const SDK_CALLS = [
   "messages.receive",
   "messages.subscribe",
   "messages.unsubscribe",
+  "agents.ensemble",
 ] as const satisfies readonly SyscallName[];
 
 export type SdkCallName = (typeof SDK_CALLS)[number];
@@ -91,6 +92,8 @@ export interface Sdk {
     subscribe(topic: string): R<"messages.subscribe">;
     unsubscribe(topic: string): R<"messages.unsubscribe">;
   };
+  /** Patterns of agents: the app's children do the work, inside its quota. */
+  agents: { ensemble(args: SyscallArgs<"agents.ensemble">): R<"agents.ensemble"> };
 }
 
 export function createSdk(call: SdkCall): Sdk {
@@ -140,5 +143,6 @@ export function createSdk(call: SdkCall): Sdk {
       subscribe: (topic) => call("messages.subscribe", { topic }),
       unsubscribe: (topic) => call("messages.unsubscribe", { topic }),
     },
+    agents: { ensemble: (args) => call("agents.ensemble", args) },
   };
 }
