@@ -209,7 +209,7 @@ export class Kernel {
     this.apps = new AppRegistry({ store: options.appStore, bundled: options.bundledApps, checkCapability: (c) => this.checkCapabilityName(c) });
     this.codeApps = options.codeApps ?? null;
     this.sites = new SiteGrants(options.appStore);
-    this.messages = new PostOffice({ store: options.appStore, persistent: (app) => this.apps.installed(app) });
+    this.messages = new PostOffice({ store: options.appStore, persistent: (app) => this.apps.installed(app), exists: (app) => app === SHELL_APP || this.apps.installed(app) || this.procs.all().some((p) => p.app === app && !p.done) });
     // The user may message anyone.
     this.shell.capabilities.push(`${MESSAGE_CAPABILITY}:*`);
   }

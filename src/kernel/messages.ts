@@ -27,6 +27,9 @@ const TOPIC_NAME = "[a-z0-9][a-z0-9._-]{0,63}";
 export const MAX_CONTENT_CHARS = 16_000;
 export const DEFAULT_MAILBOX_LIMIT = 64;
 export const MAX_RECEIVE_MS = 60_000;
+/** Receives of one app waiting at once, and topics one app subscribes to, at most (more: EQUOTA). */
+export const MAX_WAITING_RECEIVES = 16;
+export const MAX_TOPICS = 32;
 /** The post office keeps this many recent envelopes (no content) for the System monitor's sequence diagram. */
 export const TRAIL_LENGTH = 200;
 
@@ -123,7 +126,11 @@ export class PostOffice {
   private loaded: Promise<void> | null = null;
   readonly limit: number;
 
-  constructor(private readonly options: { store?: MailStore; limit?: number; persistent?: (app: string) => boolean; now?: () => number } = {}) {
+  /**
+   * `exists`: whether an app may be written to (an installed app, one with a live process): a send
+   * to anyone else is ENOENT, so a sender cannot make mailboxes without end by naming strangers.
+   */
+  constructor(private readonly options: { store?: MailStore; limit?: number; persistent?: (app: string) => boolean; exists?: (app: string) => boolean; now?: () => number } = {}) {
     this.limit = options.limit ?? DEFAULT_MAILBOX_LIMIT;
   }
 
@@ -185,6 +192,7 @@ export class PostOffice {
     if (args.to.startsWith(TOPIC_PREFIX) && !new RegExp(`^${TOPIC_NAME}$`).test(args.to.slice(TOPIC_PREFIX.length))) throw new KernelError("EINVAL", `to: ${args.to} is not a topic name`);
     const to = this.recipients(args.to);
     if (to.length === 0) throw new KernelError("ENOENT", `to: nobody subscribes to ${args.to}`);
+    if (!args.to.startsWith(TOPIC_PREFIX) && this.options.exists && !this.boxes.has(args.to) && !this.options.exists(args.to)) throw new KernelError("ENOENT", `to: no app or process ${args.to.slice(0, 64)} to write to`);
     const full = to.find((app) => this.box(app).messages.length >= this.limit);
     if (full) throw new KernelError("EAGAIN", `${full}'s mailbox is full (${this.limit} messages): try again after it reads some`);
     const message: Message = {
@@ -236,6 +244,7 @@ export class PostOffice {
     const timeoutMs = args.timeoutMs ?? 0;
     if (signal?.aborted) throw signal.reason instanceof KernelError ? signal.reason : new KernelError("EKILLED", "the receive was cancelled");
     if (timeoutMs === 0) throw new KernelError("ETIMEDOUT", `no message for ${app}${args.conversation ? ` in ${args.conversation}` : ""}`);
+    if (box.waiters.length >= MAX_WAITING_RECEIVES) throw new KernelError("EQUOTA", `${app} has ${MAX_WAITING_RECEIVES} receives waiting already`);
     return new Promise<Message>((resolve, reject) => {
       const waiter = {
         conversation: args.conversation,
@@ -273,6 +282,7 @@ export class PostOffice {
   async subscribe(app: string, topic: string): Promise<{ topics: string[] }> {
     await this.ready();
     const box = this.box(app);
+    if (!box.topics.has(topic) && box.topics.size >= MAX_TOPICS) throw new KernelError("EQUOTA", `${app} subscribes to ${MAX_TOPICS} topics already`);
     box.topics.add(topic);
     await this.save(app);
     return { topics: [...box.topics].sort() };

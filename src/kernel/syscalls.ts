@@ -372,7 +372,7 @@ export type SyscallResult<N extends SyscallName> = Awaited<ReturnType<(typeof SY
  */
 export async function syscall(kernel: Kernel, name: unknown, ctx: SyscallContext, args?: unknown): Promise<unknown> {
   if (typeof name !== "string" || !Object.hasOwn(SYSCALLS, name)) {
-    throw new KernelError("ENOSYS", `no system call ${String(name).slice(0, 80)}`);
+    throw new KernelError("ENOSYS", `no system call ${typeof name === "string" ? name.slice(0, 80) : `(a ${typeof name}, not a name)`}`);
   }
   const caller = kernel.procs.live(ctx.pid);
   const declaration = SYSCALLS[name as SyscallName] as unknown as Declaration<TSchema, unknown>;

@@ -70,7 +70,7 @@ export function serveView(frame: HTMLIFrameElement, handle: Pick<ProcessHandle, 
         port.postMessage({ id, error: { code: "EINVAL", message: `the result could not be sent to the view: ${(error as Error).message}` } });
       }
     };
-    if (typeof name !== "string" || !allowed.has(name)) return reply({ error: { code: "ENOSYS", message: `${String(name).slice(0, 64)}: not an SDK call` } });
+    if (typeof name !== "string" || !allowed.has(name)) return reply({ error: { code: "ENOSYS", message: `${typeof name === "string" ? name.slice(0, 64) : typeof name}: not an SDK call` } });
     if (as !== undefined) return reply({ error: { code: "ENOSYS", message: "a view acts as its app's process only (spawn sub-agents from the app's module)" } });
     if (inFlight >= MAX_VIEW_CALLS_IN_FLIGHT) return reply({ error: { code: "EQUOTA", message: `at most ${MAX_VIEW_CALLS_IN_FLIGHT} calls of a view in flight` } });
     inFlight++;

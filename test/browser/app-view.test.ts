@@ -15,6 +15,11 @@ const VIEW = (target: string) => `
 <button id="tip">15 % of 80</button> <output id="out"></output>
 <pre id="probes">…</pre>
 <script>
+  // A hostile script takes the port itself and speaks the protocol raw.
+  addEventListener("message", (e) => {
+    if (!e.ports[0] || window.rawPort) return;
+    window.rawPort = e.ports[0];
+  });
   document.getElementById("tip").onclick = async () => {
     const tip = await aios.tools.call("calculator", { expression: "80 * 15 / 100" });
     await aios.storage.write("tips.md", "15 % of 80 = " + tip);
@@ -32,6 +37,11 @@ const VIEW = (target: string) => `
     await attempt("image", () => new Promise((ok, no) => { const i = new Image(); i.onload = () => ok("loaded"); i.onerror = () => no(Object.assign(new Error("blocked"), { name: "ImageBlocked" })); i.src = ${JSON.stringify(target)}; }));
     await attempt("netTool", () => aios.tools.call("fetch", { url: ${JSON.stringify(target)} }));
     probes.self = (await aios.self()).app;
+    const raw = (msg) => new Promise((ok) => { const id = msg.id; const on = (m) => { if (m.data && m.data.id === id) { window.rawPort.removeEventListener("message", on); ok(m.data.error ? m.data.error.code : "ran"); } }; window.rawPort.addEventListener("message", on); window.rawPort.start(); window.rawPort.postMessage(msg); });
+    while (!window.rawPort) await new Promise((r) => setTimeout(r, 20));
+    probes.rawInstall = await raw({ id: "r1", name: "apps.install", args: { source: "{}" } });
+    probes.rawAs = await raw({ id: "r2", name: "proc.self", args: {}, as: 1 });
+    probes.rawJunk = await raw({ id: "r3", name: { toString: null } });
     document.getElementById("probes").textContent = JSON.stringify(probes);
   })();
 </script>`;
@@ -64,6 +74,9 @@ it("a code app's window: its view uses the SDK as the app; the page, storage and
     expect(probes.image).toBe("ImageBlocked");
     expect(probes.netTool).toBe("EPERM"); // the app holds no network capability
     expect(probes.self).toBe("tips");
+    expect(probes.rawInstall).toBe("ENOSYS");
+    expect(probes.rawAs).toBe("ENOSYS");
+    expect(probes.rawJunk).toBe("ENOSYS");
 
     await frame.getByRole("button", { name: "15 % of 80" }).click();
     await expect.poll(() => frame.locator("#out").textContent(), { timeout: 20_000 }).toBe("12");

@@ -140,6 +140,24 @@ describe("through the kernel", () => {
     expect(audit.entries.at(-1)).toMatchObject({ tool: "messages.send", capability: "message:bob", decision: "deny" });
   });
 
+  it("hostile senders and receivers: strangers' names, floods of waiting receives and of topics are refused, typed", async () => {
+    const kernel = await boot();
+    const spammer = kernel.spawn({ name: "spammer", capabilities: ["message:*"] });
+    // A name nobody has: no mailbox is made for it.
+    for (let i = 0; i < 5; i++) await expect(kernel.sendMessage(spammer.pid, { to: `nobody-${i}`, performative: "inform", content: "x" })).rejects.toMatchObject({ code: "ENOENT" });
+    expect(await kernel.messages.list()).toEqual([]);
+    const waits = Array.from({ length: 16 }, () => kernel.receiveMessage(spammer.pid, { timeoutMs: 60_000 }));
+    await expect(kernel.receiveMessage(spammer.pid, { timeoutMs: 60_000 })).rejects.toMatchObject({ code: "EQUOTA" });
+    for (let i = 0; i < 32; i++) await kernel.subscribe(spammer.pid, `t${i}`);
+    await expect(kernel.subscribe(spammer.pid, "one-more")).rejects.toMatchObject({ code: "EQUOTA" });
+    // The kernel is not wedged: another agent talks meanwhile, and a kill ends every wait.
+    const other = kernel.spawn({ name: "other", capabilities: ["message:*"] });
+    await kernel.sendMessage(other.pid, { to: "other", performative: "inform", content: "self" });
+    expect(await kernel.receiveMessage(other.pid, {})).toMatchObject({ content: "self" });
+    kernel.kill(spammer.pid);
+    for (const w of waits) await expect(w).rejects.toMatchObject({ code: "EKILLED" });
+  });
+
   it("a killed receiver's wait ends with EKILLED; an uninstall that deletes data empties the app's mailbox", async () => {
     const kernel = await boot();
     const bob = kernel.spawn({ name: "bob" });

@@ -17,7 +17,7 @@ describe("syscall table", () => {
   it("maps every call name to one handler and refuses unknown names with ENOSYS", async () => {
     const kernel = await booted();
     expect(Object.keys(SYSCALLS)).toEqual(expect.arrayContaining(["llm.chat", "proc.spawn", "proc.kill", "proc.ps", "models.load"]));
-    for (const bad of ["nope", "__proto__", "constructor", 42, null]) {
+    for (const bad of ["nope", "__proto__", "constructor", 42, null, { toString: null }, Object.create(null)]) {
       await expect(syscall(kernel, bad, { pid: 1 })).rejects.toMatchObject({ code: "ENOSYS" });
     }
   });
