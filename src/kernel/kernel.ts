@@ -153,6 +153,12 @@ const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
 /** Paths under this prefix are the memory manager's: processes may read them, never change them. */
 export const RESERVED_PREFIX = ".memory/";
 
+/** How an app's process is spawned: its name, the capabilities it holds, its instructions and memory settings, its tool rules. */
+function appSpawnOptions(m: Manifest, capabilities: string[]) {
+  const memory = Object.fromEntries(Object.entries({ system: m.instructions, contextTokens: m.memory?.contextTokens, replyTokens: m.memory?.replyTokens, maxSteps: m.memory?.maxSteps }).filter(([, v]) => v !== undefined));
+  return validateSpawn({ name: m.name, capabilities, memory, ...(m.toolRules?.length ? { toolRules: m.toolRules } : {}) });
+}
+
 export class Kernel {
   private engine: Engine | null = null;
   /**
@@ -461,9 +467,8 @@ export class Kernel {
     if (m.kind === "code" && !this.codeApps) throw new KernelError("ENOTSUP", `${m.name} is a code app and this kernel has no sandbox to run it in`);
     const inputChars = placement.input === undefined ? 0 : (JSON.stringify(placement.input) ?? "").length;
     if (inputChars > MAX_APP_INPUT_CHARS) throw new KernelError("EINVAL", `input: ${inputChars} characters of JSON is over the ${MAX_APP_INPUT_CHARS} a launch may carry (give the app a file instead)`);
-    const memory = Object.fromEntries(Object.entries({ system: m.instructions, contextTokens: m.memory?.contextTokens, replyTokens: m.memory?.replyTokens, maxSteps: m.memory?.maxSteps }).filter(([, v]) => v !== undefined));
     const capabilities = m.capabilities.filter((c) => app.granted.includes(c));
-    const proc = this.procs.spawn(validateSpawn({ name: m.name, capabilities, memory, ...(m.toolRules?.length ? { toolRules: m.toolRules } : {}) }), { owner: placement.owner, app: m.id });
+    const proc = this.procs.spawn(appSpawnOptions(m, capabilities), { owner: placement.owner, app: m.id });
     try {
       if (m.memory?.blocks?.length) {
         const have = new Set((await this.memory.getBlocks(proc.pid)).map((b) => b.label));
@@ -761,8 +766,7 @@ export class Kernel {
     for (const c of manifest.capabilities) this.checkCapabilityName(c);
     if (typeof input !== "string" || !input.trim()) throw new KernelError("EINVAL", "input: a request to try the app with");
     const ns = `${TRIAL_PREFIX}${manifest.id}`;
-    const memory = Object.fromEntries(Object.entries({ system: manifest.instructions, contextTokens: manifest.memory?.contextTokens, replyTokens: manifest.memory?.replyTokens, maxSteps: manifest.memory?.maxSteps }).filter(([, v]) => v !== undefined));
-    const proc = this.procs.spawn(validateSpawn({ name: manifest.name, capabilities: manifest.capabilities, memory, ...(manifest.toolRules?.length ? { toolRules: manifest.toolRules } : {}) }), { owner: options.owner, app: ns });
+    const proc = this.procs.spawn(appSpawnOptions(manifest, manifest.capabilities), { owner: options.owner, app: ns });
     const started = performance.now();
     try {
       const turn = await this.memory.chat(proc.pid, input, { onChunk: options.onChunk });
