@@ -9,7 +9,7 @@ import * as Comlink from "comlink";
 import type { ConsentAnswer, ConsentEvent, ConsentRequest, Decision } from "../kernel/access.ts";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from "../kernel/chat.ts";
 import type { LoadProgress } from "../kernel/engine.ts";
-import type { MemoryChatEvent, MemoryChatResult } from "../kernel/memory/memory.ts";
+import type { MemoryChatEvent, MemoryChatResult, TurnResultEvent } from "../kernel/memory/memory.ts";
 import type { SpawnOptions } from "../kernel/process.ts";
 import type { Manifest } from "../kernel/apps/manifest.ts";
 import type { Meta } from "../kernel/storage/db.ts";
@@ -71,15 +71,20 @@ export interface Storage {
 /**
  * A conversation the kernel keeps and fits into the context window, running the agent loop: the
  * model may call the tools the process holds. Streamed, it yields chunks and, between them, an
- * `{ object: "aios.tool_result", name, arguments, result | error }` for every tool call.
+ * `{ object: "aios.tool_result", name, arguments, result | error }` for every tool call, and last
+ * `{ object: "aios.result", ... }`: the turn's result (what `remember` proposes, the context figures).
  */
 export interface MemoryChat {
   (text: string, options?: { stream?: false; max_tokens?: number }): Promise<MemoryChatResult>;
-  (text: string, options: { stream: true; max_tokens?: number }): Promise<AsyncIterable<MemoryChatEvent>>;
+  (text: string, options: { stream: true; max_tokens?: number }): Promise<AsyncIterable<MemoryChatEvent | TurnResultEvent>>;
 }
 
 export interface Memory {
   history(): Result<"memory.history">;
+  /** Rates an answer (thumbs, a correction); the shell names the app (`namespace`), a process rates its own. */
+  feedback(args: SyscallArgs<"memory.feedback">): Result<"memory.feedback">;
+  feedbackList(namespace?: string): Result<"memory.feedback.list">;
+  feedbackRemove(id: string, namespace?: string): Result<"memory.feedback.remove">;
   remember(text: string, meta?: Meta): Result<"memory.remember">;
   recall(query: string, k?: number): Result<"memory.recall">;
   blocks: {
@@ -135,8 +140,23 @@ export interface Messages {
 
 /** Patterns of agents (src/kernel/patterns.ts). */
 export interface Agents {
-  /** N members answer in parallel (batched decode); a weighted vote merges them; budgets: tokens, wall time. */
+  /** N members answer in parallel (batched decode); a weighted vote or a merge step combines them; budgets: tokens, wall time. */
   ensemble(args: SyscallArgs<"agents.ensemble">): Result<"agents.ensemble">;
+  /** The right answer to a named ensemble's last question: its members' weights are learned from it. */
+  learn(args: SyscallArgs<"agents.learn">): Result<"agents.learn">;
+  /** Two debaters argue for N rounds; a judge decides (winner, answer, reason). */
+  debate(args: SyscallArgs<"agents.debate">): Result<"agents.debate">;
+  /** A planner splits the task, workers do the steps in parallel, the planner merges; scratch files shared. */
+  collaborate(args: SyscallArgs<"agents.collaborate">): Result<"agents.collaborate">;
+}
+
+function agentsOf(call: Call): Agents {
+  return {
+    ensemble: (args) => call("agents.ensemble", args),
+    learn: (args) => call("agents.learn", args),
+    debate: (args) => call("agents.debate", args),
+    collaborate: (args) => call("agents.collaborate", args),
+  };
 }
 
 /** An app launched from this page: its process, and its reply to the input it was launched with. */
@@ -273,6 +293,20 @@ export interface Aios {
     /** How a process ended, once it has. */
     wait(pid: number): Result<"proc.wait">;
     setPolicy(config: SyscallArgs<"kernel.setPolicy">): Result<"kernel.setPolicy">;
+    /** Holds a process (and its descendants): no generation runs; it stops at its next step. */
+    pause(pid: number): Result<"proc.pause">;
+    /** Lets it go on; `step`: until its next step, where it pauses again. */
+    resume(pid: number, options?: { step?: boolean }): Result<"proc.resume">;
+    /** Edits the step a paused process waits at (its tool calls or plan) and/or adds the user's note. */
+    steer(pid: number, edit: { value?: unknown; note?: string }): Result<"proc.steer">;
+  };
+  /** What the user told an app about themselves (its human block): shown, edited, deleted by the user alone. */
+  human: {
+    get(app: string): Result<"memory.human.get">;
+    /** Replaces it; "" deletes it. */
+    set(app: string, value: string): Result<"memory.human.set">;
+    /** Consent to remember one fact (as `remember` in a turn's result proposed). */
+    add(app: string, fact: string): Result<"memory.human.add">;
   };
 }
 
@@ -397,9 +431,12 @@ function chatOf(call: Call): MemoryChat {
     const o = objectOr(options);
     const args = { text, max_tokens: o.max_tokens };
     if (!o.stream) return call("memory.chat", args);
-    const queue = new ChunkQueue<MemoryChatEvent>();
+    const queue = new ChunkQueue<MemoryChatEvent | TurnResultEvent>();
     call("memory.chat", args, { emit: (event: MemoryChatEvent) => queue.push(event) }).then(
-      () => queue.end(),
+      (result) => {
+        queue.push({ object: "aios.result", ...(result as MemoryChatResult) });
+        queue.end();
+      },
       (error: unknown) => queue.fail(error),
     );
     await queue.started();
@@ -410,6 +447,9 @@ function chatOf(call: Call): MemoryChat {
 function memoryOf(call: Call): Memory {
   return {
     history: () => call("memory.history"),
+    feedback: (args) => call("memory.feedback", args),
+    feedbackList: (namespace) => call("memory.feedback.list", { namespace }),
+    feedbackRemove: (id, namespace) => call("memory.feedback.remove", { id, namespace }),
     remember: (text, meta) => call("memory.remember", { text, meta }),
     recall: (query, k) => call("memory.recall", { query, k }),
     blocks: {
@@ -451,7 +491,7 @@ function processHandle(spawned: SpawnedProcess): ProcessHandle {
     memory: memoryOf(call),
     tools: toolsOf(call),
     messages: messagesOf(call),
-    agents: { ensemble: (args) => call("agents.ensemble", args) },
+    agents: agentsOf(call),
     spawn: async (options) => processHandle((await call("proc.spawn", options)) as unknown as SpawnedProcess),
     ps: () => call("proc.ps"),
     kill: (pid) => call("proc.kill", { pid }),
@@ -586,7 +626,7 @@ export function createAios(connection: KernelConnection | Worker, createOptions:
     memory: memoryOf(call),
     tools: toolsOf(call),
     messages: { ...messagesOf(call), list: (conversation) => call("messages.list", { conversation }) },
-    agents: { ensemble: (args) => call("agents.ensemble", args) },
+    agents: agentsOf(call),
     access,
     apps,
     sites,
@@ -625,6 +665,14 @@ export function createAios(connection: KernelConnection | Worker, createOptions:
       kill: (pid) => call("proc.kill", { pid }),
       wait: (pid) => call("proc.wait", { pid }),
       setPolicy: (config) => call("kernel.setPolicy", objectOr(config)),
+      pause: (pid) => call("proc.pause", { pid }),
+      resume: (pid, options) => call("proc.resume", { pid, step: objectOr(options).step as boolean | undefined }),
+      steer: (pid, edit) => call("proc.steer", { pid, ...objectOr(edit) }),
+    },
+    human: {
+      get: (app) => call("memory.human.get", { namespace: app }),
+      set: (app, value) => call("memory.human.set", { namespace: app, value }),
+      add: (app, fact) => call("memory.human.add", { namespace: app, fact }),
     },
   };
 }

@@ -17,7 +17,8 @@ import { validateManifest, type Manifest } from "./apps/manifest.ts";
 import { DRAFT_MAX_TOKENS, DRAFT_SYSTEM, MAX_REQUEST_CHARS, draftSchema, draftableCapabilities, manifestFromSpec, reviewOf, type DraftReview } from "./apps/draft.ts";
 import { addResult, addSaid, addUntrusted, approvalReason, isTrustedResult } from "./labels.ts";
 import { McpConnections } from "./mcp.ts";
-import { ensemble, EnsembleSchema, type EnsembleArgs, type EnsembleResult } from "./patterns.ts";
+import { collaborate, CollaborateSchema, debate, DebateSchema, ensemble, EnsembleSchema, learnEnsemble, LearnSchema, type CollaborateArgs, type CollaborationResult, type DebateArgs, type DebateResult, type EnsembleArgs, type EnsembleResult, type LearnArgs, type LearnedWeights, type PatternPort } from "./patterns.ts";
+import { Steering, type Checkpoint, type CheckpointKind, type SteerEdit } from "./steering.ts";
 import { MESSAGE_CAPABILITY, PostOffice, TOPIC_PREFIX, type Message, type ReceiveArgs, type SendArgs } from "./messages.ts";
 import { newCompletionId, usageOf, validateChatRequest, type ChatCompletion, type ChatCompletionChunk, type ToolCallDelta, type ValidatedChatRequest } from "./chat.ts";
 import type { ChatMessage, Device, Engine, EngineName, GenerateParams, LoadProgress, ToolCall, ToolSpec } from "./engine.ts";
@@ -183,6 +184,8 @@ export class Kernel {
   readonly sites: SiteGrants;
   /** Agents' mailboxes (messages.ts); installed apps' survive a restart. */
   readonly messages: PostOffice;
+  /** Paused processes and the steps they wait at for the user (steering.ts). */
+  readonly steering: Steering;
   /** The question to the user about a site, while it is open (one per origin). */
   private readonly siteAsks = new Map<string, Promise<void>>();
   /** The code apps' sandboxes, where this kernel has them. */
@@ -218,6 +221,15 @@ export class Kernel {
     this.messages = new PostOffice({ store: options.appStore, persistent: (app) => this.apps.installed(app), exists: (app) => app === SHELL_APP || this.apps.installed(app) || this.procs.all().some((p) => p.app === app && !p.done) });
     // The user may message anyone.
     this.shell.capabilities.push(`${MESSAGE_CAPABILITY}:*`);
+    this.steering = new Steering(
+      (pid) => {
+        const line: number[] = [];
+        for (let p = this.procs.get(pid); p && line.length <= 64; p = p.parent === undefined ? undefined : this.procs.get(p.parent)) line.push(p.pid);
+        return line;
+      },
+      () => this.scheduler.wake(),
+    );
+    this.scheduler.held = (pid) => this.steering.held(pid);
   }
 
   // --- tools -------------------------------------------------------------------------------------
@@ -417,7 +429,10 @@ export class Kernel {
   }
 
   info(proc: Process): ProcessInfo {
-    return this.procs.info(proc, this.requests.stateOf(proc.pid));
+    const info = this.procs.info(proc, this.requests.stateOf(proc.pid));
+    if (proc.done) return info;
+    const checkpoint = this.steering.checkpointOf(proc.pid);
+    return { ...info, ...(this.steering.held(proc.pid) ? { paused: true } : {}), ...(checkpoint ? { checkpoint } : {}) };
   }
 
   /** What `callerPid` may see: the shell every process; a process itself and its descendants. */
@@ -517,6 +532,9 @@ export class Kernel {
     proc.exit = exit;
     this.procs.end(proc);
     this.requests.abort(proc.pid, reason);
+    // Its held jobs are let go, to end as aborted.
+    this.steering.forget(proc.pid);
+    this.scheduler.wake();
     this.codeApps?.stop(proc.pid, reason);
     const waiting = this.waiters.get(proc.pid) ?? [];
     this.waiters.delete(proc.pid);
@@ -694,19 +712,98 @@ export class Kernel {
 
   // --- patterns of agents (patterns.ts) ---------------------------------------------------------------
 
-  /** N members answer `question` in parallel as children of `pid` (decoded together); a weighted vote merges them. */
+  /** N members answer `question` in parallel as children of `pid` (decoded together); a weighted vote or a merge step combines them. */
   async ensemble(pid: number, raw: EnsembleArgs): Promise<EnsembleResult> {
     this.procs.live(pid);
-    const args = validate(EnsembleSchema, raw, "args");
-    return ensemble(
-      {
-        spawnChild: (parent, name) => this.spawn({ name }, { caller: parent }).pid,
-        chat: (member, request) => this.chat(request, { pid: member }),
-        kill: (member, caller) => void this.kill(member, caller),
+    return ensemble(this.patternPort(), pid, validate(EnsembleSchema, raw, "args"));
+  }
+
+  /** Tells a named ensemble of `pid`'s app the right answer to its last question; its members' weights change and persist. */
+  async learnEnsemble(pid: number, raw: LearnArgs): Promise<LearnedWeights> {
+    this.procs.live(pid);
+    return learnEnsemble(this.patternPort(), pid, validate(LearnSchema, raw, "args"));
+  }
+
+  /** Two debaters argue for N rounds as children of `pid`; a judge decides. */
+  async debate(pid: number, raw: DebateArgs): Promise<DebateResult> {
+    this.procs.live(pid);
+    return debate(this.patternPort(), pid, validate(DebateSchema, raw, "args"));
+  }
+
+  /** A planner splits `task`, workers do the steps in parallel, the planner merges; scratch files in `pid`'s namespace. */
+  async collaborate(pid: number, raw: CollaborateArgs): Promise<CollaborationResult> {
+    this.procs.live(pid);
+    return collaborate(this.patternPort(), pid, validate(CollaborateSchema, raw, "args"));
+  }
+
+  private patternPort(): PatternPort {
+    return {
+      spawnChild: (parent, name, { tools }) => {
+        const caller = this.procs.live(parent);
+        // A member that uses tools holds what its caller declared (a child never gets more).
+        const capabilities = tools ? caller.capabilities.filter((c) => c.split(":")[0] !== MESSAGE_CAPABILITY) : [];
+        return this.spawn({ name, capabilities }, { caller: parent }).pid;
       },
-      pid,
-      args,
-    );
+      chat: (member, request) => this.chat(request, { pid: member }),
+      tools: (member) => this.toolsFor(member),
+      callTool: (member, name, args) => this.callTool(member, name, args),
+      kill: (member, caller) => void this.kill(member, caller),
+      checkpoint: (member, kind, value) => this.checkpoint(member, kind, value),
+      writeFile: async (caller, path, content) => {
+        const { files, ns } = this.filesOf(caller);
+        await files.write(ns, path, content as never, undefined, { index: !isReserved(path) });
+      },
+      readFile: async (caller, path) => {
+        const { files, ns } = this.filesOf(caller);
+        return (await files.read(ns, path)).content;
+      },
+      removeFiles: async (caller, prefix) => {
+        const { files, ns } = this.filesOf(caller);
+        for (const f of await files.list(ns, prefix)) await files.remove(ns, f.path);
+      },
+    };
+  }
+
+  // --- interrupt and steer (steering.ts) ------------------------------------------------------------
+
+  /** The user or an ancestor may pause, steer and resume a process; a process never itself. */
+  private steerable(pid: unknown, callerPid: number): Process {
+    const proc = this.procs.live(pid);
+    if (proc.pid === this.shellPid) throw new KernelError("EPERM", "pid 1 (shell) cannot be paused");
+    if (callerPid !== this.shellPid && (proc.pid === callerPid || !this.procs.descendsFrom(proc.pid, callerPid))) throw new KernelError("EPERM", `pid ${callerPid} may pause and steer only the processes it spawned, not pid ${proc.pid}`);
+    return proc;
+  }
+
+  /** Holds a process and its descendants: no generation of theirs runs, and they stop at their next step (tool calls, a plan). */
+  pause(pid: unknown, callerPid: number = this.shellPid): ProcessInfo {
+    const proc = this.steerable(pid, callerPid);
+    this.steering.pause(proc.pid);
+    return this.info(proc);
+  }
+
+  /** Lets a paused process go on (`step`: until its next step, where it pauses again). */
+  resume(pid: unknown, callerPid: number = this.shellPid, options: { step?: boolean } = {}): ProcessInfo {
+    const proc = this.steerable(pid, callerPid);
+    this.steering.resume(proc.pid, options);
+    return this.info(proc);
+  }
+
+  /** Edits the step a paused process waits at (its tool calls or its plan) and/or gives it the user's note. */
+  steer(pid: unknown, edit: SteerEdit, callerPid: number = this.shellPid): Checkpoint {
+    const proc = this.steerable(pid, callerPid);
+    return this.steering.steer(proc.pid, edit);
+  }
+
+  /** A process reached a step: it waits here while held (a kill ends the wait). */
+  private async checkpoint(pid: number, kind: CheckpointKind, value: unknown): Promise<SteerEdit> {
+    const proc = this.procs.live(pid);
+    if (!this.steering.held(pid) && !this.steering.isStepping(pid)) return {};
+    const row = this.requests.admit(proc, { kind: "pause" });
+    try {
+      return await this.steering.checkpoint(pid, kind, value, row.controller.signal);
+    } finally {
+      this.requests.release(row);
+    }
   }
 
   // --- natural-language programming ----------------------------------------------------------------
@@ -1051,6 +1148,7 @@ export class Kernel {
         const driver = this.tools.find(name);
         return driver !== undefined && isTrustedResult(this.procs.live(pid).label, driver, result);
       },
+      checkpoint: (pid, calls) => this.checkpoint(pid, "tool_calls", calls),
     };
   }
 }

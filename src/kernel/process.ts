@@ -13,6 +13,7 @@
  */
 import { KernelError } from "./errors.ts";
 import { copyLabel, emptyLabel, type ProcessLabel } from "./labels.ts";
+import type { Checkpoint } from "./steering.ts";
 import { Type, validate, type Static } from "./schema.ts";
 import { ToolRulesSchema, type ToolRule } from "./tool-rules.ts";
 
@@ -91,6 +92,10 @@ export interface ProcessInfo {
   label: ProcessLabel;
   /** Set once it has ended: how. */
   exit?: ProcessExit;
+  /** The user (or an ancestor) paused it, or an ancestor of it (steering.ts). */
+  paused?: true;
+  /** The step it waits at for the user, while paused. */
+  checkpoint?: Checkpoint;
 }
 
 export type Process = Omit<ProcessInfo, "state"> & { done: boolean };

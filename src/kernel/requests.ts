@@ -13,7 +13,8 @@
 import { KernelError } from "./errors.ts";
 import type { Process } from "./process.ts";
 
-export type RequestKind = "llm" | "tool" | "count" | "message";
+/** "pause": a process waiting at a step for the user (steering.ts). */
+export type RequestKind = "llm" | "tool" | "count" | "message" | "pause";
 
 export interface RequestRow {
   pid: number;

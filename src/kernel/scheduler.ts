@@ -104,6 +104,20 @@ export class Scheduler {
   contextSwitches = 0;
   /** The most generations one slice has decoded together, and the memory the largest batch took. */
   readonly batches = { largest: 0, peakBytes: 0 };
+  /**
+   * Whether a process's jobs are held (the user paused it, steering.ts): held jobs stay queued
+   * and are never chosen; a running batch that holds one ends its slice at the next token.
+   */
+  held: (pid: number) => boolean = () => false;
+
+  /** Re-runs the loop (after a process was resumed). */
+  wake(): void {
+    void this.loop();
+  }
+
+  private runnable(): Job[] {
+    return this.queue.filter((j) => j.pid === undefined || !this.held(j.pid));
+  }
 
   /** A job that runs whole and alone (e.g. swapping the model). */
   exclusive<T>(run: () => Promise<T>, priority = 39): Promise<T> {
@@ -177,9 +191,9 @@ export class Scheduler {
     if (this.looping) return;
     this.looping = true;
     try {
-      while (this.queue.length > 0) {
-        const chosen = this.choose(this.queue);
-        for (const job of this.queue) if (!chosen.includes(job)) job.age++;
+      for (let runnable = this.runnable(); runnable.length > 0; runnable = this.runnable()) {
+        const chosen = this.choose(runnable);
+        for (const job of runnable) if (!chosen.includes(job)) job.age++;
         for (const job of chosen) {
           this.queue.splice(this.queue.indexOf(job), 1);
           job.age = 0;
@@ -292,10 +306,11 @@ export class Scheduler {
           this.batches.peakBytes = Math.max(this.batches.peakBytes, batcher.peakBatchBytes);
           rounds++;
           for (const job of batch) this.recordTokens(job);
-          if (policy !== "fifo" && rounds >= sliceTokens && this.queue.length > 0) return true;
+          if (batch.some((j) => this.held(j.pid!))) return true;
+          if (policy !== "fifo" && rounds >= sliceTokens && this.runnable().length > 0) return true;
           if (seen === this.arrivals) return false;
           seen = this.arrivals;
-          const again = this.choose([...batch, ...this.queue]);
+          const again = this.choose([...batch, ...this.runnable()]);
           return again.length !== batch.length || again.some((j) => !batch.includes(j));
         };
         this.batches.largest = Math.max(this.batches.largest, batch.length);

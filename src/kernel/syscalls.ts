@@ -17,7 +17,9 @@ import { isReserved, RESERVED_PREFIX, type Kernel } from "./kernel.ts";
 import { MCP_NAME } from "./mcp.ts";
 import type { MemoryChatEvent } from "./memory/memory.ts";
 import { ReceiveSchema, SendSchema, TopicSchema } from "./messages.ts";
-import { EnsembleSchema } from "./patterns.ts";
+import { CollaborateSchema, DebateSchema, EnsembleSchema, LearnSchema } from "./patterns.ts";
+import { giveFeedback, HUMAN_BLOCK, HUMAN_LIMIT, listFeedback, removeFeedback, validateFeedback, withFact } from "./memory/feedback.ts";
+import { blockPath } from "./memory/memory.ts";
 import { CAPABILITY, SpawnSchema } from "./process.ts";
 import { Type, validate, type Static, type TSchema } from "./schema.ts";
 import type { ConsentEvent } from "./access.ts";
@@ -82,6 +84,24 @@ export const SYSCALLS = {
   "proc.kill": declare({ args: Type.Object({ pid: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }), handler: (k, ctx, args) => k.kill(args.pid, ctx.pid) }),
   "proc.ps": declare({ args: NoArgs, handler: (k, ctx) => k.ps(ctx.pid) }),
   "proc.self": declare({ args: NoArgs, handler: (k, ctx) => k.info(k.procs.live(ctx.pid)) }),
+  // Interrupt and steer (steering.ts): the user, or an ancestor, pauses a process (and its
+  // descendants), edits the step it waits at (its tool calls, its plan), adds a note, resumes it.
+  "proc.pause": declare({ args: Type.Object({ pid: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }), handler: (k, ctx, args) => k.pause(args.pid, ctx.pid) }),
+  "proc.resume": declare({
+    args: Type.Object({ pid: Type.Integer({ minimum: 1 }), step: Type.Optional(Type.Boolean({ description: "Run until the next step, and pause there." })) }, { additionalProperties: false }),
+    handler: (k, ctx, args) => k.resume(args.pid, ctx.pid, { step: args.step }),
+  }),
+  "proc.steer": declare({
+    args: Type.Object(
+      {
+        pid: Type.Integer({ minimum: 1 }),
+        value: Type.Optional(Type.Unknown({ description: "The step replaced: tool calls [{ name, arguments: JSON text }] (empty: none), or a plan (steps as strings)." })),
+        note: Type.Optional(Type.String({ maxLength: 4000, description: "The user's words to the agent, read before its next step." })),
+      },
+      { additionalProperties: false },
+    ),
+    handler: (k, ctx, args) => k.steer(args.pid, { value: args.value, note: args.note }, ctx.pid),
+  }),
   /** Resolves with how a process ended (a code app's result or error), once it has. */
   "proc.wait": declare({ args: Type.Object({ pid: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }), handler: (k, ctx, args) => k.wait(args.pid, ctx.pid) }),
 
@@ -263,7 +283,81 @@ export const SYSCALLS = {
   "memory.blocks.get": declare({ args: Type.Object({ label: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }), handler: (k, ctx, args) => k.memory.getBlocks(ctx.pid, args.label) }),
   "memory.blocks.set": declare({
     args: Type.Object({ label: Type.String({ maxLength: 64 }), value: Type.String({ maxLength: 100_000 }), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })) }, { additionalProperties: false }),
-    handler: (k, ctx, args) => k.memory.setBlock(ctx.pid, args.label, args.value, { limit: args.limit }),
+    handler: (k, ctx, args) => {
+      // The human block holds what the user agreed to share about themselves: only they write it.
+      if (args.label === HUMAN_BLOCK && ctx.pid !== k.shellPid) throw new KernelError("EPERM", `the ${HUMAN_BLOCK} block holds what the user agreed to share; only the user changes it (memory.human.*)`);
+      return k.memory.setBlock(ctx.pid, args.label, args.value, { limit: args.limit });
+    },
+  }),
+  /** A rating of an answer (thumbs, a correction): kept in the app's memory, its best-rated examples shown to it as few-shot examples later. */
+  "memory.feedback": declare({
+    args: Type.Object(
+      {
+        question: Type.String({ minLength: 1, maxLength: 4000, description: "The request the answer was to." }),
+        answer: Type.String({ minLength: 1, maxLength: 16_000 }),
+        rating: Type.Enum(["up", "down"]),
+        correction: Type.Optional(Type.String({ minLength: 1, maxLength: 4000, description: "What the answer should have been." })),
+        namespace: Namespace,
+      },
+      { additionalProperties: false },
+    ),
+    handler: (k, ctx, args) => {
+      const { files, ns } = k.filesOf(ctx.pid, args.namespace);
+      return giveFeedback(files, ns, { ...validateFeedback(args), byUser: ctx.pid === k.shellPid });
+    },
+  }),
+  "memory.feedback.list": declare({
+    args: Type.Object({ namespace: Namespace }, { additionalProperties: false }),
+    handler: (k, ctx, args) => {
+      const { files, ns } = k.filesOf(ctx.pid, args.namespace);
+      return listFeedback(files, ns);
+    },
+  }),
+  "memory.feedback.remove": declare({
+    args: Type.Object({ id: Type.String({ maxLength: 64 }), namespace: Namespace }, { additionalProperties: false }),
+    handler: (k, ctx, args) => {
+      const { files, ns } = k.filesOf(ctx.pid, args.namespace);
+      return removeFeedback(files, ns, args.id);
+    },
+  }),
+  // What the user told an app about themselves (its `human` block): shown, edited, deleted by the user alone.
+  "memory.human.get": declare({
+    args: Type.Object({ namespace: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }),
+    shell: true,
+    handler: async (k, ctx, args) => {
+      const { files, ns } = k.filesOf(ctx.pid, args.namespace);
+      const read = await files.read(ns, blockPath(HUMAN_BLOCK)).catch(() => null);
+      const value = (read?.content as { value?: unknown } | null | undefined)?.value;
+      return { value: typeof value === "string" ? value : "", limit: HUMAN_LIMIT };
+    },
+  }),
+  /** Replaces the block; an empty value deletes it. */
+  "memory.human.set": declare({
+    args: Type.Object({ namespace: Type.String({ minLength: 1, maxLength: 128 }), value: Type.String({ maxLength: HUMAN_LIMIT }) }, { additionalProperties: false }),
+    shell: true,
+    handler: async (k, ctx, args) => {
+      const { files, ns } = k.filesOf(ctx.pid, args.namespace);
+      const value = args.value.trim();
+      if (!value) {
+        await files.remove(ns, blockPath(HUMAN_BLOCK)).catch(() => undefined);
+        return { value: "", limit: HUMAN_LIMIT };
+      }
+      await files.write(ns, blockPath(HUMAN_BLOCK), { value, limit: HUMAN_LIMIT }, undefined, { index: false });
+      return { value, limit: HUMAN_LIMIT };
+    },
+  }),
+  /** The user agreed to let the app remember one thing about them (a fact `memory.chat` proposed). */
+  "memory.human.add": declare({
+    args: Type.Object({ namespace: Type.String({ minLength: 1, maxLength: 128 }), fact: Type.String({ minLength: 1, maxLength: 300 }) }, { additionalProperties: false }),
+    shell: true,
+    handler: async (k, ctx, args) => {
+      const { files, ns } = k.filesOf(ctx.pid, args.namespace);
+      const read = await files.read(ns, blockPath(HUMAN_BLOCK)).catch(() => null);
+      const current = (read?.content as { value?: unknown } | null | undefined)?.value;
+      const value = withFact(typeof current === "string" ? current : "", args.fact);
+      await files.write(ns, blockPath(HUMAN_BLOCK), { value, limit: HUMAN_LIMIT }, undefined, { index: false });
+      return { value, limit: HUMAN_LIMIT };
+    },
   }),
 
   // --- embedders ---
@@ -286,6 +380,12 @@ export const SYSCALLS = {
   // --- patterns of agents (patterns.ts) ---
   /** An ensemble: members answer in parallel as the caller's children; a weighted vote merges them; budgets stop it cleanly. */
   "agents.ensemble": declare({ args: EnsembleSchema, handler: (k, ctx, args) => k.ensemble(ctx.pid, args) }),
+  /** Feedback for a named ensemble: the right answer to its last question; members that gave it keep their weight, the others' halves. */
+  "agents.learn": declare({ args: LearnSchema, handler: (k, ctx, args) => k.learnEnsemble(ctx.pid, args) }),
+  /** A debate: two debaters argue for N rounds as the caller's children; a judge decides and says why. */
+  "agents.debate": declare({ args: DebateSchema, handler: (k, ctx, args) => k.debate(ctx.pid, args) }),
+  /** Planner and workers: the task split into steps, done in parallel, merged; scratch files in the caller's namespace. */
+  "agents.collaborate": declare({ args: CollaborateSchema, handler: (k, ctx, args) => k.collaborate(ctx.pid, args) }),
 
   // --- tools ---
   "tools.list": declare({ args: NoArgs, handler: (k) => k.listTools() }),

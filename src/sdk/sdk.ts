@@ -38,6 +38,14 @@ export const SDK_CALLS = [
   "messages.subscribe",
   "messages.unsubscribe",
   "agents.ensemble",
+  "agents.learn",
+  "agents.debate",
+  "agents.collaborate",
+  "memory.feedback",
+  "memory.feedback.list",
+  "proc.pause",
+  "proc.resume",
+  "proc.steer",
 ] as const satisfies readonly SyscallName[];
 
 export type SdkCallName = (typeof SDK_CALLS)[number];
@@ -93,7 +101,12 @@ export interface Sdk {
     unsubscribe(topic: string): R<"messages.unsubscribe">;
   };
   /** Patterns of agents: the app's children do the work, inside its quota. */
-  agents: { ensemble(args: SyscallArgs<"agents.ensemble">): R<"agents.ensemble"> };
+  agents: {
+    ensemble(args: SyscallArgs<"agents.ensemble">): R<"agents.ensemble">;
+    learn(args: SyscallArgs<"agents.learn">): R<"agents.learn">;
+    debate(args: SyscallArgs<"agents.debate">): R<"agents.debate">;
+    collaborate(args: SyscallArgs<"agents.collaborate">): R<"agents.collaborate">;
+  };
 }
 
 export function createSdk(call: SdkCall): Sdk {
@@ -143,6 +156,11 @@ export function createSdk(call: SdkCall): Sdk {
       subscribe: (topic) => call("messages.subscribe", { topic }),
       unsubscribe: (topic) => call("messages.unsubscribe", { topic }),
     },
-    agents: { ensemble: (args) => call("agents.ensemble", args) },
+    agents: {
+      ensemble: (args) => call("agents.ensemble", args),
+      learn: (args) => call("agents.learn", args),
+      debate: (args) => call("agents.debate", args),
+      collaborate: (args) => call("agents.collaborate", args),
+    },
   };
 }

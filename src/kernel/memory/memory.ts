@@ -35,9 +35,14 @@ import type { MemoryOptions } from "../process.ts";
 import { limitCalls, type ToolRule } from "../tool-rules.ts";
 import type { FileStore } from "../storage/files.ts";
 import { errorText, resultText } from "../tools/tool.ts";
+import { examplesFor, examplesPreface, HUMAN_BLOCK, newFacts, personalFacts } from "./feedback.ts";
 
 const CONVERSATION = ".memory/conversation.json";
 const BLOCKS = ".memory/blocks/";
+/** Where a core block lives in its namespace. */
+export function blockPath(label: string): string {
+  return `${BLOCKS}${label}.json`;
+}
 const ITEMS = ".memory/items/";
 /** Past this share of the window, old turns are paged out ... */
 export const PAGE_AT = 0.75;
@@ -74,6 +79,11 @@ export interface MemoryPort {
   callTool(pid: number, name: string, args: unknown, signal?: AbortSignal, timing?: { runMs: number }): Promise<unknown>;
   /** Whether a call's result is trusted content (labels.ts): a pure function of its arguments, or a file the process wrote from trusted content. */
   trustedResult(pid: number, name: string, result: unknown): boolean;
+  /**
+   * The next step's tool calls, before they run: while the user has the process paused it waits
+   * here (steering.ts) and may come back with the calls edited and a note from the user.
+   */
+  checkpoint(pid: number, calls: Array<{ name: string; arguments: string }>): Promise<{ value?: unknown; note?: string }>;
 }
 
 export interface Turn {
@@ -116,6 +126,9 @@ export interface ToolResultEvent extends ToolCallRecord {
 
 export type MemoryChatEvent = ChatCompletionChunk | ToolResultEvent;
 
+/** The client's last event of a streamed turn: the turn's result (what a non-streamed call resolves to). */
+export type TurnResultEvent = MemoryChatResult & { object: "aios.result" };
+
 export interface MemoryChatResult {
   content: string;
   finish_reason: string;
@@ -135,7 +148,11 @@ export interface MemoryChatResult {
     steps: number;
     /** Milliseconds this call spent on memory (loading, counting, paging, recall, assembly, saving), LLM and tool calls excluded. */
     overheadMs: number;
+    /** Past answers the user rated, given as few-shot examples (feedback.ts). */
+    examples: number;
   };
+  /** What the user said about themselves this turn and the `human` block lacks: the shell asks them whether to remember it. */
+  remember?: string[];
 }
 
 export interface RecallItem {
@@ -237,6 +254,9 @@ export class MemoryManager {
       if (pagedOut > 0) await this.save(files, ns, { ...conversation, turns: conversation.turns.filter((t) => t !== userTurn) });
       const inContext = new Set(conversation.turns.map((t) => t.seq));
       const recalled = await this.recallFor(pid, files, ns, message, inContext, Math.floor((window - reply) / 8));
+      // The best-rated past answers like this request, as few-shot examples (feedback.ts).
+      const examples = await examplesFor(files, ns, message);
+      if (examples.some((e) => !e.trusted)) this.port.untrusted(pid, "past answers the user rated up");
       // Earlier tool results (kept, summarised or recalled) are untrusted content in this context,
       // even after a reload: the label follows what the context holds, not only this run's calls.
       // What the user said in this conversation, this turn last: the words a network call may carry (labels.ts).
@@ -259,7 +279,7 @@ export class MemoryManager {
         // The last step offers no tools: the model must answer in words.
         const offered = step < maxSteps && tools.length ? tools : undefined;
         const fixedNow = offered ? fixed : (fixedWithoutTools ??= await this.port.countTokens(pid, [systemMessage]));
-        const assembled = await this.assemble(pid, conversation.turns.filter((t) => t !== userTurn), { ...userTurn, content: memoryPreface(conversation.summary, recalled) + userTurn.content }, newTurns, systemMessage, fixedNow, window - reply, offered);
+        const assembled = await this.assemble(pid, conversation.turns.filter((t) => t !== userTurn), { ...userTurn, content: examplesPreface(examples) + memoryPreface(conversation.summary, recalled) + userTurn.content }, newTurns, systemMessage, fixedNow, window - reply, offered);
         promptTokens = assembled.promptTokens;
         turnsInContext = assembled.messages.length - 1;
         steps++;
@@ -273,7 +293,7 @@ export class MemoryManager {
         // A reply may ask for any number of calls; the kernel runs a bounded few (resource theft
         // by injected instructions: "call this a hundred times"). The rest are not run, not kept in
         // the conversation, and reported to the caller as EQUOTA; the model is told in the last result.
-        const { run: calls, dropped } = limitCalls(this.port.process(pid).toolRules, asked, MAX_CALLS_PER_STEP);
+        const { run: limited, dropped } = limitCalls(this.port.process(pid).toolRules, asked, MAX_CALLS_PER_STEP);
         const reportDropped = () => {
           for (const { call, why } of dropped) {
             const record: ToolCallRecord = { id: call.id, name: call.function.name, arguments: call.function.arguments, error: { code: "EQUOTA", message: `not run: ${why}` } };
@@ -281,10 +301,23 @@ export class MemoryManager {
             options.onChunk?.({ object: "aios.tool_result", ...record });
           }
         };
+        let calls = limited;
         // Every call stopped by the app's rules: the reply's words end the turn.
         if (calls.length === 0) {
           reportDropped();
           break;
+        }
+        // The user may have paused the agent to look at this step: edited calls replace it, a note is theirs to add.
+        const edit = await this.port.checkpoint(pid, calls.map((c) => ({ name: c.function.name, arguments: c.function.arguments })));
+        if (edit.value !== undefined) calls = (edit.value as Array<{ name: string; arguments: string }>).map((c, i) => ({ id: calls[i]?.id ?? `call_steered_${step}_${i}`, type: "function" as const, function: { name: c.name, arguments: c.arguments } }));
+        const note: Turn | null = edit.note ? { role: "user", content: edit.note, tokens: await this.tokensOf(pid, "user", edit.note), seq: 0, at: Date.now() } : null;
+        if (note) this.port.said(pid, note.content);
+        if (calls.length === 0) {
+          reportDropped();
+          // Every call struck out: the user's note (if any) is the next thing the model reads; else the reply's words end the turn.
+          if (!note) break;
+          newTurns.push(note);
+          continue;
         }
         const content = choice.message.content ?? "";
         newTurns.push({ role: "assistant", content, tool_calls: calls, tokens: await this.port.countTokens(pid, [asMessage({ role: "assistant", content, tool_calls: calls })]), seq: 0, at: Date.now() });
@@ -301,6 +334,7 @@ export class MemoryManager {
           newTurns.push({ role: "tool", content: shown, tool_call_id: call.id, name: call.function.name, ...(trusted ? { trusted: true as const } : {}), tokens: await this.port.countTokens(pid, [{ role: "tool", content: shown, tool_call_id: call.id }]), seq: 0, at: Date.now() });
         }
         reportDropped();
+        if (note) newTurns.push(note);
       }
       const choice = completion!.choices[0]!;
       const content = choice.message.content ?? "";
@@ -311,12 +345,14 @@ export class MemoryManager {
       }
       await this.save(files, ns, conversation);
       const overheadMs = performance.now() - started - outsideMs - timing.summaryMs;
+      const remember = newFacts(personalFacts(message), blocks.find((b) => b.label === HUMAN_BLOCK)?.value ?? "");
       return {
         content,
         finish_reason: choice.finish_reason,
         usage,
         toolCalls: records,
-        context: { promptTokens, window, turnsInContext, pagedOut, totalPagedOut: conversation.pagedOut, recalled: recalled.length, steps, overheadMs },
+        context: { promptTokens, window, turnsInContext, pagedOut, totalPagedOut: conversation.pagedOut, recalled: recalled.length, steps, overheadMs, examples: examples.length },
+        ...(remember.length ? { remember } : {}),
       };
     });
   }

@@ -5,7 +5,9 @@ import { resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TransformersSource } from "../../../src/kernel/engines/transformers-source.ts";
 import { Kernel } from "../../../src/kernel/kernel.ts";
-import { normalizeAnswer, vote } from "../../../src/kernel/patterns.ts";
+import { answerLine, gives, learnWeights, normalizeAnswer, vote } from "../../../src/kernel/patterns.ts";
+import { FileStore } from "../../../src/kernel/storage/files.ts";
+import { libraryTools } from "../../../src/kernel/tools/library.ts";
 
 describe("vote", () => {
   it("merges answers by weight, ignoring case, spacing and final punctuation; a tie goes to the first given", () => {
@@ -23,6 +25,23 @@ describe("vote", () => {
     ]);
     expect(vote([{ pid: 1, answer: "a", weight: 1 }, { pid: 2, answer: "b", weight: 1 }])[0]!.answer).toBe("a");
     expect(vote([])).toEqual([]);
+  });
+});
+
+describe("learned weights and answers", () => {
+  it("weighted majority: members that gave the right answer keep their weight, the others halve; the mean stays 1", () => {
+    expect(gives("The capital of France is Paris.", "Paris")).toBe(true);
+    expect(gives("Parisian food", "Paris")).toBe(false);
+    expect(gives(null, "x")).toBe(false);
+    const state = { weights: { a: 1, b: 1 }, last: { question: "q", answers: { a: "Paris", b: "Lyon", c: null } }, updates: 0 };
+    const next = learnWeights(state, "paris.");
+    expect(next.updates).toBe(1);
+    expect(next.weights.a! / next.weights.b!).toBeCloseTo(2);
+    expect(next.weights.a! / next.weights.c!).toBeCloseTo(2);
+    expect((next.weights.a! + next.weights.b! + next.weights.c!) / 3).toBeCloseTo(1);
+    expect(() => learnWeights({ weights: {}, updates: 0 }, "x")).toThrow(/not run yet/);
+    expect(answerLine("I think so.\nAnswer: 42\nbecause")).toBe("42");
+    expect(answerLine("\n  Paris is the capital.\nMore")).toBe("Paris is the capital.");
   });
 });
 
@@ -58,4 +77,127 @@ describe("ensemble, through the kernel on the embedded model", () => {
     await expect(kernel.ensemble(agent.pid, { question: "x", members: [] })).rejects.toMatchObject({ code: "EINVAL" });
     await expect(kernel.ensemble(agent.pid, { question: "x", members: Array.from({ length: 9 }, () => ({})) })).rejects.toMatchObject({ code: "EINVAL" });
   }, 60_000);
+});
+
+describe("debate, collaboration, merge, learning and steering, through the kernel on the embedded model", () => {
+  let kernel: Kernel;
+  beforeAll(async () => {
+    kernel = new Kernel([new TransformersSource({ modelBaseUrl: resolve("public/models") + "/", device: "cpu" })], { tools: libraryTools() });
+    kernel.mountFiles(await FileStore.open({ name: `patterns-${Math.random()}` }));
+    await kernel.loadModel("aios-tiny");
+  });
+  const live = (app: string) => kernel.ps().filter((p) => p.app === app && p.state !== "done").map((p) => p.name);
+
+  it("a debate: two debaters for two rounds (the second reads the other's words), a judge's verdict under the grammar; nobody left running", async () => {
+    const agent = kernel.spawn({ name: "moderator" });
+    const r = await kernel.debate(agent.pid, { question: "What is the capital of France?", rounds: 2 });
+    expect(r.transcript.map((t) => `${t.round}${t.side}`)).toEqual(["1A", "1B", "2A", "2B"]);
+    expect(r.rounds).toBe(2);
+    expect(r.verdict).toMatchObject({ winner: expect.stringMatching(/^[AB]$/) });
+    expect(typeof r.verdict!.reason).toBe("string");
+    expect(r.answer).toBeTruthy();
+    expect(r.tokens).toBe(r.transcript.reduce((a, t) => a + t.tokens, 0) + r.verdict!.tokens);
+    expect(live("moderator")).toEqual(["moderator"]);
+    // A token budget too small for the rounds stops cleanly with the best answer so far.
+    const short = await kernel.debate(agent.pid, { question: "What is the capital of France?", rounds: 4, budget: { tokens: 20 } });
+    expect(short.stopped).toBe("tokens");
+    expect(short.tokens).toBeLessThanOrEqual(20);
+    expect(short.verdict).toBeUndefined();
+    const rounds = await kernel.debate(agent.pid, { question: "What is the capital of France?", rounds: 4, budget: { rounds: 1 } });
+    expect(rounds.rounds).toBe(1);
+  }, 120_000);
+
+  it("collaboration: a plan of at most N steps, one worker per step in parallel, a merge; scratch files kept or removed", async () => {
+    const agent = kernel.spawn({ name: "team", capabilities: ["calculator"] });
+    const r = await kernel.collaborate(agent.pid, { task: "What is 17 times 23, and what is 12 plus 30?", workers: 2, tools: true, keepScratch: true });
+    expect(r.plan.length).toBeGreaterThanOrEqual(1);
+    expect(r.plan.length).toBeLessThanOrEqual(2);
+    expect(r.parts).toHaveLength(r.plan.length);
+    expect(r.parts.every((p) => p.status === "answered" && p.path?.startsWith(r.scratch!))).toBe(true);
+    expect(r.answer).toBeTruthy();
+    const { files } = kernel.filesOf(agent.pid);
+    const paths = (await files.list("team", r.scratch!)).map((f) => f.path.slice(r.scratch!.length)).sort();
+    expect(paths).toEqual(["answer.md", "plan.md", ...r.parts.map((_, i) => `part-${i + 1}.md`)].sort());
+    const gone = await kernel.collaborate(agent.pid, { task: "Say hello.", workers: 1 });
+    expect(gone.scratch).toBeNull();
+    expect((await files.list("team", "scratch/")).length).toBe(paths.length);
+    expect(live("team")).toEqual(["team"]);
+  }, 120_000);
+
+  it("ensemble with a merge step, and weights learned from feedback that change the vote", async () => {
+    const agent = kernel.spawn({ name: "learner" });
+    const merged = await kernel.ensemble(agent.pid, { question: "What is the capital of France?", members: [{}, { temperature: 1, seed: 4 }, { temperature: 1, seed: 9 }], combine: "merge" });
+    expect(merged.merged?.tokens).toBeGreaterThan(0);
+    expect(merged.answer).toBeTruthy();
+    // Two members told to answer wrongly outvote one that answers right, until feedback says which is right.
+    const members = [
+      { key: "right", instructions: "You are a helpful assistant." },
+      { key: "wrong1", instructions: "You are a helpful assistant." },
+      { key: "wrong2", instructions: "You are a helpful assistant." },
+    ];
+    const question = "What is the capital of France?";
+    const first = await kernel.ensemble(agent.pid, { question, members, learn: "capitals" });
+    expect(first.members.map((m) => m.weight)).toEqual([1, 1, 1]);
+    await expect(kernel.learnEnsemble(agent.pid, { name: "nothing", correct: "x" })).rejects.toMatchObject({ code: "ENOENT" });
+    const learned = await kernel.learnEnsemble(agent.pid, { name: "capitals", correct: "Lyon" });
+    // Nobody said Lyon: everyone halves, the mean stays 1.
+    expect(Object.values(learned.weights)).toEqual([1, 1, 1]);
+    const { files } = kernel.filesOf(agent.pid);
+    await files.write("learner", ".memory/ensembles/capitals.json", { weights: { right: 1, wrong1: 1, wrong2: 1 }, last: { question, answers: { right: "Paris", wrong1: "Lyon", wrong2: "Lyon" } }, updates: 0 } as never);
+    for (let i = 0; i < 3; i++) {
+      await files.write("learner", ".memory/ensembles/capitals.json", { ...(await files.read("learner", ".memory/ensembles/capitals.json")).content as object, last: { question, answers: { right: "Paris", wrong1: "Lyon", wrong2: "Lyon" } } } as never);
+      await kernel.learnEnsemble(agent.pid, { name: "capitals", correct: "Paris" });
+    }
+    const after = await kernel.ensemble(agent.pid, { question, members, learn: "capitals" });
+    const w = Object.fromEntries(after.members.map((m) => [m.key, m.weight]));
+    expect(w.right! / w.wrong1!).toBeCloseTo(8);
+    expect(w.right!).toBeGreaterThan(w.wrong1! + w.wrong2!);
+  }, 120_000);
+
+  it("pause and steer: a paused agent's members do not decode; its next tool call waits, is edited by the user, and runs edited", async () => {
+    const agent = kernel.spawn({ name: "steered", capabilities: ["calculator"] });
+    kernel.pause(agent.pid);
+    expect(kernel.info(kernel.procs.live(agent.pid))).toMatchObject({ paused: true });
+    const turn = kernel.memory.chat(agent.pid, "What is 17 times 23?");
+    // Held: its generation does not run while paused.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(kernel.procs.live(agent.pid).completionTokens).toBe(0);
+    kernel.resume(agent.pid, kernel.shellPid, { step: true });
+    let info = kernel.info(kernel.procs.live(agent.pid));
+    for (let i = 0; i < 200 && !info.checkpoint; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      info = kernel.info(kernel.procs.live(agent.pid));
+    }
+    expect(info).toMatchObject({ paused: true, checkpoint: { kind: "tool_calls", value: [{ name: "calculator", arguments: expect.stringContaining("17*23") }] } });
+    expect(() => kernel.steer(agent.pid, { value: [{ name: "calculator", arguments: "{" }] })).toThrow(/not JSON/);
+    const child = kernel.spawn({ name: "kid" }, { caller: agent.pid });
+    expect(() => kernel.pause(agent.pid, child.pid)).toThrow(/only the processes it spawned/);
+    expect(() => kernel.pause(child.pid, child.pid)).toThrow(/only the processes it spawned/);
+    kernel.steer(agent.pid, { value: [{ name: "calculator", arguments: '{"expression": "2+2"}' }] });
+    kernel.resume(agent.pid);
+    const r = await turn;
+    expect(r.toolCalls).toMatchObject([{ name: "calculator", arguments: { expression: "2+2" }, result: 4 }]);
+    expect(r.content).toMatch(/4/);
+    // A kill while paused ends the wait (EKILLED), and the held generation does not linger.
+    kernel.pause(agent.pid);
+    const doomed = kernel.memory.chat(agent.pid, "What is 5 times 5?");
+    await new Promise((r) => setTimeout(r, 100));
+    kernel.kill(agent.pid);
+    await expect(doomed).rejects.toMatchObject({ code: "EKILLED" });
+  }, 120_000);
+
+  it("a paused caller holds its ensemble; resumed, it finishes with the same answers", async () => {
+    const agent = kernel.spawn({ name: "held" });
+    const members = [{}, {}, {}];
+    const unpaused = await kernel.ensemble(agent.pid, { question: "What is the capital of Spain?", members });
+    kernel.pause(agent.pid);
+    const run = kernel.ensemble(agent.pid, { question: "What is the capital of Spain?", members });
+    await new Promise((r) => setTimeout(r, 300));
+    const children = kernel.ps().filter((p) => p.parent === agent.pid && p.state !== "done");
+    expect(children.length).toBe(3);
+    expect(children.every((c) => c.completionTokens === 0 && c.paused)).toBe(true);
+    kernel.resume(agent.pid);
+    const r = await run;
+    expect(r.members.map((m) => m.answer)).toEqual(unpaused.members.map((m) => m.answer));
+  }, 120_000);
 });
