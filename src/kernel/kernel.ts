@@ -15,7 +15,7 @@ import { AppRegistry, type AppInfo, type AppStore } from "./apps/apps.ts";
 import { checkOrigin, SITE_PREFIX, SITE_QUOTA, SiteGrants, siteApp, type SiteGrant } from "./apps/sites.ts";
 import { validateManifest, type Manifest } from "./apps/manifest.ts";
 import { DRAFT_MAX_TOKENS, DRAFT_SYSTEM, MAX_REQUEST_CHARS, draftSchema, draftableCapabilities, manifestFromSpec, reviewOf, type DraftReview } from "./apps/draft.ts";
-import { addResult, addSaid, addUntrusted, approvalReason, isTrustedResult } from "./labels.ts";
+import { addResult, addSaid, addUntrusted, approvalReason, isTrustedResult, joinLabel } from "./labels.ts";
 import { McpConnections } from "./mcp.ts";
 import { collaborate, CollaborateSchema, debate, DebateSchema, ensemble, EnsembleSchema, learnEnsemble, LearnSchema, type CollaborateArgs, type CollaborationResult, type DebateArgs, type DebateResult, type EnsembleArgs, type EnsembleResult, type LearnArgs, type LearnedWeights, type PatternPort } from "./patterns.ts";
 import { Steering, type Checkpoint, type CheckpointKind, type SteerEdit } from "./steering.ts";
@@ -432,7 +432,8 @@ export class Kernel {
     const info = this.procs.info(proc, this.requests.stateOf(proc.pid));
     if (proc.done) return info;
     const checkpoint = this.steering.checkpointOf(proc.pid);
-    return { ...info, ...(this.steering.held(proc.pid) ? { paused: true } : {}), ...(checkpoint ? { checkpoint } : {}) };
+    const by = this.steering.heldBy(proc.pid);
+    return { ...info, ...(by !== undefined ? { paused: true as const, pausedBy: by } : {}), ...(checkpoint ? { checkpoint } : {}) };
   }
 
   /** What `callerPid` may see: the shell every process; a process itself and its descendants. */
@@ -748,6 +749,11 @@ export class Kernel {
       tools: (member) => this.toolsFor(member),
       callTool: (member, name, args) => this.callTool(member, name, args),
       kill: (member, caller) => void this.kill(member, caller),
+      joinLabel: (into, from) => {
+        const reader = this.procs.get(into);
+        const writer = this.procs.get(from);
+        if (reader && writer) joinLabel(reader.label, writer.label);
+      },
       checkpoint: (member, kind, value) => this.checkpoint(member, kind, value),
       writeFile: async (caller, path, content) => {
         const { files, ns } = this.filesOf(caller);

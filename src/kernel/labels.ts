@@ -109,6 +109,16 @@ export function addUntrusted(label: ProcessLabel, source: string): void {
 }
 
 /**
+ * What one agent's words carry into another's context (a pattern's member read by its judge, its
+ * merger or its caller): its untrusted sources and the kinds of private data it saw — not the
+ * files it wrote nor the user's words to it.
+ */
+export function joinLabel(into: ProcessLabel, from: ProcessLabel): void {
+  for (const source of from.untrusted) addUntrusted(into, source);
+  for (const kind of from.private) if (!into.private.includes(kind)) into.private.push(kind);
+}
+
+/**
  * Why this call needs the user's approval for itself, in words for the dialog and the audit log,
  * or null when the policy lets it through (the capability decision still applies).
  */

@@ -94,6 +94,8 @@ export interface ProcessInfo {
   exit?: ProcessExit;
   /** The user (or an ancestor) paused it, or an ancestor of it (steering.ts). */
   paused?: true;
+  /** Which paused process holds it: itself, or its nearest paused ancestor (resuming that one lets it go on). */
+  pausedBy?: number;
   /** The step it waits at for the user, while paused. */
   checkpoint?: Checkpoint;
 }

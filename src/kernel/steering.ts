@@ -93,12 +93,19 @@ export class Steering {
     return this.lineage(pid).some((p) => this.paused.has(p));
   }
 
+  /** The paused process that holds `pid` (itself or its nearest paused ancestor). */
+  heldBy(pid: number): number | undefined {
+    if (this.paused.size === 0) return undefined;
+    return this.lineage(pid).find((p) => this.paused.has(p));
+  }
+
   isPaused(pid: number): boolean {
     return this.paused.has(pid);
   }
 
+  /** Whether the process or an ancestor of it was resumed to run until its next step. */
   isStepping(pid: number): boolean {
-    return this.stepping.has(pid);
+    return this.stepping.size > 0 && this.lineage(pid).some((p) => this.stepping.has(p));
   }
 
   pause(pid: number): void {
@@ -143,7 +150,12 @@ export class Steering {
    * case it waits for the user here. Resolves with the user's edit (empty: go on as proposed).
    */
   checkpoint(pid: number, kind: CheckpointKind, value: unknown, signal: AbortSignal): Promise<SteerEdit> {
-    if (this.stepping.delete(pid)) this.paused.add(pid);
+    // A process stepping (or one of its descendants) reaching a step pauses it there.
+    const stepper = this.stepping.size ? this.lineage(pid).find((p) => this.stepping.has(p)) : undefined;
+    if (stepper !== undefined) {
+      this.stepping.delete(stepper);
+      this.paused.add(stepper);
+    }
     if (!this.held(pid)) return Promise.resolve({});
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<SteerEdit>((resolve, reject) => {

@@ -178,6 +178,16 @@ describe("debate, collaboration, merge, learning and steering, through the kerne
     const r = await turn;
     expect(r.toolCalls).toMatchObject([{ name: "calculator", arguments: { expression: "2+2" }, result: 4 }]);
     expect(r.content).toMatch(/4/);
+    // Struck out with a note: no call runs, the note is the user's next words in the conversation.
+    kernel.pause(agent.pid);
+    kernel.resume(agent.pid, kernel.shellPid, { step: true });
+    const struck = kernel.memory.chat(agent.pid, "What is 6 times 7?");
+    for (let i = 0; i < 200 && !kernel.info(kernel.procs.live(agent.pid)).checkpoint; i++) await new Promise((r) => setTimeout(r, 25));
+    kernel.steer(agent.pid, { value: [], note: "Hello there" });
+    kernel.resume(agent.pid);
+    const after = await struck;
+    expect(after.toolCalls).toEqual([]);
+    expect((await kernel.memory.history(agent.pid)).turns.filter((t) => t.role === "user").map((t) => t.content).slice(-2)).toEqual(["What is 6 times 7?", "Hello there"]);
     // A kill while paused ends the wait (EKILLED), and the held generation does not linger.
     kernel.pause(agent.pid);
     const doomed = kernel.memory.chat(agent.pid, "What is 5 times 5?");
@@ -185,6 +195,15 @@ describe("debate, collaboration, merge, learning and steering, through the kerne
     kernel.kill(agent.pid);
     await expect(doomed).rejects.toMatchObject({ code: "EKILLED" });
   }, 120_000);
+
+  it("what the members read joins the caller's label: their words are in its result (labels.ts)", async () => {
+    const agent = kernel.spawn({ name: "reader", capabilities: ["files"] });
+    await kernel.filesOf(agent.pid).files.write("reader", "notes/parking.md", "I parked on level 3, row F.");
+    expect(kernel.procs.live(agent.pid).label.untrusted).toEqual([]);
+    const r = await kernel.ensemble(agent.pid, { question: "Find my notes about parking.", members: [{}], tools: true });
+    expect(r.members[0]!.toolCalls?.[0]).toMatchObject({ name: "files.search" });
+    expect(kernel.procs.live(agent.pid).label.untrusted.join()).toMatch(/files\.search/);
+  }, 60_000);
 
   it("a paused caller holds its ensemble; resumed, it finishes with the same answers", async () => {
     const agent = kernel.spawn({ name: "held" });

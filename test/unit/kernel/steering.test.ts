@@ -70,3 +70,16 @@ describe("Steering", () => {
     expect(s.held(2)).toBe(false);
   });
 });
+
+describe("Steering, step mode across a tree", () => {
+  it("a descendant of a stepping process that reaches a step pauses the stepping ancestor there", async () => {
+    const s = new Steering(lineage, () => {});
+    s.pause(2);
+    s.resume(2, { step: true });
+    expect(s.isStepping(3)).toBe(true);
+    const wait = s.checkpoint(3, "plan", ["x"], new AbortController().signal);
+    expect([s.isPaused(2), s.held(3), s.checkpointOf(3)?.kind]).toEqual([true, true, "plan"]);
+    s.resume(2);
+    expect(await wait).toEqual({});
+  });
+});
