@@ -73,3 +73,101 @@ it("a debate: two debaters for two rounds, decoded together, and a judge's verdi
     await app.close();
   }
 }, 120_000);
+
+it("people in the loop, in an app's window: a correction becomes the app's example; what it may remember about the user, with their consent", async () => {
+  const app = await openApp(browser(), "?device=wasm");
+  const { page } = app;
+  try {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.evaluate(async () => {
+      await window.aios.apps.install({ manifestVersion: 1, id: "sorter", name: "Sorter", version: "1.0.0", kind: "nl", ui: "window", description: "Labels your notes.", icon: "🗂️", capabilities: [], instructions: "You are Sorter. You label the user's notes." });
+    });
+    await page.getByRole("button", { name: "Apps", exact: true }).click();
+    await page.getByRole("dialog", { name: "Apps" }).getByRole("button", { name: "Open Sorter" }).click();
+    const win = page.getByRole("dialog", { name: /Sorter$/ });
+    await win.waitFor();
+    const input = win.getByRole("textbox", { name: "Message to Sorter" });
+    const lastAnswer = () => win.locator('[data-role="assistant"]').last();
+    const ask = async (text: string) => {
+      const before = await win.locator('[data-role="assistant"]').count();
+      await input.fill(text);
+      await win.getByRole("button", { name: "Send" }).click();
+      await expect.poll(() => win.locator('[data-role="assistant"]').count()).toBe(before + 1);
+      await expect.poll(() => lastAnswer().getByRole("group", { name: "Rate this answer" }).count(), { timeout: 60_000 }).toBe(1);
+      return (await lastAnswer().locator(".text").textContent())!.trim();
+    };
+
+    // Before: the app cannot label a note. The user corrects it.
+    const before = await ask("Label this note: dentist appointment on Monday");
+    expect(before).not.toMatch(/health/i);
+    await lastAnswer().getByRole("button", { name: "Correct it" }).click();
+    await lastAnswer().getByRole("textbox", { name: "The right answer" }).fill("health");
+    await lastAnswer().getByRole("button", { name: "Save correction" }).click();
+    await expect.poll(() => lastAnswer().textContent()).toMatch(/Corrected: health/);
+    // After: the same request, and a similar note, are answered from the user's example.
+    expect(await ask("Label this note: dentist appointment on Monday")).toBe("health");
+    const similar = await ask("Label this note: dentist bill to pay");
+    const stored = await page.evaluate(async () => window.aios.memory.feedbackList("sorter"));
+    expect(stored).toMatchObject([{ question: "Label this note: dentist appointment on Monday", rating: "down", correction: "health", byUser: true }]);
+
+    // What the user says about themselves is only proposed; their click remembers it; they can delete it.
+    await ask("My name is Ada and I prefer short answers.");
+    const offer = win.getByRole("group", { name: "Remember about you" });
+    await expect.poll(() => offer.count()).toBe(2);
+    expect(await offer.first().textContent()).toMatch(/Name: Ada/);
+    expect(await page.evaluate(async () => (await window.aios.human.get("sorter")).value)).toBe("");
+    await offer.first().getByRole("button", { name: "Remember" }).click();
+    await offer.first().getByRole("button", { name: "Not now" }).click();
+    await expect.poll(() => offer.count()).toBe(0);
+    expect(await page.evaluate(async () => (await window.aios.human.get("sorter")).value)).toBe("- Name: Ada");
+    // The app's process may read the block, never write it.
+    const denied = await page.evaluate(async () => {
+      const p = await window.aios.apps.launch("sorter");
+      const blocks = await p.memory.blocks.get();
+      const write = await p.memory.blocks.set("human", "Name: Mallory").then(() => "written", (e: { code?: string }) => e.code);
+      await p.kill(p.pid);
+      return { blocks, write };
+    });
+    expect(denied).toEqual({ blocks: [{ label: "human", value: "- Name: Ada", limit: 2000 }], write: "EPERM" });
+    await win.getByText("What Sorter knows about you").click();
+    const about = win.getByRole("textbox", { name: "What Sorter knows about you" });
+    await expect.poll(() => about.inputValue()).toBe("- Name: Ada");
+    await shoot(page, "feedback-and-about-you");
+    await win.getByRole("button", { name: "Delete all" }).click();
+    await expect.poll(() => page.evaluate(async () => (await window.aios.human.get("sorter")).value)).toBe("");
+    console.log(`feedback in the app window: before ${JSON.stringify(before)}, after "health"; a similar note: ${JSON.stringify(similar)}`);
+    app.assertOffline();
+  } finally {
+    await app.close();
+  }
+}, 240_000);
+
+it("Council, the bundled app: its window asks an ensemble of 5 and a team, through the SDK as the app", async () => {
+  const app = await openApp(browser(), "?device=wasm");
+  const { page } = app;
+  try {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole("button", { name: "Apps", exact: true }).click();
+    await page.getByRole("dialog", { name: "Apps" }).getByRole("button", { name: "Open Council" }).click();
+    const win = page.getByRole("dialog", { name: /Council$/ });
+    await win.waitFor();
+    const frame = page.frameLocator('iframe[title="Council"]');
+    await frame.getByRole("button", { name: "Ask the council" }).click();
+    await expect.poll(() => frame.getByRole("status").textContent(), { timeout: 60_000 }).toMatch(/tokens, \d+ ms/);
+    const said = await frame.locator(".agent").allInnerTexts();
+    expect(said).toHaveLength(6);
+    expect(said.filter((t) => /391/.test(t)).length).toBeGreaterThanOrEqual(2);
+    expect(said.at(-1)).toMatch(/The vote[\s\S]*391/);
+    await shoot(page, "council-ensemble");
+    // The members were the app's own children: Council's identity, nothing left running.
+    const left = await page.evaluate(async () => (await window.aios.kernel.ps()).filter((p) => p.app === "council" && p.state !== "done").map((p) => p.name));
+    expect(left).toEqual(["Council"]);
+    await frame.getByRole("combobox", { name: "Pattern" }).selectOption("collaborate");
+    await frame.getByRole("button", { name: "Ask the council" }).click();
+    await expect.poll(() => frame.getByRole("status").textContent(), { timeout: 60_000 }).toMatch(/tokens, \d+ ms/);
+    expect((await frame.locator(".agent").allInnerTexts())[0]).toMatch(/^The plan/);
+    app.assertOffline();
+  } finally {
+    await app.close();
+  }
+}, 180_000);

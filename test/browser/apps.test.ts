@@ -48,7 +48,7 @@ it("install → launch → use → update (re-consent) → export → uninstall 
       const history = await back.memory.history();
       return { bundled, installed, badInstall, launchMs, reply: { content: reply.content, calls: reply.toolCalls.map((c) => c.name) }, info, squat, updated, beforeGrant, granted, afterGrant, fileBytes: file.size, removed, gone, left, imported, saved: saved.content, turns: history.turns.length };
     });
-    expect(out.bundled.sort()).toEqual(["assistant", "camera-reader", "notes", "related-work", "researcher", "where-am-i"]);
+    expect(out.bundled.sort()).toEqual(["assistant", "camera-reader", "council", "notes", "related-work", "researcher", "where-am-i"]);
     expect(out.installed).toMatchObject({ manifest: { id: "converter", version: "1.0.0" }, granted: ["units", "files"], pending: [], bundled: false });
     expect(out.badInstall).toMatch(/^EINVAL: manifest\.id:/);
     expect(out.info).toMatchObject({ name: "Converter", app: "converter", capabilities: ["units", "files"] });

@@ -1,10 +1,82 @@
 /**
  * The apps the OS ships with: manifests like any other (installed on first boot, uninstallable,
- * updatable). Each is natural language: its instructions are its program.
+ * updatable). Most are natural language: their instructions are their program; Council is a code
+ * app whose window runs the multi-agent patterns (patterns.ts) through the SDK, as itself.
  */
 import type { Manifest } from "./manifest.ts";
 
 const base = { manifestVersion: 1, version: "1.0.0", author: "AIOS", kind: "nl", ui: "window" } as const;
+
+/** Council's window: a question, a pattern, and what each agent said (it uses only the SDK's agents.* calls). */
+const COUNCIL_VIEW = `<style>
+  body { font: 14px system-ui, sans-serif; margin: 10px; color: #e6e1cf; background: #0f1419; }
+  textarea, select, button { font: inherit; color: inherit; background: #1a2330; border: 1px solid #36506b; border-radius: 6px; padding: 6px; }
+  textarea { width: 100%; box-sizing: border-box; }
+  .row { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin: 6px 0; }
+  .agent { border-left: 3px solid #59c2ff; padding: 2px 8px; margin: 6px 0; white-space: pre-wrap; word-break: break-word; }
+  .who { color: #8a9199; font-size: 12px; }
+  .final { border-left-color: #aad94c; font-weight: 600; }
+  .meta, .error { color: #8a9199; } .error { color: #f07178; }
+</style>
+<label for="q">Question or task</label>
+<textarea id="q" rows="2">What is 17 times 23?</textarea>
+<div class="row">
+  <select id="pattern" aria-label="Pattern">
+    <option value="ensemble">Ensemble of 5 (vote)</option>
+    <option value="debate">Debate, 2 rounds, with a judge</option>
+    <option value="collaborate">Planner and 2 workers</option>
+  </select>
+  <label><input type="checkbox" id="tools" checked /> agents may use tools</label>
+  <button id="ask">Ask the council</button>
+</div>
+<div id="status" class="meta" role="status"></div>
+<div id="out" aria-label="What the agents said"></div>
+<script>
+  const out = document.getElementById("out");
+  const status = document.getElementById("status");
+  const line = (who, text, cls) => {
+    const div = document.createElement("div");
+    div.className = "agent" + (cls ? " " + cls : "");
+    const w = document.createElement("div");
+    w.className = "who";
+    w.textContent = who;
+    div.append(w, document.createTextNode(text == null || text === "" ? "(no answer)" : String(text)));
+    out.append(div);
+  };
+  document.getElementById("ask").onclick = async () => {
+    const question = document.getElementById("q").value.trim();
+    const pattern = document.getElementById("pattern").value;
+    const tools = document.getElementById("tools").checked;
+    if (!question) return;
+    out.textContent = "";
+    status.textContent = "The agents are working…";
+    status.className = "meta";
+    try {
+      if (pattern === "ensemble") {
+        const members = [0, 0.7, 0.9, 1.1, 1.3].map((temperature, i) => ({ temperature, seed: i + 1 }));
+        const r = await aios.agents.ensemble({ question, members, tools, budget: { tokens: 600, wallMs: 60000 } });
+        r.members.forEach((m, i) => line("Member " + (i + 1) + " (weight " + m.weight + ")", m.answer ?? m.status));
+        line("The vote: " + r.votes.map((v) => v.weight + " for " + JSON.stringify(v.answer)).join(", "), r.answer, "final");
+        status.textContent = r.tokens + " tokens, " + r.ms + " ms" + (r.stopped ? ", stopped: " + r.stopped : "");
+      } else if (pattern === "debate") {
+        const r = await aios.agents.debate({ question, rounds: 2, tools, budget: { tokens: 800, wallMs: 60000 } });
+        r.transcript.forEach((t) => line("Round " + t.round + ", debater " + t.side, t.text));
+        if (r.verdict) line("The judge: " + r.verdict.winner + " wins. " + r.verdict.reason, r.answer, "final");
+        else line("No verdict (" + (r.stopped ?? "no judge") + "): the best so far", r.answer, "final");
+        status.textContent = r.tokens + " tokens, " + r.ms + " ms" + (r.stopped ? ", stopped: " + r.stopped : "");
+      } else {
+        const r = await aios.agents.collaborate({ task: question, workers: 2, tools, budget: { tokens: 800, wallMs: 60000 } });
+        line("The plan" + (r.planEdited ? " (edited by you)" : ""), r.plan.map((s, i) => i + 1 + ". " + s).join("\\n"));
+        r.parts.forEach((p, i) => line("Worker " + (i + 1) + ": " + p.step, p.answer ?? p.status));
+        line("The planner's answer", r.answer, "final");
+        status.textContent = r.tokens + " tokens, " + r.ms + " ms" + (r.stopped ? ", stopped: " + r.stopped : "");
+      }
+    } catch (e) {
+      status.textContent = (e && e.code ? e.code + ": " : "") + (e && e.message ? e.message : String(e));
+      status.className = "error";
+    }
+  };
+</script>`;
 
 export const BUNDLED_APPS: Manifest[] = [
   {
@@ -65,5 +137,19 @@ export const BUNDLED_APPS: Manifest[] = [
     instructions: "When asked, read the text in front of the camera with camera.read, then save it with files.write to notes/camera-<short topic>.md and tell the user what it says.",
     capabilities: ["camera", "files"],
     toolRules: [{ type: "max_count_per_step", tool: "camera.read", max: 1 }],
+  },
+  {
+    manifestVersion: 1,
+    version: "1.0.0",
+    author: "AIOS",
+    kind: "code",
+    ui: "window",
+    id: "council",
+    name: "Council",
+    icon: "🏛️",
+    description: "Asks several agents at once: an ensemble that votes, a debate with a judge, or a planner with workers. Shows who said what.",
+    capabilities: ["calculator", "clock", "units", "files"],
+    entry: "export default async function () { return 'ready'; }",
+    view: COUNCIL_VIEW,
   },
 ];

@@ -68,7 +68,7 @@ describe("validateManifest", () => {
 describe("the bundled apps", () => {
   it("are valid manifests with distinct ids, asking only for capabilities this OS's tools define", async () => {
     const kernel = new Kernel([], { tools: [...libraryTools(), createJsTool(inlineSandbox()), ...deviceTools(new DeviceHosts())], bundledApps: BUNDLED_APPS });
-    expect(BUNDLED_APPS.map((m) => m.id)).toEqual(["assistant", "notes", "researcher", "related-work", "where-am-i", "camera-reader"]);
+    expect(BUNDLED_APPS.map((m) => m.id)).toEqual(["assistant", "notes", "researcher", "related-work", "where-am-i", "camera-reader", "council"]);
     for (const m of BUNDLED_APPS) {
       expect(validateManifest(JSON.parse(JSON.stringify(m)))).toEqual(m);
       // Installing each again through the checked path proves its capabilities exist.
