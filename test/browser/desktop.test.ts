@@ -15,7 +15,7 @@ it("launcher, app windows, moving, resizing, stacking, minimizing, closing — a
     await page.getByRole("button", { name: "Apps", exact: true }).click();
     const launcher = page.getByRole("dialog", { name: "Apps" });
     const list = launcher.getByRole("list", { name: "Installed apps" });
-    await expect.poll(() => list.getByRole("listitem").count(), { timeout: 20_000 }).toBe(6);
+    await expect.poll(() => list.getByRole("listitem").count(), { timeout: 20_000 }).toBe(7);
     expect(await list.getByRole("listitem").allInnerTexts()).toEqual(expect.arrayContaining([expect.stringContaining("Notes"), expect.stringContaining("Camera reader")]));
 
     // Open Notes: a window of its own with a chat; the embedded model writes the note.

@@ -15,7 +15,7 @@ it("a 100-turn conversation on a 512-token window never overflows, recalls paged
     const first = await open();
     const run = await first.page.evaluate(async () => {
       const p = await window.aios.spawn({ name: "companion", memory: { contextTokens: 512, replyTokens: 24 } });
-      await p.memory.blocks.set("human", "The user is called Ada.");
+      await window.aios.human.set("companion", "The user is called Ada."); // the user's own words (processes cannot write it)
       const chatter = ["Tell me about operating systems.", "What is a computer?", "Tell me a story about a cat.", "What is 12*7?", "who are you"];
       const overflows: number[] = [];
       await p.chat("Remember this: my locker code is 4711.");
