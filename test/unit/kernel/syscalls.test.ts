@@ -1,6 +1,8 @@
 // Processes, quotas and the syscall table, on the kernel alone with a scripted engine.
 import { describe, expect, it } from "vitest";
+import "fake-indexeddb/auto";
 import { Kernel } from "../../../src/kernel/kernel.ts";
+import { FileStore } from "../../../src/kernel/storage/files.ts";
 import { SYSCALLS, syscall } from "../../../src/kernel/syscalls.ts";
 import { source } from "./scripted-engine.ts";
 
@@ -59,6 +61,51 @@ describe("hostile callers of the MCP calls", () => {
     await expect(syscall(kernel, "mcp.connect", { pid: 1 }, { url: "file:///etc/passwd", name: "file" })).rejects.toMatchObject({ code: "EINVAL", message: expect.stringContaining("http") });
     expect(await syscall(kernel, "mcp.disconnect", { pid: 1 }, { name: "never" })).toBe(false);
     expect((await syscall(kernel, "llm.chat", { pid: 1 }, ask)) as object).toMatchObject({ object: "chat.completion" });
+  });
+});
+
+describe("hostile callers of the people-in-the-loop calls", () => {
+  it("only the user writes the human block, rates another app's answers, pauses or steers what is not a process's own", async () => {
+    const kernel = await booted();
+    kernel.mountFiles(await FileStore.open({ name: `syscalls-people-${Math.random()}` }));
+    const p = (await syscall(kernel, "proc.spawn", { pid: 1 }, { name: "agent" })) as { pid: number };
+    const other = (await syscall(kernel, "proc.spawn", { pid: 1 }, { name: "other" })) as { pid: number };
+    const child = (await syscall(kernel, "proc.spawn", { pid: p.pid }, { name: "kid" })) as { pid: number };
+    // The human block: the user's alone, through memory.human.* (a process cannot use blocks.set, storage or import to reach it).
+    await expect(syscall(kernel, "memory.blocks.set", { pid: p.pid }, { label: "human", value: "Name: Mallory" })).rejects.toMatchObject({ code: "EPERM" });
+    await expect(syscall(kernel, "storage.write", { pid: p.pid }, { path: ".memory/blocks/human.json", content: { value: "x", limit: 10 } })).rejects.toMatchObject({ code: "EPERM" });
+    for (const call of ["memory.human.get", "memory.human.set", "memory.human.add"] as const) {
+      await expect(syscall(kernel, call, { pid: p.pid }, { namespace: "agent", value: "x", fact: "x" } as never)).rejects.toMatchObject({ code: expect.stringMatching(/EPERM|EINVAL/) });
+    }
+    expect(await syscall(kernel, "memory.human.add", { pid: 1 }, { namespace: "agent", fact: "Name: Ada" })).toEqual({ value: "- Name: Ada", limit: 2000 });
+    expect(await syscall(kernel, "memory.blocks.get", { pid: p.pid }, {})).toEqual([{ label: "human", value: "- Name: Ada", limit: 2000 }]);
+    expect(await syscall(kernel, "memory.human.set", { pid: 1 }, { namespace: "agent", value: "" })).toEqual({ value: "", limit: 2000 });
+    expect(await syscall(kernel, "memory.blocks.get", { pid: p.pid }, {})).toEqual([]);
+    await expect(syscall(kernel, "memory.human.add", { pid: 1 }, { namespace: "agent", fact: "x".repeat(301) })).rejects.toMatchObject({ code: "EINVAL" });
+    // Feedback: a process rates its own answers (not the user's words); another app's namespace is the user's.
+    const own = (await syscall(kernel, "memory.feedback", { pid: p.pid }, { question: "q", answer: "a", rating: "up" })) as { byUser: boolean };
+    expect(own.byUser).toBe(false);
+    await expect(syscall(kernel, "memory.feedback", { pid: p.pid }, { question: "q", answer: "a", rating: "up", namespace: "other" })).rejects.toMatchObject({ code: "EPERM" });
+    await expect(syscall(kernel, "memory.feedback", { pid: p.pid }, { question: "q", answer: "a", rating: "meh" })).rejects.toMatchObject({ code: "EINVAL" });
+    expect(((await syscall(kernel, "memory.feedback", { pid: 1 }, { question: "q", answer: "a", rating: "down", correction: "b", namespace: "agent" })) as { byUser: boolean }).byUser).toBe(true);
+    expect(await syscall(kernel, "memory.feedback.list", { pid: p.pid }, {})).toHaveLength(2);
+    // Pause and steer: the user, or an ancestor; never oneself, a sibling, or the shell.
+    await expect(syscall(kernel, "proc.pause", { pid: p.pid }, { pid: p.pid })).rejects.toMatchObject({ code: "EPERM" });
+    await expect(syscall(kernel, "proc.pause", { pid: p.pid }, { pid: other.pid })).rejects.toMatchObject({ code: "EPERM" });
+    await expect(syscall(kernel, "proc.pause", { pid: child.pid }, { pid: p.pid })).rejects.toMatchObject({ code: "EPERM" });
+    await expect(syscall(kernel, "proc.pause", { pid: 1 }, { pid: 1 })).rejects.toMatchObject({ code: "EPERM" });
+    expect(await syscall(kernel, "proc.pause", { pid: p.pid }, { pid: child.pid })).toMatchObject({ paused: true, pausedBy: child.pid });
+    await expect(syscall(kernel, "proc.resume", { pid: child.pid }, { pid: child.pid })).rejects.toMatchObject({ code: "EPERM" });
+    await expect(syscall(kernel, "proc.steer", { pid: p.pid }, { pid: child.pid, note: "x" })).rejects.toMatchObject({ code: "EINVAL", message: expect.stringContaining("not waiting") });
+    await expect(syscall(kernel, "proc.steer", { pid: p.pid }, { pid: child.pid, note: "x".repeat(5000) })).rejects.toMatchObject({ code: "EINVAL" });
+    expect(await syscall(kernel, "proc.resume", { pid: 1 }, { pid: child.pid })).not.toHaveProperty("paused");
+    await expect(syscall(kernel, "proc.resume", { pid: 1 }, { pid: child.pid })).rejects.toMatchObject({ code: "EINVAL" });
+    // A paused process's requests wait; the others' go on; a kill frees it.
+    await syscall(kernel, "proc.pause", { pid: 1 }, { pid: p.pid });
+    const held = syscall(kernel, "llm.chat", { pid: p.pid }, ask);
+    expect((await syscall(kernel, "llm.chat", { pid: other.pid }, ask)) as object).toMatchObject({ object: "chat.completion" });
+    await syscall(kernel, "proc.kill", { pid: 1 }, { pid: p.pid });
+    await expect(held).rejects.toMatchObject({ code: "EKILLED" });
   });
 });
 
