@@ -158,6 +158,9 @@ it("Council, the bundled app: its window asks an ensemble of 5 and a team, throu
     expect(said).toHaveLength(6);
     expect(said.filter((t) => /391/.test(t)).length).toBeGreaterThanOrEqual(2);
     expect(said.at(-1)).toMatch(/The vote[\s\S]*391/);
+    // Feedback teaches the ensemble: the members that gave the right answer keep their weight.
+    await frame.getByRole("group", { name: "Which answer is right?" }).getByRole("button").first().click();
+    await expect.poll(() => frame.getByRole("status").textContent()).toMatch(/^Learned: member-1 /);
     await shoot(page, "council-ensemble");
     // The members were the app's own children: Council's identity, nothing left running.
     const left = await page.evaluate(async () => (await window.aios.kernel.ps()).filter((p) => p.app === "council" && p.state !== "done").map((p) => p.name));

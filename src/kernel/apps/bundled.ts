@@ -53,10 +53,25 @@ const COUNCIL_VIEW = `<style>
     status.className = "meta";
     try {
       if (pattern === "ensemble") {
-        const members = [0, 0.7, 0.9, 1.1, 1.3].map((temperature, i) => ({ temperature, seed: i + 1 }));
-        const r = await aios.agents.ensemble({ question, members, tools, budget: { tokens: 600, wallMs: 60000 } });
-        r.members.forEach((m, i) => line("Member " + (i + 1) + " (weight " + m.weight + ")", m.answer ?? m.status));
-        line("The vote: " + r.votes.map((v) => v.weight + " for " + JSON.stringify(v.answer)).join(", "), r.answer, "final");
+        // Weights learned from the user's feedback ("That's right" below), kept in Council's memory.
+        const members = [0, 0.7, 0.9, 1.1, 1.3].map((temperature, i) => ({ temperature, seed: i + 1, key: "member-" + (i + 1) }));
+        const r = await aios.agents.ensemble({ question, members, tools, learn: "council", budget: { tokens: 600, wallMs: 60000 } });
+        r.members.forEach((m, i) => line("Member " + (i + 1) + " (weight " + Math.round(m.weight * 100) / 100 + ")", m.answer ?? m.status));
+        line("The vote: " + r.votes.map((v) => Math.round(v.weight * 100) / 100 + " for " + JSON.stringify(v.answer)).join(", "), r.answer, "final");
+        const teach = document.createElement("div");
+        teach.className = "row";
+        teach.setAttribute("role", "group");
+        teach.setAttribute("aria-label", "Which answer is right?");
+        for (const v of r.votes) {
+          const b = document.createElement("button");
+          b.textContent = "Right: " + v.answer.slice(0, 40);
+          b.onclick = async () => {
+            const learned = await aios.agents.learn({ name: "council", correct: v.answer });
+            status.textContent = "Learned: " + Object.entries(learned.weights).map(([k, w]) => k + " " + Math.round(w * 100) / 100).join(", ");
+          };
+          teach.append(b);
+        }
+        out.append(teach);
         status.textContent = r.tokens + " tokens, " + r.ms + " ms" + (r.stopped ? ", stopped: " + r.stopped : "");
       } else if (pattern === "debate") {
         const r = await aios.agents.debate({ question, rounds: 2, tools, budget: { tokens: 800, wallMs: 60000 } });
