@@ -19,7 +19,7 @@ import type { MemoryChatEvent } from "./memory/memory.ts";
 import { ReceiveSchema, SendSchema, TopicSchema } from "./messages.ts";
 import { CollaborateSchema, DebateSchema, EnsembleSchema, LearnSchema } from "./patterns.ts";
 import { giveFeedback, HUMAN_BLOCK, HUMAN_LIMIT, listFeedback, removeFeedback, validateFeedback, withFact } from "./memory/feedback.ts";
-import { blockPath } from "./memory/memory.ts";
+import { readHuman, writeHuman } from "./memory/memory.ts";
 import { CAPABILITY, SpawnSchema } from "./process.ts";
 import { Type, validate, type Static, type TSchema } from "./schema.ts";
 import type { ConsentEvent } from "./access.ts";
@@ -326,24 +326,16 @@ export const SYSCALLS = {
     shell: true,
     handler: async (k, ctx, args) => {
       const { files, ns } = k.filesOf(ctx.pid, args.namespace);
-      const read = await files.read(ns, blockPath(HUMAN_BLOCK)).catch(() => null);
-      const value = (read?.content as { value?: unknown } | null | undefined)?.value;
-      return { value: typeof value === "string" ? value : "", limit: HUMAN_LIMIT };
+      return { value: await readHuman(files, ns), limit: HUMAN_LIMIT };
     },
   }),
   /** Replaces the block; an empty value deletes it. */
   "memory.human.set": declare({
     args: Type.Object({ namespace: Type.String({ minLength: 1, maxLength: 128 }), value: Type.String({ maxLength: HUMAN_LIMIT }) }, { additionalProperties: false }),
     shell: true,
-    handler: async (k, ctx, args) => {
+    handler: (k, ctx, args) => {
       const { files, ns } = k.filesOf(ctx.pid, args.namespace);
-      const value = args.value.trim();
-      if (!value) {
-        await files.remove(ns, blockPath(HUMAN_BLOCK)).catch(() => undefined);
-        return { value: "", limit: HUMAN_LIMIT };
-      }
-      await files.write(ns, blockPath(HUMAN_BLOCK), { value, limit: HUMAN_LIMIT }, undefined, { index: false });
-      return { value, limit: HUMAN_LIMIT };
+      return writeHuman(files, ns, args.value);
     },
   }),
   /** The user agreed to let the app remember one thing about them (a fact `memory.chat` proposed). */
@@ -352,11 +344,7 @@ export const SYSCALLS = {
     shell: true,
     handler: async (k, ctx, args) => {
       const { files, ns } = k.filesOf(ctx.pid, args.namespace);
-      const read = await files.read(ns, blockPath(HUMAN_BLOCK)).catch(() => null);
-      const current = (read?.content as { value?: unknown } | null | undefined)?.value;
-      const value = withFact(typeof current === "string" ? current : "", args.fact);
-      await files.write(ns, blockPath(HUMAN_BLOCK), { value, limit: HUMAN_LIMIT }, undefined, { index: false });
-      return { value, limit: HUMAN_LIMIT };
+      return writeHuman(files, ns, withFact(await readHuman(files, ns), args.fact));
     },
   }),
 

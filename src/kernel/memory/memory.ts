@@ -35,13 +35,28 @@ import type { MemoryOptions } from "../process.ts";
 import { limitCalls, type ToolRule } from "../tool-rules.ts";
 import type { FileStore } from "../storage/files.ts";
 import { errorText, resultText } from "../tools/tool.ts";
-import { examplesFor, examplesPreface, HUMAN_BLOCK, newFacts, personalFacts } from "./feedback.ts";
+import { examplesFor, examplesPreface, HUMAN_BLOCK, HUMAN_LIMIT, newFacts, personalFacts } from "./feedback.ts";
 
 const CONVERSATION = ".memory/conversation.json";
 const BLOCKS = ".memory/blocks/";
 /** Where a core block lives in its namespace. */
 export function blockPath(label: string): string {
   return `${BLOCKS}${label}.json`;
+}
+
+/** The `human` block of namespace `ns` ("" when there is none): what the user agreed to share. */
+export async function readHuman(files: FileStore, ns: string): Promise<string> {
+  const read = await files.read(ns, blockPath(HUMAN_BLOCK)).catch(() => null);
+  const value = (read?.content as { value?: unknown } | null | undefined)?.value;
+  return typeof value === "string" ? value : "";
+}
+
+/** Writes the `human` block of `ns` (the user's action alone; see syscalls.ts); "" deletes it. */
+export async function writeHuman(files: FileStore, ns: string, value: string): Promise<{ value: string; limit: number }> {
+  const v = value.trim();
+  if (!v) await files.remove(ns, blockPath(HUMAN_BLOCK)).catch(() => undefined);
+  else await files.write(ns, blockPath(HUMAN_BLOCK), { value: v, limit: HUMAN_LIMIT }, undefined, { index: false });
+  return { value: v, limit: HUMAN_LIMIT };
 }
 const ITEMS = ".memory/items/";
 /** Past this share of the window, old turns are paged out ... */
