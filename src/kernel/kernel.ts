@@ -749,6 +749,14 @@ export class Kernel {
       tools: (member) => this.toolsFor(member),
       callTool: (member, name, args) => this.callTool(member, name, args),
       kill: (member, caller) => void this.kill(member, caller),
+      handOff: (conversation, from, to, performative) => {
+        const a = this.procs.get(from);
+        const b = this.procs.get(to);
+        if (!a || !b) return;
+        // A pattern's agents share their caller's app: each is drawn as app/name (the caller as its app).
+        const lane = (p: Process) => (p.pid === this.shellPid || !p.parent || !this.procs.get(p.parent) || this.procs.get(p.parent)!.app !== p.app ? p.app : `${p.app}/${p.name}`);
+        this.messages.note({ conversation, from: lane(a), fromPid: a.pid, to: lane(b), performative });
+      },
       joinLabel: (into, from) => {
         const reader = this.procs.get(into);
         const writer = this.procs.get(from);

@@ -305,6 +305,17 @@ export class PostOffice {
       .sort((a, b) => a.app.localeCompare(b.app));
   }
 
+  /**
+   * A hand-off between agents that did not go through a mailbox — the kernel gave one agent's words
+   * to another inside a pattern (patterns.ts) — kept in the trail so the sequence diagram shows it
+   * (as read: it was handed over, not queued).
+   */
+  note(entry: { conversation: string; from: string; fromPid: number; to: string; performative: Performative }): void {
+    const at = this.now();
+    this.trail.push({ id: newId("msg"), ...entry, delivered: [entry.to], at, receivedAt: at });
+    if (this.trail.length > TRAIL_LENGTH) this.trail.splice(0, this.trail.length - TRAIL_LENGTH);
+  }
+
   /** The recent envelopes, oldest first (content left out): the sequence diagram's data. */
   recent(conversation?: string): TrailEntry[] {
     return structuredClone(conversation === undefined ? this.trail : this.trail.filter((t) => t.conversation === conversation));

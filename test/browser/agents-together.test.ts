@@ -43,6 +43,11 @@ it("a planner and two workers: paused, the user rewrites the plan in the System 
     expect(out.r.parts[1]!.answer).toMatch(/42/);
     expect(out.files.map((f) => f.path.slice(out.r.scratch!.length)).sort()).toEqual(["answer.md", "part-1.md", "part-2.md", "plan.md"]);
     expect(out.left).toEqual(["team"]);
+    // The System monitor draws the team's hand-offs as a sequence diagram: the planner asks, the workers answer.
+    const diagram = monitor.getByRole("img", { name: "Sequence diagram of messages between agents" });
+    await expect.poll(() => diagram.textContent(), { timeout: 5_000 }).toMatch(/team\/planner[\s\S]*team\/worker-1[\s\S]*team\/worker-2/);
+    await diagram.scrollIntoViewIfNeeded();
+    await shoot(page, "team-sequence");
     console.log(`collaboration: ${out.r.ms} ms, ${out.r.tokens} tokens; parts ${JSON.stringify(out.r.parts.map((p) => p.answer))}; answer ${JSON.stringify(out.r.answer)}`);
     app.assertOffline();
   } finally {

@@ -238,6 +238,8 @@ it("ENODEV when no open tab can serve a device; the tab serving a call closing g
     const plain = await context.newPage();
     await plain.goto(shellTab.url());
     await plain.evaluate(() => window.aios.ready);
+    // Its shell registers its file prompts once mounted: withdraw them only after that (else they come back).
+    await expect.poll(() => plain.evaluate(() => window.aios.devices.served())).toContain("files.import");
     await plain.evaluate(() => window.aios.devices.setPrompts(null));
     await expect.poll(() => plain.evaluate(() => window.aios.devices.served())).not.toContain("files.import");
     await expect.poll(async () => (await plain.evaluate(() => window.aios.devices.hosts())).length).toBe(2);

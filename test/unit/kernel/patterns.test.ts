@@ -98,6 +98,9 @@ describe("debate, collaboration, merge, learning and steering, through the kerne
     expect(r.answer).toBeTruthy();
     expect(r.tokens).toBe(r.transcript.reduce((a, t) => a + t.tokens, 0) + r.verdict!.tokens);
     expect(live("moderator")).toEqual(["moderator"]);
+    // The System monitor's sequence diagram shows who handed what to whom.
+    const arrows = kernel.messages.recent().map((t) => `${t.from}>${t.to}:${t.performative}`);
+    expect(arrows).toEqual(["moderator>moderator/debater-A:request", "moderator>moderator/debater-B:request", "moderator/debater-B>moderator/debater-A:propose", "moderator/debater-A>moderator/debater-B:propose", "moderator>moderator/judge:request", "moderator/debater-A>moderator/judge:propose", "moderator/debater-B>moderator/judge:propose", "moderator/judge>moderator:inform"]);
     // A token budget too small for the rounds stops cleanly with the best answer so far.
     const short = await kernel.debate(agent.pid, { question: "What is the capital of France?", rounds: 4, budget: { tokens: 20 } });
     expect(short.stopped).toBe("tokens");
