@@ -46,6 +46,8 @@ it("a planner and two workers: paused, the user rewrites the plan in the System 
     // The System monitor draws the team's hand-offs as a sequence diagram: the planner asks, the workers answer.
     const diagram = monitor.getByRole("img", { name: "Sequence diagram of messages between agents" });
     await expect.poll(() => diagram.textContent(), { timeout: 5_000 }).toMatch(/team\/planner[\s\S]*team\/worker-1[\s\S]*team\/worker-2/);
+    // team → planner, planner → each worker, each worker → planner, planner → team.
+    await expect.poll(() => diagram.locator("[data-performative]").allTextContents(), { timeout: 5_000 }).toEqual(["request", "request", "request", "inform", "inform", "inform"]);
     await diagram.scrollIntoViewIfNeeded();
     await shoot(page, "team-sequence");
     console.log(`collaboration: ${out.r.ms} ms, ${out.r.tokens} tokens; parts ${JSON.stringify(out.r.parts.map((p) => p.answer))}; answer ${JSON.stringify(out.r.answer)}`);
