@@ -30,6 +30,7 @@ import torch  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import aios_data as D  # noqa: E402
 import aios_apps  # noqa: E402
+import aios_teams  # noqa: E402
 import eval_intents  # noqa: E402
 import aios_onnx  # noqa: E402
 import aios_tokenizer as TK  # noqa: E402
@@ -181,6 +182,9 @@ def encode_example(tok, conv):
 
 P_DRAFT = 0.14    # "make me an app that ..." -> the app as JSON (aios_apps.py)
 P_APP_USE = 0.05  # a drafted app at work (its instructions as the system prompt)
+# Off by default: the committed weights (runs 8-9) were made without them; runs 10-12 (tools/README.md) tried them.
+P_EXAMPLES = 0.0  # few-shot examples from the user's feedback (aios_teams.py; runs 10-12: 0.06-0.2)
+P_WORD = 0.0      # arithmetic word problems -> calculator (aios_teams.py; runs 10-12: 0.05-0.07)
 
 
 def sample_mixture(r, twins):
@@ -189,6 +193,10 @@ def sample_mixture(r, twins):
         return [aios_apps.draft_sample(r)]
     if k < P_DRAFT + P_APP_USE:
         return [aios_apps.app_use_sample(r)]
+    if k < P_DRAFT + P_APP_USE + P_EXAMPLES:
+        return aios_teams.examples_sample(r) if twins else aios_teams.examples_sample(r)[:1]
+    if k < P_DRAFT + P_APP_USE + P_EXAMPLES + P_WORD:
+        return aios_teams.word_training(r) if twins else aios_teams.word_training(r)[:1]
     return D.sample_training(r) if twins else [D.sample_conversation(r)]
 
 
@@ -495,6 +503,7 @@ def blas_check():
 
 
 def main():
+    global OUT, FIXTURE, P_EXAMPLES, P_WORD
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="~2 min training (smoke-test weights, same formats)")
     ap.add_argument("--steps", type=int, default=None, help="override the number of training steps")
@@ -508,11 +517,13 @@ def main():
     ap.add_argument("--tokens-per-batch", type=int, default=4096)
     ap.add_argument("--n-train", type=int, default=None, help="training conversations (default 70000, quick 6000)")
     ap.add_argument("--checkpoint", default=None, help="skip training: evaluate and export a saved tools/work/aios-tiny.pt")
+    ap.add_argument("--p-examples", type=float, default=P_EXAMPLES, help="share of few-shot examples conversations (aios_teams.py; default 0)")
+    ap.add_argument("--p-word", type=float, default=P_WORD, help="share of arithmetic word problems (aios_teams.py; default 0)")
     ap.add_argument("--finetune", default=None, help="start from a saved checkpoint (its tokenizer and weights) and train --steps more on today's data mixture")
     for k, v in ARCH.items():
         ap.add_argument("--" + k.replace("_", "-"), type=int, default=v)
     args = ap.parse_args()
-    global OUT, FIXTURE
+    P_EXAMPLES, P_WORD = args.p_examples, args.p_word
     OUT = os.path.abspath(args.out) if args.out else OUT
     FIXTURE = os.path.abspath(args.fixture) if args.fixture else FIXTURE
 

@@ -1,7 +1,7 @@
 // Agents together on the real stack (issue 13), in Chromium on the embedded model: a planner and
 // two workers whose plan the user rewrites from the System monitor while the team is paused, a
 // debate with a judge, and people in the loop in an app's window — a correction that the app
-// then uses as its example, and what it may remember about the user, with their consent.
+// then gives its model as an example, and what it may remember about the user, with their consent.
 import { expect, it } from "vitest";
 import { openApp, shoot, useBrowser } from "./harness.ts";
 
@@ -111,11 +111,21 @@ it("people in the loop, in an app's window: a correction becomes the app's examp
     await lastAnswer().getByRole("textbox", { name: "The right answer" }).fill("health");
     await lastAnswer().getByRole("button", { name: "Save correction" }).click();
     await expect.poll(() => lastAnswer().textContent()).toMatch(/Corrected: health/);
-    // After: the same request, and a similar note, are answered from the user's example.
-    expect(await ask("Label this note: dentist appointment on Monday")).toBe("health");
+    // After: the correction is kept in the app's memory and given to the model as an example with
+    // the same request and with a similar one. (Whether the model then answers "health" is the
+    // model's: the embedded one does not learn from examples — see the closing note's figures.)
+    const after = await ask("Label this note: dentist appointment on Monday");
     const similar = await ask("Label this note: dentist bill to pay");
     const stored = await page.evaluate(async () => window.aios.memory.feedbackList("sorter"));
     expect(stored).toMatchObject([{ question: "Label this note: dentist appointment on Monday", rating: "down", correction: "health", byUser: true }]);
+    const examples = await page.evaluate(async () => {
+      const p = await window.aios.apps.launch("sorter");
+      const same = await p.chat("Label this note: dentist appointment on Monday");
+      const near = await p.chat("Label this note: dentist bill to pay");
+      await p.kill(p.pid);
+      return [same.context.examples, near.context.examples];
+    });
+    expect(examples).toEqual([1, 1]);
 
     // What the user says about themselves is only proposed; their click remembers it; they can delete it.
     await ask("My name is Ada and I prefer short answers.");
@@ -142,7 +152,7 @@ it("people in the loop, in an app's window: a correction becomes the app's examp
     await shoot(page, "feedback-and-about-you");
     await win.getByRole("button", { name: "Delete all" }).click();
     await expect.poll(() => page.evaluate(async () => (await window.aios.human.get("sorter")).value)).toBe("");
-    console.log(`feedback in the app window: before ${JSON.stringify(before)}, after "health"; a similar note: ${JSON.stringify(similar)}`);
+    console.log(`feedback in the app window: before ${JSON.stringify(before)}, after ${JSON.stringify(after)}; a similar note: ${JSON.stringify(similar)}`);
     app.assertOffline();
   } finally {
     await app.close();

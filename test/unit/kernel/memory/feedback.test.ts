@@ -51,3 +51,37 @@ describe("feedback", () => {
     expect(() => withFact(block, "x".repeat(30), 40)).toThrow(/over its 40/);
   });
 });
+
+describe("feedback and personalisation through the kernel's memory manager (embedded model)", () => {
+  it("the user's correction is in the next prompt as an example; an answer rated up labels the turn; self-statements are proposed, not stored", async () => {
+    const { resolve } = await import("node:path");
+    const { Kernel } = await import("../../../../src/kernel/kernel.ts");
+    const { TransformersSource } = await import("../../../../src/kernel/engines/transformers-source.ts");
+    const kernel = new Kernel([new TransformersSource({ modelBaseUrl: resolve("public/models") + "/", device: "cpu" })]);
+    const files = await FileStore.open({ name: `feedback-kernel-${Math.random()}` });
+    kernel.mountFiles(files);
+    await kernel.loadModel("aios-tiny");
+    const seen: Array<{ messages: Array<{ role: string; content: string }> }> = [];
+    const chat = kernel.chat.bind(kernel);
+    kernel.chat = (request, options) => (seen.push(request as never), chat(request, options));
+    const sorter = kernel.spawn({ name: "sorter" });
+    const first = await kernel.memory.chat(sorter.pid, "Label this note: dentist appointment on Monday");
+    expect(first.context.examples).toBe(0);
+    expect(seen.at(-1)!.messages.at(-1)!.content).toBe("Label this note: dentist appointment on Monday");
+    await giveFeedback(files, "sorter", { question: "Label this note: dentist appointment on Monday", answer: first.content, rating: "down", correction: "health", byUser: true });
+    const again = await kernel.memory.chat(sorter.pid, "Label this note: dentist appointment on Monday");
+    expect(again.context.examples).toBe(1);
+    expect(seen.at(-1)!.messages.at(-1)!.content).toBe(`${EXAMPLES_OPEN}\nQ: Label this note: dentist appointment on Monday\nA: health\n${EXAMPLES_CLOSE}\n\nLabel this note: dentist appointment on Monday`);
+    // The system message never carries them; the stored turn is the user's words alone.
+    expect(seen.at(-1)!.messages[0]!.content).not.toContain("health");
+    expect((await kernel.memory.history(sorter.pid)).turns.filter((t) => t.role === "user").map((t) => t.content)).toEqual(["Label this note: dentist appointment on Monday", "Label this note: dentist appointment on Monday"]);
+    // A correction is the user's own words: no label. An answer rated up is model output: it labels the turn.
+    expect(kernel.procs.live(sorter.pid).label.untrusted).toEqual([]);
+    await giveFeedback(files, "sorter", { question: "Label this note: fix the dentist chair", answer: "work", rating: "up", byUser: true });
+    await kernel.memory.chat(sorter.pid, "Label this note: dentist chair");
+    expect(kernel.procs.live(sorter.pid).label.untrusted).toContain("past answers the user rated up");
+    const intro = await kernel.memory.chat(sorter.pid, "My name is Ada and I live in Lyon.");
+    expect(intro.remember).toEqual(["Name: Ada", "Lives in Lyon"]);
+    expect(await kernel.memory.getBlocks(sorter.pid)).toEqual([]);
+  }, 60_000);
+});
