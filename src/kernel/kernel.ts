@@ -222,11 +222,7 @@ export class Kernel {
     // The user may message anyone.
     this.shell.capabilities.push(`${MESSAGE_CAPABILITY}:*`);
     this.steering = new Steering(
-      (pid) => {
-        const line: number[] = [];
-        for (let p = this.procs.get(pid); p && line.length <= 64; p = p.parent === undefined ? undefined : this.procs.get(p.parent)) line.push(p.pid);
-        return line;
-      },
+      (pid) => this.procs.lineage(pid),
       () => this.scheduler.wake(),
     );
     this.scheduler.held = (pid) => this.steering.held(pid);
@@ -661,11 +657,11 @@ export class Kernel {
     return { id, processes: live.length, files: removed };
   }
 
-  /** Deletes every file (and the memory kept in files) of namespace `ns`; returns how many. */
-  private async removeFiles(ns: string): Promise<number> {
+  /** Deletes every file (and the memory kept in files) of namespace `ns`, or those under `prefix`; returns how many. */
+  private async removeFiles(ns: string, prefix?: string): Promise<number> {
     const { files } = this.filesOf(this.shellPid);
     let removed = 0;
-    for (const f of await files.list(ns)) {
+    for (const f of await files.list(ns, prefix)) {
       await files.remove(ns, f.path);
       removed++;
     }
@@ -753,8 +749,8 @@ export class Kernel {
         const a = this.procs.get(from);
         const b = this.procs.get(to);
         if (!a || !b) return;
-        // A pattern's agents share their caller's app: each is drawn as app/name (the caller as its app).
-        const lane = (p: Process) => (p.pid === this.shellPid || !p.parent || !this.procs.get(p.parent) || this.procs.get(p.parent)!.app !== p.app ? p.app : `${p.app}/${p.name}`);
+        // A pattern's agents are children sharing their caller's app: each is drawn as app/name (a top process as its app).
+        const lane = (p: Process) => (p.parent === undefined ? p.app : `${p.app}/${p.name}`);
         this.messages.note({ conversation, from: lane(a), fromPid: a.pid, to: lane(b), performative });
       },
       joinLabel: (into, from) => {
@@ -771,10 +767,7 @@ export class Kernel {
         const { files, ns } = this.filesOf(caller);
         return (await files.read(ns, path)).content;
       },
-      removeFiles: async (caller, prefix) => {
-        const { files, ns } = this.filesOf(caller);
-        for (const f of await files.list(ns, prefix)) await files.remove(ns, f.path);
-      },
+      removeFiles: async (caller, prefix) => void (await this.removeFiles(this.procs.live(caller).app, prefix)),
     };
   }
 

@@ -31,7 +31,7 @@ import type { ChatCompletion } from "./chat.ts";
 import type { ChatMessage, ToolCall, ToolSpec } from "./engine.ts";
 import { KernelError, toKernelError } from "./errors.ts";
 import { Type, type Static } from "./schema.ts";
-import type { CheckpointKind, SteerEdit } from "./steering.ts";
+import { callsProposal, steeredCalls, type CheckpointKind, type SteerEdit } from "./steering.ts";
 import { errorText, resultText } from "./tools/tool.ts";
 
 export const MAX_MEMBERS = 8;
@@ -397,8 +397,8 @@ class Run {
       let calls: ToolCall[] = choice.message.tool_calls ?? [];
       // A tool call written as text where no tools were offered is not an answer.
       if (choice.finish_reason !== "tool_calls" || calls.length === 0 || step >= steps) return { text: (choice.message.content ?? "").includes("<tool_call>") ? "" : (choice.message.content ?? ""), tokens, toolCalls };
-      const edit = await this.port.checkpoint(pid, "tool_calls", calls.map((c) => ({ name: c.function.name, arguments: c.function.arguments })));
-      if (edit.value !== undefined) calls = (edit.value as Array<{ name: string; arguments: string }>).map((c, i) => ({ id: calls[i]?.id ?? `call_steered_${i}`, type: "function" as const, function: { name: c.name, arguments: c.arguments } }));
+      const edit = await this.port.checkpoint(pid, "tool_calls", callsProposal(calls));
+      calls = steeredCalls(calls, edit, `call_steered_${step}_`);
       messages.push({ role: "assistant", content: choice.message.content ?? "", ...(calls.length ? { tool_calls: calls } : {}) });
       for (const call of calls) {
         let args: unknown;

@@ -224,10 +224,14 @@ export class ProcessTable {
 
   /** True when `pid` is `ancestor` or descends from it. */
   descendsFrom(pid: number, ancestor: number): boolean {
-    for (let p = this.procs.get(pid), hops = 0; p && hops <= this.procs.size; p = p.parent === undefined ? undefined : this.procs.get(p.parent), hops++) {
-      if (p.pid === ancestor) return true;
-    }
-    return false;
+    return this.lineage(pid).includes(ancestor);
+  }
+
+  /** `pid` and its ancestors, nearest first (bounded: a parent chain never loops). */
+  lineage(pid: number): number[] {
+    const line: number[] = [];
+    for (let p = this.procs.get(pid); p && line.length <= this.procs.size; p = p.parent === undefined ? undefined : this.procs.get(p.parent)) line.push(p.pid);
+    return line;
   }
 
   /** Marks a process ended: it accepts no new requests. */

@@ -18,6 +18,7 @@
  * - An edit is checked against the proposal's kind before it is taken; a bad edit is EINVAL and the
  *   proposal stays as it was.
  */
+import type { ToolCall } from "./engine.ts";
 import { KernelError } from "./errors.ts";
 
 export type CheckpointKind = "tool_calls" | "plan";
@@ -42,6 +43,17 @@ interface Waiting extends Checkpoint {
   edit: SteerEdit;
   resolve: (edit: SteerEdit) => void;
   reject: (error: unknown) => void;
+}
+
+/** A reply's tool calls as the step the user sees and edits. */
+export function callsProposal(calls: ToolCall[]): Array<{ name: string; arguments: string }> {
+  return calls.map((c) => ({ name: c.function.name, arguments: c.function.arguments }));
+}
+
+/** The calls to run after the user's edit (checked by `steer`): theirs if they changed them, keeping the ids in order. */
+export function steeredCalls(calls: ToolCall[], edit: SteerEdit, idPrefix: string): ToolCall[] {
+  if (edit.value === undefined) return calls;
+  return (edit.value as Array<{ name: string; arguments: string }>).map((c, i) => ({ id: calls[i]?.id ?? `${idPrefix}${i}`, type: "function" as const, function: { name: c.name, arguments: c.arguments } }));
 }
 
 export const MAX_NOTE_CHARS = 4000;

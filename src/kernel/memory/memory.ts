@@ -32,6 +32,7 @@ import type { ChatCompletion, ChatCompletionChunk, Usage } from "../chat.ts";
 import type { ChatMessage, ToolCall, ToolSpec } from "../engine.ts";
 import { KernelError, toKernelError } from "../errors.ts";
 import type { MemoryOptions } from "../process.ts";
+import { callsProposal, steeredCalls, type SteerEdit } from "../steering.ts";
 import { limitCalls, type ToolRule } from "../tool-rules.ts";
 import type { FileStore } from "../storage/files.ts";
 import { errorText, resultText } from "../tools/tool.ts";
@@ -98,7 +99,7 @@ export interface MemoryPort {
    * The next step's tool calls, before they run: while the user has the process paused it waits
    * here (steering.ts) and may come back with the calls edited and a note from the user.
    */
-  checkpoint(pid: number, calls: Array<{ name: string; arguments: string }>): Promise<{ value?: unknown; note?: string }>;
+  checkpoint(pid: number, calls: Array<{ name: string; arguments: string }>): Promise<SteerEdit>;
 }
 
 export interface Turn {
@@ -323,8 +324,8 @@ export class MemoryManager {
           break;
         }
         // The user may have paused the agent to look at this step: edited calls replace it, a note is theirs to add.
-        const edit = await this.port.checkpoint(pid, calls.map((c) => ({ name: c.function.name, arguments: c.function.arguments })));
-        if (edit.value !== undefined) calls = (edit.value as Array<{ name: string; arguments: string }>).map((c, i) => ({ id: calls[i]?.id ?? `call_steered_${step}_${i}`, type: "function" as const, function: { name: c.name, arguments: c.arguments } }));
+        const edit = await this.port.checkpoint(pid, callsProposal(calls));
+        calls = steeredCalls(calls, edit, `call_steered_${step}_`);
         const note: Turn | null = edit.note ? { role: "user", content: edit.note, tokens: await this.tokensOf(pid, "user", edit.note), seq: 0, at: Date.now() } : null;
         if (note) this.port.said(pid, note.content);
         if (calls.length === 0) {

@@ -257,6 +257,17 @@ export class FileStore {
   }
 
   /** The embedding of a version's text, when an embedder is attached and there is text. */
+  /** The last query's vector: one request is searched more than once in a row (the memory manager's recall, then its feedback examples). */
+  private lastQuery: { model: string; text: string; vector: Promise<Float32Array> } | null = null;
+
+  private queryVector(embedder: Embedder, text: string): Promise<Float32Array> {
+    if (this.lastQuery?.model === embedder.modelId && this.lastQuery.text === text) return this.lastQuery.vector;
+    const vector = embedder.embed([text]).then(([v]) => v!);
+    this.lastQuery = { model: embedder.modelId, text, vector };
+    vector.catch(() => this.lastQuery?.vector === vector && (this.lastQuery = null));
+    return vector;
+  }
+
   private async embed(text: string): Promise<Embedding | null> {
     await this.embedderSettled();
     const embedder = this.embedder;
@@ -387,7 +398,7 @@ export class FileStore {
   /** Files by cosine similarity of their embedding to the query's (exact search, wasm SIMD). */
   private async nearest(ns: string, query: string, k: number, prefix: string): Promise<Array<[string, number]>> {
     const embedder = this.embedder!;
-    const [q] = await embedder.embed([query.slice(0, EMBED_CHARS)]);
+    const q = await this.queryVector(embedder, query.slice(0, EMBED_CHARS));
     const tx = this.db.transaction(["namespaces", "vectors"]);
     const generation = (await tx.objectStore("namespaces").get(ns))?.generation ?? 0;
     let space = this.vectors.get(ns, generation, embedder.modelId);
