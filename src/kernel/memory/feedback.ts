@@ -27,6 +27,8 @@ export const EXAMPLES_OPEN = '<examples note="earlier requests and the answers t
 export const EXAMPLES_CLOSE = "</examples>";
 export const FEEDBACK_PREFIX = ".memory/feedback/";
 export const MAX_EXAMPLES = 3;
+/** Ratings kept per app: past this the oldest go (a flood of ratings cannot grow an app's memory without end). */
+export const MAX_FEEDBACK = 500;
 const MAX_EXAMPLE_CHARS = 400;
 /** Hits looked at to find MAX_EXAMPLES usable ones. */
 const SEARCH_K = 12;
@@ -72,12 +74,15 @@ export function validateFeedback(args: { question: unknown; answer: unknown; rat
   return { question, answer, rating: args.rating, ...(correction ? { correction } : {}) };
 }
 
-/** Keeps one rating of an answer in namespace `ns`'s memory. */
-export async function giveFeedback(files: FileStore, ns: string, feedback: Omit<Feedback, "id" | "at">): Promise<Feedback> {
+/** Keeps one rating of an answer in namespace `ns`'s memory (the newest `keep` are kept). */
+export async function giveFeedback(files: FileStore, ns: string, feedback: Omit<Feedback, "id" | "at">, keep = MAX_FEEDBACK): Promise<Feedback> {
   const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const record: Feedback = { id, ...feedback, at: Date.now() };
   const { question, ...meta } = record;
   await files.write(ns, `${FEEDBACK_PREFIX}${id}.md`, question, meta);
+  // Ids begin with the time: the oldest sort first.
+  const all = (await files.list(ns, FEEDBACK_PREFIX)).map((f) => f.path).sort();
+  for (const path of all.slice(0, Math.max(0, all.length - keep))) await files.remove(ns, path);
   return record;
 }
 

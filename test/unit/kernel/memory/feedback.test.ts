@@ -39,6 +39,17 @@ describe("feedback", () => {
     expect(() => validateFeedback({ question: " ", answer: "a", rating: "up" })).toThrow(/question/);
   });
 
+  it("a flood of ratings keeps only the newest (the app's memory does not grow without end)", async () => {
+    const files = await FileStore.open({ name: `feedback-flood-${Math.random()}` });
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      ids.push((await giveFeedback(files, "app", { question: `q${i}`, answer: "a", rating: "up", byUser: false }, 3)).id);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect((await listFeedback(files, "app")).map((f) => f.id).sort()).toEqual(ids.slice(-3).sort());
+    await expect(giveFeedback(files, "app", { question: "q", answer: "x".repeat(40_000_000), rating: "up", byUser: false })).rejects.toMatchObject({ code: "EQUOTA" });
+  });
+
   it("personal facts come from the user's own self-statements; the block gets each once, within its limit", () => {
     expect(personalFacts("Hi! My name is Ada Lovelace and I prefer short answers. I live in London.")).toEqual(["Name: Ada Lovelace", "Prefers short answers", "Lives in London"]);
     expect(personalFacts("I'm vegetarian, and my favourite colour is green")).toEqual(["Is vegetarian", "Favourite colour: green"]);
