@@ -27,6 +27,11 @@ it("a planner and two workers: paused, the user rewrites the plan in the System 
     expect(await step.getByRole("heading").textContent()).toMatch(/planner \(pid \d+\) is paused before its next step: its plan/);
     await step.getByRole("textbox", { name: "Next step of planner" }).fill("What is 17 times 23?\nWhat is 12 plus 30?");
     await shoot(page, "steer-plan");
+    // On a phone the monitor's row actions and the step editor fit: nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await monitor.getByRole("button", { name: "Kill planner" }).boundingBox().then((b) => b!.x + b!.width)).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1280, height: 800 });
     await step.getByRole("button", { name: "Apply and resume" }).click();
     const out = await page.evaluate(async () => {
       const r = (await (window as unknown as { run: Promise<unknown> }).run) as Awaited<ReturnType<typeof window.aios.agents.collaborate>>;
